@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "FashionLab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "FashionCore", targets: ["FashionCore"]),
+        .library(name: "FashionData", targets: ["FashionData"]),
+        .library(name: "FashionImaging", targets: ["FashionImaging"]),
+        .library(name: "FashionEngine", targets: ["FashionEngine"]),
+        .library(name: "FashionTraining", targets: ["FashionTraining"]),
+        .executable(name: "fashionlab", targets: ["fashionlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // zlib from the system (Debian: zlib1g-dev): gzip reading and PNG compression.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // IDX + gzip reading, the Fashion-MNIST catalogue, locating/downloading/verifying, Dataset.
+        // What every part shares: atomic file writing, the seeded RNG, parallel loops.
+        .target(name: "FashionCore"),
+        .target(name: "FashionData", dependencies: ["CZlib", "FashionCore"]),
+        // PNG encoding/decoding and image grids.
+        .target(name: "FashionImaging", dependencies: ["CZlib", "FashionData", "FashionCore"]),
+        // Tensors, the CPU backend (BLAS found at run time), layers, losses, optimisers, checkpoints.
+        .target(name: "FashionEngine", dependencies: ["FashionCore"]),
+        // Batching, the epoch loop, metrics history, evaluation.
+        .target(name: "FashionTraining", dependencies: ["FashionCore", "FashionData", "FashionEngine"]),
+        // The command-line program: parses flags and calls the libraries.
+        .executableTarget(
+            name: "fashionlab",
+            dependencies: [
+                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore"]),
+        .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData"]),
+        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine"]),
+        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,196 @@
+import CZlib
+
+/// The project's own PNG codec on zlib.
+///
+/// Writes 8-bit gray, gray+alpha, RGB and RGBA images. Reads the same, and 8-bit palette images,
+/// non-interlaced; anything else is refused with a message that says what the file is.
+public enum PNG {
+    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// Images larger than this many pixels are refused before memory is taken for them.
+    public static let maxPixels = 64 * 1024 * 1024
+
+    // MARK: Encoding
+
+    /// The PNG file of `image`.
+    public static func encode(_ image: Image) -> [UInt8] {
+        let colorType: UInt8 = switch image.channels { case 1: 0; case 2: 4; case 3: 2; default: 6 }
+        var header = [UInt8]()
+        appendBigEndian(UInt32(image.width), to: &header)
+        appendBigEndian(UInt32(image.height), to: &header)
+        header += [8, colorType, 0, 0, 0]  // bit depth, colour type, deflate, adaptive filters, no interlace
+
+        // Each row: filter type 1 (Sub) — a good, cheap choice for smooth and blocky images alike.
+        let stride = image.width * image.channels
+        var filtered = [UInt8](repeating: 0, count: image.height * (stride + 1))
+        for y in 0..<image.height {
+            let rowStart = y * (stride + 1)
+            filtered[rowStart] = 1
+            for x in 0..<stride {
+                let left = x >= image.channels ? image.pixels[y * stride + x - image.channels] : 0
+                filtered[rowStart + 1 + x] = image.pixels[y * stride + x] &- left
+            }
+        }
+        var out = signature
+        appendChunk("IHDR", header, to: &out)
+        appendChunk("IDAT", zlibCompress(filtered), to: &out)
+        appendChunk("IEND", [], to: &out)
+        return out
+    }
+
+    private static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
+        bytes += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
+    }
+
+    private static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
+        appendBigEndian(UInt32(data.count), to: &out)
+        let typeAndData = Array(type.utf8) + data
+        out += typeAndData
+        appendBigEndian(crc(typeAndData), to: &out)
+    }
+
+    static func crc(_ bytes: [UInt8]) -> UInt32 {
+        UInt32(bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) })
+    }
+
+    private static func zlibCompress(_ input: [UInt8]) -> [UInt8] {
+        var size = compressBound(uLong(input.count))
+        var out = [UInt8](repeating: 0, count: Int(size))
+        _ = out.withUnsafeMutableBufferPointer { o in
+            input.withUnsafeBufferPointer { i in compress2(o.baseAddress, &size, i.baseAddress, uLong(i.count), 9) }
+        }
+        out.removeLast(out.count - Int(size))
+        return out
+    }
+
+    // MARK: Decoding
+
+    /// Decodes a PNG file. `name` is used in error messages.
+    public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
+        guard bytes.count >= 8, Array(bytes[0..<8]) == signature else {
+            throw ImageError(name, "not a PNG file (bad signature)")
+        }
+        var offset = 8
+        var header: (width: Int, height: Int, depth: UInt8, colorType: UInt8, interlace: UInt8)?
+        var palette = [UInt8]()
+        var compressed = [UInt8]()
+        var sawEnd = false
+        while offset < bytes.count, !sawEnd {
+            guard offset + 12 <= bytes.count else { throw ImageError(name, "truncated chunk at byte \(offset)") }
+            let length = Int(readBigEndian(bytes, offset))
+            guard length <= bytes.count - offset - 12 else {
+                throw ImageError(name, "chunk at byte \(offset) claims \(length) bytes, past the end of the file")
+            }
+            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            let data = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+            let storedCRC = readBigEndian(bytes, offset + 8 + length)
+            guard storedCRC == crc(Array(bytes[(offset + 4)..<(offset + 8 + length)])) else {
+                throw ImageError(name, "CRC mismatch in \(type) chunk (the file is corrupt)")
+            }
+            switch type {
+            case "IHDR":
+                guard data.count == 13 else { throw ImageError(name, "IHDR chunk has \(data.count) bytes, expected 13") }
+                header = (Int(readBigEndian(data, 0)), Int(readBigEndian(data, 4)), data[8], data[9], data[12])
+            case "PLTE": palette = data
+            case "IDAT": compressed += data
+            case "IEND": sawEnd = true
+            default: break  // ancillary chunks are ignored
+            }
+            offset += 12 + length
+        }
+        guard let header else { throw ImageError(name, "no IHDR chunk") }
+        guard sawEnd else { throw ImageError(name, "truncated: no IEND chunk") }
+        guard header.width > 0, header.height > 0 else { throw ImageError(name, "empty image (\(header.width)×\(header.height))") }
+        guard header.width * header.height <= maxPixels else {
+            throw ImageError(name, "\(header.width)×\(header.height) pixels is larger than the \(maxPixels) supported")
+        }
+        guard header.depth == 8 else {
+            throw ImageError(name, "bit depth \(header.depth) is not supported (only 8-bit PNGs)")
+        }
+        guard header.interlace == 0 else {
+            throw ImageError(name, "interlaced (Adam7) PNGs are not supported; save it without interlacing")
+        }
+        let channels: Int
+        switch header.colorType {
+        case 0: channels = 1
+        case 2: channels = 3
+        case 3: channels = 1
+        case 4: channels = 2
+        case 6: channels = 4
+        default: throw ImageError(name, "unknown colour type \(header.colorType)")
+        }
+        let stride = header.width * channels
+        let expected = header.height * (stride + 1)
+        let filtered = try zlibDecompress(compressed, expectedSize: expected, name: name)
+        var pixels = try unfilter(filtered, width: header.width, height: header.height, channels: channels, name: name)
+
+        if header.colorType == 3 {
+            guard !palette.isEmpty, palette.count % 3 == 0 else { throw ImageError(name, "palette image without a valid PLTE chunk") }
+            var rgb = [UInt8](repeating: 0, count: pixels.count * 3)
+            for (i, index) in pixels.enumerated() {
+                let entry = Int(index) * 3
+                guard entry + 2 < palette.count else { throw ImageError(name, "palette index \(index) out of range") }
+                rgb[3 * i] = palette[entry]; rgb[3 * i + 1] = palette[entry + 1]; rgb[3 * i + 2] = palette[entry + 2]
+            }
+            pixels = rgb
+            return Image(width: header.width, height: header.height, channels: 3, pixels: pixels)
+        }
+        return Image(width: header.width, height: header.height, channels: channels, pixels: pixels)
+    }
+
+    private static func readBigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+    }
+
+    private static func zlibDecompress(_ input: [UInt8], expectedSize: Int, name: String) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: expectedSize)
+        var size = uLongf(expectedSize)
+        let status = out.withUnsafeMutableBufferPointer { o in
+            input.withUnsafeBufferPointer { i in uncompress(o.baseAddress, &size, i.baseAddress, uLong(i.count)) }
+        }
+        guard status == Z_OK, Int(size) == expectedSize else {
+            let reason = status == Z_OK ? "image data has \(size) bytes, expected \(expectedSize)"
+                : status == Z_BUF_ERROR ? "image data is truncated or larger than the header says"
+                : "image data is corrupt (zlib status \(status))"
+            throw ImageError(name, reason)
+        }
+        return out
+    }
+
+    /// Reverses PNG's per-row filters (None, Sub, Up, Average, Paeth).
+    private static func unfilter(_ data: [UInt8], width: Int, height: Int, channels: Int, name: String) throws -> [UInt8] {
+        let stride = width * channels
+        var out = [UInt8](repeating: 0, count: height * stride)
+        for y in 0..<height {
+            let filter = data[y * (stride + 1)]
+            let source = y * (stride + 1) + 1
+            let row = y * stride
+            for x in 0..<stride {
+                let a = x >= channels ? Int(out[row + x - channels]) : 0
+                let b = y > 0 ? Int(out[row - stride + x]) : 0
+                let c = (x >= channels && y > 0) ? Int(out[row - stride + x - channels]) : 0
+                let predictor: Int
+                switch filter {
+                case 0: predictor = 0
+                case 1: predictor = a
+                case 2: predictor = b
+                case 3: predictor = (a + b) / 2
+                case 4:
+                    let p = a + b - c
+                    let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                    predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
+                default: throw ImageError(name, "unknown filter type \(filter) on row \(y)")
+                }
+                out[row + x] = data[source + x] &+ UInt8(truncatingIfNeeded: predictor)
+            }
+        }
+        return out
+    }
+}
+
+/// An image file that cannot be read, naming the file and what was wrong.
+public struct ImageError: Error, CustomStringConvertible, Equatable {
+    public let subject: String
+    public let message: String
+    public init(_ subject: String, _ message: String) { self.subject = subject; self.message = message }
+    public var description: String { "\(subject): \(message)" }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import FashionData
+import Foundation
+
+/// `--data DIR`, shared by every command that reads Fashion-MNIST.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory with the four Fashion-MNIST files (.gz or plain). Default: $FASHIONLAB_DATA, the user cache, /usr/share/datasets/fashion-mnist; downloaded into the cache when none has them.",
+        valueName: "DIR"))
+    var data: String?
+
+    /// Finds (or downloads) and loads the dataset, drawing download progress on a terminal.
+    func load(quiet: Bool = false) throws -> FashionMNISTData {
+        let progress: DownloadProgress = { received, expected in
+            let megabytes = String(format: "%.1f MB", Double(received) / 1e6)
+            if let expected, expected > 0 {
+                Terminal.drawBar("downloading", fraction: Double(received) / Double(expected), detail: megabytes)
+            } else {
+                Terminal.drawBar("downloading", fraction: 0, detail: megabytes)
+            }
+        }
+        let loader = FashionMNISTLoader(
+            locator: DataLocator(explicitDirectory: data),
+            progress: progress,
+            log: { message in
+                Terminal.endBar()
+                if !quiet { Terminal.note(message) }
+            })
+        return try loader.load()
+    }
+}

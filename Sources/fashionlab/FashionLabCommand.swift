@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `fashionlab`: the Fashion-MNIST lab on the command line.
+@main
+struct FashionLabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fashionlab",
+        abstract: "Train and study neural networks on Fashion-MNIST.",
+        subcommands: [PrepareCommand.self]
+    )
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// The GEMM in use: a CBLAS `cblas_sgemm` found at run time, or the project's portable Swift GEMM.
+///
+/// Looked up once per process: `$FASHIONLAB_BLAS` (a library path, or `builtin` for the Swift GEMM),
+/// else Accelerate on macOS, else OpenBLAS (`libopenblas.so.0`), else the builtin GEMM.
+/// No BLAS headers or libraries are needed to build.
+public struct BLAS: Sendable {
+    public typealias SGEMM = @convention(c) (
+        Int32, Int32, Int32, Int32, Int32, Int32, Float,
+        UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+
+    /// A short description: the library file (or "builtin") and, for OpenBLAS, its kernel and threads.
+    public let description: String
+    /// The library path, or "builtin".
+    public let library: String
+    let sgemm: SGEMM?
+    private let setThreads: (@convention(c) (Int32) -> Void)?
+    private let coreName: (@convention(c) () -> UnsafePointer<CChar>?)?
+
+    /// The BLAS this process uses.
+    public static let shared = BLAS.load(from: ProcessInfo.processInfo.environment["FASHIONLAB_BLAS"])
+
+    /// The portable Swift GEMM.
+    public static let builtin = BLAS(description: "builtin (portable Swift GEMM)", library: "builtin", sgemm: nil, setThreads: nil, coreName: nil)
+
+    /// Loads a CBLAS from `request` (a path, or "builtin"), or from the default places when nil.
+    /// A requested library that cannot be loaded is reported on stderr and the builtin GEMM is used.
+    public static func load(from request: String?) -> BLAS {
+        if request == "builtin" { return .builtin }
+        let candidates: [String]
+        if let request, !request.isEmpty {
+            candidates = [request]
+        } else {
+            #if os(macOS)
+            candidates = ["/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+            #else
+            candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.so", "libcblas.so.3", "libblas.so.3"]
+            #endif
+        }
+        for path in candidates {
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let symbol = dlsym(handle, "cblas_sgemm") else { continue }
+            let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: (@convention(c) (Int32) -> Void).self) }
+            let coreName = dlsym(handle, "openblas_get_corename").map { unsafeBitCast($0, to: (@convention(c) () -> UnsafePointer<CChar>?).self) }
+            var blas = BLAS(description: path, library: path, sgemm: unsafeBitCast(symbol, to: SGEMM.self),
+                            setThreads: setThreads, coreName: coreName)
+            if let name = blas.kernel { blas = BLAS(description: "\(path) (OpenBLAS, \(name) kernels)", library: path, sgemm: blas.sgemm, setThreads: setThreads, coreName: coreName) }
+            return blas
+        }
+        if let request, !request.isEmpty {
+            FileHandle.standardError.write(Data("warning: $FASHIONLAB_BLAS=\(request): cannot load cblas_sgemm from it; using the builtin GEMM\n".utf8))
+        }
+        return .builtin
+    }
+
+    /// The OpenBLAS kernel family in use ("Haswell", "SkylakeX", …), when OpenBLAS says.
+    public var kernel: String? { coreName?().map { String(cString: $0) } }
+
+    /// Sets how many threads the BLAS uses (OpenBLAS only; others ignore it).
+    public func setThreadCount(_ count: Int) { setThreads?(Int32(count)) }
+
+    /// C = alpha · op(A) · op(B) + beta · C, row-major; op transposes when asked.
+    /// A is m×k after op, B is k×n after op, C is m×n.
+    @inline(__always)
+    public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if let sgemm {
+            // 101 = CblasRowMajor, 111 = CblasNoTrans, 112 = CblasTrans
+            sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k),
+                  alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        } else {
+            BuiltinGEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// Saving and loading a model's parameters by their PyTorch `state_dict` names.
+extension Sequential {
+    /// The parameters as a safetensors file, with `metadata` in `__metadata__`.
+    public func stateDict(metadata: [String: String] = [:]) -> Safetensors {
+        var file = Safetensors()
+        for parameter in parameters { file.set(parameter.name, parameter.value) }
+        file.metadata = metadata
+        return file
+    }
+
+    /// Copies the parameters from `file`; every parameter must be present with the same shape
+    /// (like `load_state_dict(strict=True)`), and no other tensors may be there.
+    public func load(_ file: Safetensors, name: String) throws {
+        let expected = Set(parameters.map(\.name))
+        if let unexpected = file.names.first(where: { !expected.contains($0) }) {
+            throw SafetensorsError(name, "unexpected tensor '\(unexpected)' for this model")
+        }
+        for parameter in parameters {
+            guard let entry = file[parameter.name] else {
+                throw SafetensorsError(name, "missing tensor '\(parameter.name)'")
+            }
+            guard entry.shape == parameter.value.shape else {
+                throw SafetensorsError(name, "tensor '\(parameter.name)' has shape \(entry.shape), the model expects \(parameter.value.shape)")
+            }
+            guard entry.dtype == "F32" || entry.dtype == "F64" else {
+                throw SafetensorsError(name, "tensor '\(parameter.name)' has dtype \(entry.dtype), expected F32")
+            }
+            parameter.value.copy(from: entry.floats())
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import FashionCore
+
+/// A fully connected layer: `y = x · Wᵀ + b`, with `W` of shape `[out, in]` as in PyTorch.
+///
+/// Initialised as `nn.Linear`: weight and bias both ~ U(−1/√in, 1/√in).
+public final class Linear: Layer {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    private var input: Tensor?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, using generator: inout SeededGenerator) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let bound = 1 / Float(inFeatures).squareRoot()
+        weight = Parameter(name: "weight", value: Initializers.uniform(shape: [outFeatures, inFeatures], bound: bound, using: &generator))
+        self.bias = bias ? Parameter(name: "bias", value: Initializers.uniform(shape: [outFeatures], bound: bound, using: &generator)) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+    public func outputShape(for inputShape: [Int]) -> [Int] { [outFeatures] }
+    public var summary: String { "Linear(in_features=\(inFeatures), out_features=\(outFeatures), bias=\(bias != nil ? "True" : "False"))" }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let batch = input.shape[0]
+        precondition(input.count == batch * inFeatures, "Linear(\(inFeatures), …) got input of shape \(input.shape)")
+        let out = Tensor.reuse(output, shape: [batch, outFeatures])
+        output = out
+        self.input = input
+        // out[B, O] = x[B, I] · W[O, I]ᵀ
+        BLAS.shared.gemm(transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures, alpha: 1,
+                         a: input.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
+                         beta: 0, c: out.data, ldc: outFeatures)
+        if let bias { Kernels.addRowVector(out, bias.value) }
+        return out
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let input else { preconditionFailure("Linear.backward before forward") }
+        let batch = outputGradient.shape[0]
+        // dW[O, I] += dout[B, O]ᵀ · x[B, I]
+        let (weightGradient, beta) = weight.gradientForAccumulation()
+        BLAS.shared.gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch, alpha: 1,
+                         a: outputGradient.data, lda: outFeatures, b: input.data, ldb: inFeatures,
+                         beta: beta, c: weightGradient.data, ldc: inFeatures)
+        if let bias {
+            let (biasGradient, biasBeta) = bias.gradientForAccumulation()
+            Kernels.sumRows(outputGradient, into: biasGradient, accumulate: biasBeta == 1)
+        }
+        guard needsInputGradient else { return nil }
+        // dx[B, I] = dout[B, O] · W[O, I]
+        let dx = Tensor.reuse(inputGradient, shape: input.shape)
+        inputGradient = dx
+        BLAS.shared.gemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures, alpha: 1,
+                         a: outputGradient.data, lda: outFeatures, b: weight.value.data, ldb: inFeatures,
+                         beta: 0, c: dx.data, ldc: inFeatures)
+        return dx
+    }
+}

@@ -1,0 +1,62 @@
+import FashionCore
+
+/// Layers applied in order, named like PyTorch's `nn.Sequential` (`0.weight`, `0.bias`, `2.weight`, …).
+public final class Sequential: Layer {
+    public let layers: [Layer]
+    /// Shape of one input sample, e.g. `[784]` for the MLP or `[1, 28, 28]` for a CNN.
+    public let inputShape: [Int]
+
+    public init(inputShape: [Int], _ layers: [Layer]) {
+        self.inputShape = inputShape
+        self.layers = layers
+        for (index, layer) in layers.enumerated() {
+            for parameter in layer.parameters where !parameter.name.contains(".") {
+                parameter.name = "\(index).\(parameter.name)"
+            }
+        }
+    }
+
+    /// Every parameter, in `state_dict` order.
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// Total number of trainable values.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        layers.reduce(inputShape) { $1.outputShape(for: $0) }
+    }
+
+    public var summary: String {
+        "Sequential(\n" + layers.enumerated().map { "  (\($0)): \($1.summary)" }.joined(separator: "\n") + "\n)"
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        layers.reduce(input) { $1.forward($0, training: training) }
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool = false) -> Tensor? {
+        var gradient: Tensor? = outputGradient
+        for (index, layer) in layers.enumerated().reversed() {
+            gradient = layer.backward(gradient!, needsInputGradient: index > 0 || needsInputGradient)
+            if gradient == nil { break }
+        }
+        return gradient
+    }
+
+    /// Marks every gradient as zero.
+    public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
+
+    /// The notebook's network: `Linear(inputs, hidden[0]) → ReLU → … → Linear(hidden.last, classes)`.
+    public static func mlp(inputs: Int = 784, hidden: [Int] = [1000], classes: Int = 10, seed: UInt64 = 0) -> Sequential {
+        var generator = SeededGenerator(seed: seed)
+        var layers: [Layer] = []
+        var width = inputs
+        for size in hidden {
+            layers.append(Linear(width, size, using: &generator))
+            layers.append(ReLU())
+            width = size
+        }
+        layers.append(Linear(width, classes, using: &generator))
+        return Sequential(inputShape: [inputs], layers)
+    }
+}

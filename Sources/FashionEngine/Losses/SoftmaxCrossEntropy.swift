@@ -1,0 +1,57 @@
+import Foundation
+
+/// Softmax followed by cross-entropy, fused with its gradient (`nn.CrossEntropyLoss`, mean reduction).
+///
+/// loss = mean over the batch of logsumexp(z) − z_y, computed stably (max subtracted);
+/// dloss/dz = (softmax(z) − onehot(y)) / B.
+public final class SoftmaxCrossEntropy {
+    /// The gradient with respect to the logits after the last `callAsFunction(…, computeGradient: true)`.
+    public private(set) var gradient: Tensor?
+
+    public init() {}
+
+    /// The result of one evaluation of the loss over a batch.
+    public struct Result: Sendable {
+        /// Mean loss over the batch.
+        public let loss: Float
+        /// Sum of the per-sample losses (in Double, for averaging over many batches).
+        public let lossSum: Double
+        /// How many samples have their label as the largest logit.
+        public let correct: Int
+    }
+
+    /// Computes the loss for `logits` `[B, C]` and `labels` `[B]`, and (when asked) its gradient.
+    public func callAsFunction(_ logits: Tensor, _ labels: LabelBuffer, computeGradient: Bool = true) -> Result {
+        let batch = logits.shape[0]
+        let classes = logits.count / batch
+        precondition(labels.count == batch, "\(labels.count) labels for a batch of \(batch)")
+        var dz: UnsafeMutablePointer<Float>?
+        if computeGradient {
+            let g = Tensor.reuse(gradient, shape: logits.shape)
+            gradient = g
+            dz = g.data
+        }
+        var lossSum = 0.0
+        var correct = 0
+        let scale = 1 / Float(batch)
+        for b in 0..<batch {
+            let z = logits.data + b * classes
+            let label = Int(labels.data[b])
+            var maxValue = z[0]
+            var argmax = 0
+            for c in 1..<classes where z[c] > maxValue { maxValue = z[c]; argmax = c }
+            var sum: Float = 0
+            for c in 0..<classes { sum += expf(z[c] - maxValue) }
+            let logSumExp = maxValue + logf(sum)
+            lossSum += Double(logSumExp - z[label])
+            if argmax == label { correct += 1 }
+            if let dz {
+                let row = dz + b * classes
+                for c in 0..<classes { row[c] = expf(z[c] - logSumExp) * scale }
+                row[label] -= scale
+            }
+        }
+        return Result(loss: Float(lossSum / Double(batch)), lossSum: lossSum, correct: correct)
+    }
+}
+

@@ -1,0 +1,71 @@
+import Foundation
+import FashionCore
+
+/// Adam as `torch.optim.Adam`, or AdamW (`decoupled: true`) as `torch.optim.AdamW`, in one fused pass:
+/// m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+/// p −= (lr/(1−β1ᵗ)) · m / (√v/√(1−β2ᵗ) + ε).
+/// Adam adds weight decay to the gradient (g += wd·p); AdamW decays the weight itself (p −= lr·wd·p).
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    public let decoupled: Bool
+    public private(set) var stepCount = 0
+    private var slots = StateSlots()
+
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupled: Bool = false) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+    }
+
+    /// AdamW: Adam with decoupled weight decay (PyTorch's default decay 0.01).
+    public static func adamW(learningRate: Float = 0.001, weightDecay: Float = 0.01) -> Adam {
+        Adam(learningRate: learningRate, weightDecay: weightDecay, decoupled: true)
+    }
+
+    public var summary: String {
+        "\(decoupled ? "AdamW" : "Adam")(lr=\(learningRate), betas=(\(beta1), \(beta2)), eps=\(epsilon), weight_decay=\(weightDecay))"
+    }
+
+    public var state: [String: Tensor] { slots.tensors }
+
+    public func restore(state: [String: Tensor], stepCount: Int) throws {
+        try slots.restore(state, expecting: [".exp_avg", ".exp_avg_sq"])
+        self.stepCount = stepCount
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        stepCount += 1
+        let t = Double(stepCount)
+        let biasCorrection1 = 1 - pow(Double(beta1), t)
+        let biasCorrection2Sqrt = (1 - pow(Double(beta2), t)).squareRoot()
+        let stepSize = Float(Double(learningRate) / biasCorrection1)
+        let inverseCorrection2 = Float(1 / biasCorrection2Sqrt)
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        let coupledDecay = decoupled ? 0 : weightDecay
+        let shrink = decoupled ? 1 - learningRate * weightDecay : 1
+
+        for parameter in parameters {
+            let p = parameter.value.data, g = parameter.gradient.data
+            let m = slots.slot(parameter.name + ".exp_avg", like: parameter).tensor.data
+            let v = slots.slot(parameter.name + ".exp_avg_sq", like: parameter).tensor.data
+            parallelFor(parameter.value.count, minimumChunk: 1 << 15) { range in
+                for i in range {
+                    let gradient = g[i] + coupledDecay * p[i]
+                    let mi = m[i] + (1 - b1) * (gradient - m[i])       // torch: exp_avg.lerp_(grad, 1 − β1)
+                    let vi = b2 * v[i] + (1 - b2) * gradient * gradient
+                    m[i] = mi
+                    v[i] = vi
+                    p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseCorrection2 + eps)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import FashionCore
+import FashionData
+import FashionEngine
+
+/// Cuts a dataset into batches: reshuffled every epoch from a seeded generator (or in file order),
+/// the last partial batch kept (PyTorch's `DataLoader` default), pixels converted to floats —
+/// divided by 255 when `scale` is on, raw 0…255 otherwise — into buffers allocated once.
+public final class BatchIterator {
+    public let dataset: Dataset
+    public let batchSize: Int
+    public let shuffle: Bool
+    public let scale: Bool
+    /// The generator that shuffles; part of a run's state.
+    public var generator: SeededGenerator
+    /// The inputs of the current batch, `[B, rows·cols]` (or `[B, 1, rows, cols]` with `imageShaped`).
+    public let inputs: Tensor
+    /// The labels of the current batch.
+    public let labels: LabelBuffer
+    /// Shape of one sample as the model wants it (`[784]` or `[1, 28, 28]`).
+    public let sampleShape: [Int]
+
+    private var order: [Int32]
+    private let pixelValues: [Float]
+
+    public init(dataset: Dataset, batchSize: Int, shuffle: Bool, scale: Bool, sampleShape: [Int]? = nil,
+                generator: SeededGenerator = SeededGenerator(seed: 0)) {
+        precondition(batchSize > 0, "batch size must be positive")
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.scale = scale
+        self.generator = generator
+        self.sampleShape = sampleShape ?? [dataset.pixelsPerImage]
+        let rows = min(batchSize, dataset.count)
+        inputs = Tensor(shape: [rows] + self.sampleShape)
+        labels = LabelBuffer(capacity: rows)
+        order = (0..<Int32(dataset.count)).map { $0 }
+        // x.float() / 255 exactly as PyTorch computes it, one table lookup per pixel.
+        pixelValues = (0..<256).map { scale ? Float($0) / 255 : Float($0) }
+    }
+
+    /// Number of batches per epoch.
+    public var batchCount: Int { (dataset.count + batchSize - 1) / batchSize }
+
+    /// Starts an epoch: a new random order when shuffling.
+    public func startEpoch() {
+        guard shuffle else { return }
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            let j = Int(generator.next() % UInt64(i + 1))
+            order.swapAt(i, j)
+        }
+    }
+
+    /// Gathers batch `index` of the epoch into `inputs` and `labels`.
+    @discardableResult
+    public func load(batch index: Int) -> (inputs: Tensor, labels: LabelBuffer) {
+        let start = index * batchSize
+        let rows = min(batchSize, dataset.count - start)
+        inputs.reshape([rows] + sampleShape)
+        labels.resize(rows)
+        let pixels = dataset.pixelsPerImage
+        dataset.images.withUnsafeBufferPointer { images in
+            pixelValues.withUnsafeBufferPointer { table in
+                order.withUnsafeBufferPointer { order in
+                    for row in 0..<rows {
+                        let image = Int(order[start + row])
+                        let source = images.baseAddress! + image * pixels
+                        let target = inputs.data + row * pixels
+                        for p in 0..<pixels { target[p] = table[Int(source[p])] }
+                        labels.data[row] = Int32(dataset.labels[image])
+                    }
+                }
+            }
+        }
+        return (inputs, labels)
+    }
+}

@@ -1,0 +1,57 @@
+import FashionCore
+import FashionEngine
+
+/// Which optimiser a run uses.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case sgd, adam, adamw
+}
+
+/// Everything that defines a training run; saved with its metrics and checkpoint.
+public struct TrainingConfig: Codable, Sendable, Equatable {
+    /// "mlp" (the notebook's network).
+    public var model = "mlp"
+    /// Hidden layer sizes of the MLP.
+    public var hidden = [1000]
+    public var optimizer = OptimizerKind.sgd
+    public var learningRate: Float = 0.01
+    /// SGD momentum.
+    public var momentum: Float = 0
+    /// Nesterov momentum (SGD).
+    public var nesterov = false
+    public var weightDecay: Float = 0
+    public var schedule = LearningRateSchedule.constant
+    public var batchSize = 32
+    public var epochs = 5
+    /// Divide pixels by 255 (true) or feed raw 0…255 values (false).
+    public var scale = true
+    public var seed: UInt64 = 0
+    /// Batch size of the evaluation passes (does not change results, only speed and memory).
+    public var evaluationBatchSize = 1000
+
+    public init() {}
+
+    /// A new model as this configuration describes, initialised from `seed`.
+    public func makeModel() -> Sequential {
+        Sequential.mlp(inputs: 784, hidden: hidden, classes: 10, seed: seed)
+    }
+
+    /// A new optimiser for this configuration.
+    public func makeOptimizer() -> Optimizer {
+        switch optimizer {
+        case .sgd: SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay, nesterov: nesterov)
+        case .adam: Adam(learningRate: learningRate, weightDecay: weightDecay)
+        case .adamw: Adam(learningRate: learningRate, weightDecay: weightDecay, decoupled: true)
+        }
+    }
+
+    /// A one-line description: `mlp 784-1000-10, adam lr 0.001, batch 32, scaled, 5 epochs, seed 0`.
+    public var summary: String {
+        var parts = ["\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10",
+                     "\(optimizer.rawValue) lr \(learningRate)"]
+        if momentum != 0 { parts.append("momentum \(momentum)\(nesterov ? " (Nesterov)" : "")") }
+        if weightDecay != 0 { parts.append("weight decay \(weightDecay)") }
+        if schedule != .constant { parts.append("\(schedule) schedule") }
+        parts += ["batch \(batchSize)", scale ? "scaled" : "unscaled", "\(epochs) epochs", "seed \(seed)"]
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,44 @@
+/// What one epoch measured.
+public struct EpochMetrics: Codable, Sendable, Equatable {
+    /// 1-based.
+    public var epoch: Int
+    public var learningRate: Float
+    /// Mean of the epoch's batch losses.
+    public var trainLoss: Double
+    /// Accuracy over the whole training set after the epoch (the notebook's definition), 0…1.
+    public var trainAccuracy: Double
+    /// Loss and accuracy over the validation (test) set after the epoch; nil without one.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// Seconds spent training and evaluating.
+    public var trainSeconds: Double
+    public var evaluationSeconds: Double
+}
+
+/// A run's configuration and its per-epoch metrics; written as `metrics.json` and `metrics.csv`.
+public struct TrainingHistory: Codable, Sendable {
+    public var config: TrainingConfig
+    public var epochs: [EpochMetrics] = []
+    /// True when the loss became NaN or infinite; training stopped after that epoch.
+    public var diverged = false
+    /// True when an observer stopped the run early.
+    public var stoppedEarly = false
+
+    public init(config: TrainingConfig) { self.config = config }
+
+    public var last: EpochMetrics? { epochs.last }
+
+    /// Comma-separated values, one row per epoch, with a header.
+    public func csv() -> String {
+        var lines = ["epoch,learning_rate,train_loss,train_accuracy,validation_loss,validation_accuracy,train_seconds,evaluation_seconds"]
+        for e in epochs {
+            let fields: [String] = [
+                "\(e.epoch)", "\(e.learningRate)", "\(e.trainLoss)", "\(e.trainAccuracy)",
+                e.validationLoss.map { "\($0)" } ?? "", e.validationAccuracy.map { "\($0)" } ?? "",
+                "\(e.trainSeconds)", "\(e.evaluationSeconds)",
+            ]
+            lines.append(fields.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import FashionCore
+import FashionEngine
+import FashionTraining
+
+extension OptimizerKind: ExpressibleByArgument {}
+
+/// The flags that define a training run, shared by `train` and `bench`.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Model: mlp.")
+    var model = "mlp"
+
+    @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64).", valueName: "SIZES"))
+    var hidden = "1000"
+
+    @Option(help: "Optimiser: sgd, adam or adamw.")
+    var optimizer = OptimizerKind.sgd
+
+    @Option(help: "Learning rate.")
+    var lr: Float = 0.01
+
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0
+
+    @Flag(help: "Nesterov momentum (SGD, needs --momentum).")
+    var nesterov = false
+
+    @Option(name: .customLong("weight-decay"), help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
+    var weightDecay: Float = 0
+
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN].", valueName: "SCHEDULE"))
+    var schedule = "constant"
+
+    @Option(name: .customLong("batch-size"), help: "Training batch size.")
+    var batchSize = 32
+
+    @Option(help: "Number of epochs.")
+    var epochs = 5
+
+    @Flag(name: .customLong("no-scale"), help: "Feed raw 0…255 pixels instead of pixels/255.")
+    var noScale = false
+
+    @Option(help: "Seed for initialisation and shuffling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
+    var threads: Int?
+
+    var hiddenSizes: [Int]? {
+        let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return sizes.map { $0! }
+    }
+
+    func validate() throws {
+        guard model == "mlp" else { throw ValidationError("--model '\(model)' is not a known model (known: mlp)") }
+        guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden)' must be positive integers separated by commas") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        guard !nesterov || (momentum > 0 && optimizer == .sgd) else { throw ValidationError("--nesterov needs --optimizer sgd and a --momentum above 0") }
+        guard momentum == 0 || optimizer == .sgd else { throw ValidationError("--momentum applies to --optimizer sgd only") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be 0 or more, got \(weightDecay)") }
+        guard LearningRateSchedule(parsing: schedule) != nil else {
+            throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA or cosine[:MIN]")
+        }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    var config: TrainingConfig {
+        var config = TrainingConfig()
+        config.model = model
+        config.hidden = hiddenSizes ?? [1000]
+        config.optimizer = optimizer
+        config.learningRate = lr
+        config.momentum = momentum
+        config.nesterov = nesterov
+        config.weightDecay = weightDecay
+        config.schedule = LearningRateSchedule(parsing: schedule) ?? .constant
+        config.batchSize = batchSize
+        config.epochs = epochs
+        config.scale = !noScale
+        config.seed = seed
+        return config
+    }
+
+    /// `runs/adam-lr0.001-b32-scaled-s0` and the like.
+    var defaultRunName: String {
+        "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
+    }
+
+    func applyThreads() {
+        if let threads {
+            Threads.count = threads
+            BLAS.shared.setThreadCount(threads)
+        }
+    }
+}

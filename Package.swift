@@ -28,10 +28,12 @@ let package = Package(
         .target(name: "FashionData", dependencies: ["CZlib", "FashionCore"]),
         // PNG encoding/decoding and image grids.
         .target(name: "FashionImaging", dependencies: ["CZlib", "FashionData", "FashionCore"]),
+        // Elementwise CPU loops compiled for AVX-512, AVX2 and baseline x86-64, chosen at run time.
+        .target(name: "CKernels"),
         // Tensors, the CPU backend (BLAS found at run time), layers, losses, optimisers, checkpoints.
-        .target(name: "FashionEngine", dependencies: ["FashionCore"]),
+        .target(name: "FashionEngine", dependencies: ["FashionCore", "CKernels"]),
         // Batching, the epoch loop, metrics history, evaluation.
-        .target(name: "FashionTraining", dependencies: ["FashionCore", "FashionData", "FashionEngine"]),
+        .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine"]),
         // The command-line program: parses flags and calls the libraries.
         .executableTarget(
             name: "fashionlab",
@@ -41,10 +43,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore"]),
-        .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
-        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData"]),
-        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine"]),
-        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining"]),
+        .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore"]),
+        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),
+        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"]),
+        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -72,15 +72,15 @@ public struct MirrorDownloader: Sendable {
         receiver.done.wait()
 
         let outcome = receiver.outcome()
-        let where_ = url.absoluteString
+        let source = url.absoluteString
         if let status = outcome.status, status != 200 {
-            throw DataError(where_, "HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))")
+            throw DataError(source, "HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))")
+        }
+        if let expected = outcome.expected, outcome.received > 0, outcome.received < expected {
+            throw DataError(source, "download truncated: received \(outcome.received) of \(expected) bytes")
         }
         if let error = outcome.error {
-            throw DataError(where_, describe(error))
-        }
-        if let expected = outcome.expected, expected >= 0, outcome.received != expected {
-            throw DataError(where_, "download truncated: received \(outcome.received) of \(expected) bytes")
+            throw DataError(source, describe(error))
         }
         if let writeError = outcome.writeError {
             throw DataError(path, "cannot be written (\(writeError))")

@@ -48,7 +48,8 @@ public enum PNG {
         appendBigEndian(crc(typeAndData), to: &out)
     }
 
-    static func crc(_ bytes: [UInt8]) -> UInt32 {
+    /// The CRC-32 PNG chunks carry (over type and data).
+    public static func crc(_ bytes: [UInt8]) -> UInt32 {
         UInt32(bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) })
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import FashionCore
 import FashionData
 import FashionEngine
@@ -58,17 +59,12 @@ public final class BatchIterator {
         let rows = min(batchSize, dataset.count - start)
         inputs.reshape([rows] + sampleShape)
         labels.resize(rows)
-        let pixels = dataset.pixelsPerImage
         dataset.images.withUnsafeBufferPointer { images in
             pixelValues.withUnsafeBufferPointer { table in
                 order.withUnsafeBufferPointer { order in
-                    for row in 0..<rows {
-                        let image = Int(order[start + row])
-                        let source = images.baseAddress! + image * pixels
-                        let target = inputs.data + row * pixels
-                        for p in 0..<pixels { target[p] = table[Int(source[p])] }
-                        labels.data[row] = Int32(dataset.labels[image])
-                    }
+                    fl_gather_pixels(inputs.data, images.baseAddress!, order.baseAddress! + start, rows,
+                                     dataset.pixelsPerImage, table.baseAddress!)
+                    for row in 0..<rows { labels.data[row] = Int32(dataset.labels[Int(order[start + row])]) }
                 }
             }
         }

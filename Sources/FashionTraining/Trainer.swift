@@ -91,6 +91,10 @@ public final class Trainer {
     public func trainEpoch(observer: TrainingObserver? = nil) -> Double {
         batches.startEpoch()
         let parameters = model.parameters
+        // Plain SGD is applied inside the backward pass (see `Parameter.fusedSGDRate`).
+        let fusedRate = (optimizer as? SGD)?.isPlain == true ? optimizer.learningRate : nil
+        for parameter in parameters { parameter.fusedSGDRate = fusedRate }
+        defer { for parameter in parameters { parameter.fusedSGDRate = nil } }
         var lossSum = 0.0
         for index in 0..<batches.batchCount {
             let (inputs, labels) = batches.load(batch: index)

@@ -1,25 +1,19 @@
-/// Elementwise CPU kernels the layers share.
+import CKernels
+
+/// Elementwise CPU kernels the layers share (the loops themselves live in CKernels).
 enum Kernels {
     /// out[r, c] += v[c] for every row.
     static func addRowVector(_ out: Tensor, _ vector: Tensor) {
-        let columns = vector.count
-        let rows = out.count / columns
-        let v = vector.data
-        for r in 0..<rows {
-            let row = out.data + r * columns
-            for c in 0..<columns { row[c] += v[c] }
-        }
+        fl_add_row_vector(out.data, vector.data, out.count / vector.count, vector.count)
     }
 
     /// sum[c] (+)= Σ_r x[r, c].
     static func sumRows(_ x: Tensor, into sum: Tensor, accumulate: Bool) {
-        let columns = sum.count
-        let rows = x.count / columns
-        if !accumulate { sum.fill(0) }
-        let s = sum.data
-        for r in 0..<rows {
-            let row = x.data + r * columns
-            for c in 0..<columns { s[c] += row[c] }
-        }
+        fl_sum_rows(sum.data, x.data, x.count / sum.count, sum.count, accumulate ? 1 : 0)
+    }
+
+    /// y += a·x.
+    static func axpy(_ a: Float, _ x: Tensor, into y: Tensor) {
+        for i in 0..<x.count { y.data[i] += a * x.data[i] }
     }
 }

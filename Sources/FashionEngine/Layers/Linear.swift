@@ -42,22 +42,42 @@ public final class Linear: Layer {
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let input else { preconditionFailure("Linear.backward before forward") }
         let batch = outputGradient.shape[0]
-        // dW[O, I] += dout[B, O]ᵀ · x[B, I]
-        let (weightGradient, beta) = weight.gradientForAccumulation()
-        BLAS.shared.gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch, alpha: 1,
+        // dx first: it needs the weights as they were in the forward pass, and a fused SGD
+        // update below changes them.
+        var dx: Tensor?
+        if needsInputGradient {
+            // dx[B, I] = dout[B, O] · W[O, I]
+            let gradient = Tensor.reuse(inputGradient, shape: input.shape)
+            inputGradient = gradient
+            BLAS.shared.gemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures, alpha: 1,
+                             a: outputGradient.data, lda: outFeatures, b: weight.value.data, ldb: inFeatures,
+                             beta: 0, c: gradient.data, ldc: inFeatures)
+            dx = gradient
+        }
+        // dW[O, I] += dout[B, O]ᵀ · x[B, I]   (or, fused SGD: W[O, I] −= lr · dout[B, O]ᵀ · x[B, I])
+        let (target, alpha, beta) = Self.gradientTarget(weight)
+        BLAS.shared.gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch, alpha: alpha,
                          a: outputGradient.data, lda: outFeatures, b: input.data, ldb: inFeatures,
-                         beta: beta, c: weightGradient.data, ldc: inFeatures)
+                         beta: beta, c: target.data, ldc: inFeatures)
         if let bias {
             let (biasGradient, biasBeta) = bias.gradientForAccumulation()
             Kernels.sumRows(outputGradient, into: biasGradient, accumulate: biasBeta == 1)
+            if let rate = bias.fusedSGDRate {
+                Kernels.axpy(-rate, biasGradient, into: bias.value)
+                bias.wasUpdatedInBackward = true
+            }
         }
-        guard needsInputGradient else { return nil }
-        // dx[B, I] = dout[B, O] · W[O, I]
-        let dx = Tensor.reuse(inputGradient, shape: input.shape)
-        inputGradient = dx
-        BLAS.shared.gemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures, alpha: 1,
-                         a: outputGradient.data, lda: outFeatures, b: weight.value.data, ldb: inFeatures,
-                         beta: 0, c: dx.data, ldc: inFeatures)
         return dx
+    }
+
+    /// Where the weight-gradient GEMM writes: the gradient (accumulating when it holds one), or,
+    /// with fused SGD, the weights themselves scaled by −rate.
+    private static func gradientTarget(_ parameter: Parameter) -> (Tensor, alpha: Float, beta: Float) {
+        if let rate = parameter.fusedSGDRate {
+            parameter.wasUpdatedInBackward = true
+            return (parameter.value, -rate, 1)
+        }
+        let (gradient, beta) = parameter.gradientForAccumulation()
+        return (gradient, 1, beta)
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// `max(0, x)`, elementwise. Its gradient passes where the output is positive (0 at x = 0, as in PyTorch).
 public final class ReLU: Layer {
     private var output: Tensor?
@@ -11,9 +13,7 @@ public final class ReLU: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let out = Tensor.reuse(output, shape: input.shape)
         output = out
-        let n = input.count
-        let x = input.data, y = out.data
-        for i in 0..<n { y[i] = max(x[i], 0) }
+        fl_relu_forward(out.data, input.data, input.count)
         return out
     }
 
@@ -21,9 +21,7 @@ public final class ReLU: Layer {
         guard let output else { preconditionFailure("ReLU.backward before forward") }
         let dx = Tensor.reuse(inputGradient, shape: outputGradient.shape)
         inputGradient = dx
-        let n = outputGradient.count
-        let y = output.data, dy = outputGradient.data, d = dx.data
-        for i in 0..<n { d[i] = y[i] > 0 ? dy[i] : 0 }
+        fl_relu_backward(dx.data, outputGradient.data, output.data, outputGradient.count)
         return dx
     }
 }

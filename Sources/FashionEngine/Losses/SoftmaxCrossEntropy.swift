@@ -42,12 +42,13 @@ public final class SoftmaxCrossEntropy {
             for c in 1..<classes where z[c] > maxValue { maxValue = z[c]; argmax = c }
             var sum: Float = 0
             for c in 0..<classes { sum += expf(z[c] - maxValue) }
-            let logSumExp = maxValue + logf(sum)
-            lossSum += Double(logSumExp - z[label])
+            let logSum = logf(sum)
+            // log Σ exp(z) − z_y, with the max taken out first so large logits lose no precision.
+            lossSum += Double(logSum + (maxValue - z[label]))
             if argmax == label { correct += 1 }
             if let dz {
                 let row = dz + b * classes
-                for c in 0..<classes { row[c] = expf(z[c] - logSumExp) * scale }
+                for c in 0..<classes { row[c] = expf((z[c] - maxValue) - logSum) * scale }
                 row[label] -= scale
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import FashionCore
 
 /// Adam as `torch.optim.Adam`, or AdamW (`decoupled: true`) as `torch.optim.AdamW`, in one fused pass:
@@ -56,15 +57,10 @@ public final class Adam: Optimizer {
             let p = parameter.value.data, g = parameter.gradient.data
             let m = slots.slot(parameter.name + ".exp_avg", like: parameter).tensor.data
             let v = slots.slot(parameter.name + ".exp_avg_sq", like: parameter).tensor.data
-            parallelFor(parameter.value.count, minimumChunk: 1 << 15) { range in
-                for i in range {
-                    let gradient = g[i] + coupledDecay * p[i]
-                    let mi = m[i] + (1 - b1) * (gradient - m[i])       // torch: exp_avg.lerp_(grad, 1 − β1)
-                    let vi = b2 * v[i] + (1 - b2) * gradient * gradient
-                    m[i] = mi
-                    v[i] = vi
-                    p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseCorrection2 + eps)
-                }
+            // Split across cores only for large tensors: a thread hand-off costs more than a small update.
+            parallelFor(parameter.value.count, minimumChunk: 1 << 18) { range in
+                fl_adam_update(p + range.lowerBound, g + range.lowerBound, m + range.lowerBound, v + range.lowerBound,
+                               range.count, b1, b2, eps, stepSize, inverseCorrection2, coupledDecay, shrink)
             }
         }
     }

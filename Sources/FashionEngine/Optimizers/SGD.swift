@@ -1,3 +1,4 @@
+import CKernels
 import FashionCore
 
 /// Stochastic gradient descent as `torch.optim.SGD`:
@@ -32,29 +33,24 @@ public final class SGD: Optimizer {
         self.stepCount = stepCount
     }
 
-    /// True when the update is plain `p −= lr·g`, which a layer may apply inside its gradient GEMM.
+    /// True when the update is plain `p −= lr·g`, which a layer may apply inside its gradient GEMM
+    /// (`Parameter.fusedSGDRate`); `step` skips parameters updated that way.
     public var isPlain: Bool { momentum == 0 && weightDecay == 0 }
 
     public func step(_ parameters: [Parameter]) {
         stepCount += 1
         let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening, nesterov = nesterov
-        for parameter in parameters {
+        for parameter in parameters where !parameter.wasUpdatedInBackward {
             let p = parameter.value.data, g = parameter.gradient.data
-            let count = parameter.value.count
-            guard momentum != 0 else {
-                parallelFor(count, minimumChunk: 1 << 16) { range in
-                    for i in range { p[i] -= lr * (g[i] + wd * p[i]) }
-                }
-                continue
+            var b: UnsafeMutablePointer<Float>?
+            var first = false
+            if momentum != 0 {
+                let slot = slots.slot(parameter.name + ".momentum_buffer", like: parameter)
+                (b, first) = (slot.tensor.data, slot.isNew)
             }
-            let (buffer, isNew) = slots.slot(parameter.name + ".momentum_buffer", like: parameter)
-            let b = buffer.data
-            parallelFor(count, minimumChunk: 1 << 16) { range in
-                for i in range {
-                    let gradient = g[i] + wd * p[i]
-                    b[i] = isNew ? gradient : mu * b[i] + damp * gradient
-                    p[i] -= lr * (nesterov ? gradient + mu * b[i] : b[i])
-                }
+            parallelFor(parameter.value.count, minimumChunk: 1 << 18) { range in
+                fl_sgd_update(p + range.lowerBound, g + range.lowerBound, b.map { $0 + range.lowerBound }, range.count,
+                              lr, wd, mu, damp, nesterov ? 1 : 0, first ? 1 : 0)
             }
         }
     }

@@ -1,0 +1,38 @@
+#ifndef FASHIONLAB_CKERNELS_H
+#define FASHIONLAB_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Elementwise loops that must be vectorised for the CPU the program runs on. Each is compiled
+/// for AVX-512, AVX2+FMA and baseline x86-64 (or the platform's default elsewhere); the loader
+/// picks the best at run time, so one binary is both portable and fast.
+
+/// Adam/AdamW over [0, n): m = m + (1-b1)(g' - m); v = b2 v + (1-b2) g'^2;
+/// p = p*shrink - step * m / (sqrt(v)*inv_corr2 + eps), with g' = g + decay*p.
+void fl_adam_update(float *p, const float *g, float *m, float *v, size_t n,
+                    float beta1, float beta2, float eps, float step_size,
+                    float inv_corr2, float coupled_decay, float shrink);
+
+/// SGD over [0, n): g' = g + wd*p; with momentum b = first ? g' : mu*b + damp*g';
+/// p -= lr * (nesterov ? g' + mu*b : b) (or lr*g' without momentum, b may be NULL).
+void fl_sgd_update(float *p, const float *g, float *b, size_t n, float lr, float weight_decay,
+                   float momentum, float dampening_keep, int nesterov, int first);
+
+/// y = max(x, 0).
+void fl_relu_forward(float *y, const float *x, size_t n);
+
+/// dx = y > 0 ? dy : 0.
+void fl_relu_backward(float *dx, const float *dy, const float *y, size_t n);
+
+/// out[r, c] += bias[c] for r < rows.
+void fl_add_row_vector(float *out, const float *bias, size_t rows, size_t cols);
+
+/// sum[c] (+)= x[r, c] over r < rows.
+void fl_sum_rows(float *sum, const float *x, size_t rows, size_t cols, int accumulate);
+
+/// Gathers images: out[r, :] = table[images[index[r]*pixels + :]] for r < rows.
+void fl_gather_pixels(float *out, const uint8_t *images, const int32_t *index, size_t rows,
+                      size_t pixels, const float *table);
+
+#endif

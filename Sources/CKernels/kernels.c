@@ -1,0 +1,99 @@
+#include "CKernels.h"
+#include <math.h>
+
+/* Optimiser state decays geometrically (m by 0.9 per step), so rarely-active weights reach
+   subnormal floats within a few hundred steps, where x86 arithmetic is ~100x slower. The
+   optimiser loops flush subnormals to zero (FTZ/DAZ) for their duration; values below 1e-38
+   change nothing a float32 update could resolve. */
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#define FLUSH_SUBNORMALS_BEGIN unsigned int saved_csr = _mm_getcsr(); _mm_setcsr(saved_csr | 0x8040);
+#define FLUSH_SUBNORMALS_END _mm_setcsr(saved_csr);
+#else
+#define FLUSH_SUBNORMALS_BEGIN
+#define FLUSH_SUBNORMALS_END
+#endif
+
+/* sqrtf may set errno, which stops the loop from being vectorised; the elementwise builtin may not. */
+#if defined(__has_builtin) && __has_builtin(__builtin_elementwise_sqrt)
+#define SQRT(x) __builtin_elementwise_sqrt(x)
+#else
+#define SQRT(x) sqrtf(x)
+#endif
+
+#if defined(__x86_64__) && defined(__ELF__)
+#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+MULTIVERSION
+void fl_adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
+                    float beta1, float beta2, float eps, float step_size,
+                    float inv_corr2, float coupled_decay, float shrink) {
+    FLUSH_SUBNORMALS_BEGIN
+    const float one_minus_b1 = 1.0f - beta1, one_minus_b2 = 1.0f - beta2;
+    for (size_t i = 0; i < n; i++) {
+        float grad = g[i] + coupled_decay * p[i];
+        float mi = m[i] + one_minus_b1 * (grad - m[i]);
+        float vi = beta2 * v[i] + one_minus_b2 * grad * grad;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * shrink - step_size * mi / (SQRT(vi) * inv_corr2 + eps);
+    }
+    FLUSH_SUBNORMALS_END
+}
+
+MULTIVERSION
+void fl_sgd_update(float *restrict p, const float *restrict g, float *restrict b, size_t n, float lr,
+                   float weight_decay, float momentum, float dampening_keep, int nesterov, int first) {
+    FLUSH_SUBNORMALS_BEGIN
+    if (b == NULL || momentum == 0.0f) {
+        for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + weight_decay * p[i]);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            float grad = g[i] + weight_decay * p[i];
+            float bi = first ? grad : momentum * b[i] + dampening_keep * grad;
+            b[i] = bi;
+            p[i] -= lr * (nesterov ? grad + momentum * bi : bi);
+        }
+    }
+    FLUSH_SUBNORMALS_END
+}
+
+MULTIVERSION
+void fl_relu_forward(float *restrict y, const float *restrict x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+MULTIVERSION
+void fl_relu_backward(float *restrict dx, const float *restrict dy, const float *restrict y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+MULTIVERSION
+void fl_add_row_vector(float *restrict out, const float *restrict bias, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = out + r * cols;
+        for (size_t c = 0; c < cols; c++) row[c] += bias[c];
+    }
+}
+
+MULTIVERSION
+void fl_sum_rows(float *restrict sum, const float *restrict x, size_t rows, size_t cols, int accumulate) {
+    if (!accumulate) for (size_t c = 0; c < cols; c++) sum[c] = 0.0f;
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * cols;
+        for (size_t c = 0; c < cols; c++) sum[c] += row[c];
+    }
+}
+
+MULTIVERSION
+void fl_gather_pixels(float *restrict out, const uint8_t *restrict images, const int32_t *restrict index,
+                      size_t rows, size_t pixels, const float *restrict table) {
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *source = images + (size_t)index[r] * pixels;
+        float *target = out + r * pixels;
+        for (size_t i = 0; i < pixels; i++) target[i] = table[source[i]];
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import FashionCore
+
+@Suite struct SeededGeneratorTests {
+    @Test func sameSeedSameStream() {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
+        let first = (0..<100).map { _ in a.next() }
+        #expect(first == (0..<100).map { _ in b.next() })
+        #expect(first != (0..<100).map { _ in c.next() })
+    }
+
+    @Test func unitFloatsAreInRangeAndSpread() {
+        var generator = SeededGenerator(seed: 1)
+        let values = (0..<10_000).map { _ in generator.nextUnitFloat() }
+        #expect(values.allSatisfy { $0 >= 0 && $0 < 1 })
+        let mean = values.reduce(0, +) / Float(values.count)
+        #expect(abs(mean - 0.5) < 0.02)
+    }
+}
+
+@Suite struct AtomicFileTests {
+    @Test func writesAndReplaces() throws {
+        let directory = NSTemporaryDirectory() + "fl-atomic-" + UUID().uuidString
+        let path = directory + "/sub/file.txt"
+        try AtomicFile.write(text: "one", to: path)
+        try AtomicFile.write(text: "two", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/sub") == ["file.txt"])
+    }
+
+    @Test(.enabled(if: getuid() != 0, "root can write to read-only directories"))
+    func readOnlyDirectoryGivesAClearErrorAndNoFile() throws {
+        let directory = NSTemporaryDirectory() + "fl-ro-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o555)
+        defer { chmod(directory, 0o755) }
+        let error = #expect(throws: FileWriteError.self) { try AtomicFile.write(text: "x", to: directory + "/f") }
+        #expect(error?.description.contains(directory + "/f") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test func parallelForCoversEveryIndexOnce() {
+        var hits = [Int](repeating: 0, count: 10_000)
+        hits.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            parallelFor(buffer.count, minimumChunk: 100) { range in
+                for i in range { buffer[i] += 1 }
+            }
+        }
+        #expect(hits.allSatisfy { $0 == 1 })
+    }
+}

@@ -1,0 +1,55 @@
+import Testing
+import FashionCore
+import FashionEngine
+
+@Suite struct GEMMTests {
+    /// C = alpha·op(A)·op(B) + beta·C computed in Double, the slow obvious way.
+    func reference(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: [Float], _ b: [Float], _ beta: Float, _ c: [Float]) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let av = tA ? a[p * m + i] : a[i * k + p]
+                    let bv = tB ? b[j * k + p] : b[p * n + j]
+                    sum += Double(av) * Double(bv)
+                }
+                out[i * n + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * n + j]))
+            }
+        }
+        return out
+    }
+
+    func random(_ count: Int, _ generator: inout SeededGenerator) -> [Float] {
+        (0..<count).map { _ in generator.nextUnitFloat() * 2 - 1 }
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func builtinAndBLASAgreeWithTheDefinition(transposes: (Bool, Bool)) {
+        let (tA, tB) = transposes
+        var generator = SeededGenerator(seed: 5)
+        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (32, 100, 78), (64, 10, 200)] {
+            let a = random(m * k, &generator), b = random(k * n, &generator), c = random(m * n, &generator)
+            let expected = reference(tA, tB, m, n, k, 0.7, a, b, 0.3, c)
+            for blas in [BLAS.builtin, BLAS.shared] {
+                var out = c
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        out.withUnsafeMutableBufferPointer { cp in
+                            blas.gemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, alpha: 0.7,
+                                      a: ap.baseAddress!, lda: tA ? m : k, b: bp.baseAddress!, ldb: tB ? k : n,
+                                      beta: 0.3, c: cp.baseAddress!, ldc: n)
+                        }
+                    }
+                }
+                let worst = zip(out, expected).map { abs($0 - $1) }.max()!
+                #expect(worst < 1e-4, "\(blas.description) \(m)×\(n)×\(k): max error \(worst)")
+            }
+        }
+    }
+
+    @Test func environmentCanForceTheBuiltinGEMM() {
+        #expect(BLAS.load(from: "builtin").library == "builtin")
+        #expect(BLAS.load(from: "/no/such/libblas.so").library == "builtin")
+    }
+}

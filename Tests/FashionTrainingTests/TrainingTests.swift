@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import FashionCore
+import FashionData
+import FashionEngine
+import FashionTraining
+
+/// A small synthetic dataset: class c images are bright in band c (so a model can learn them).
+func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
+    var generator = SeededGenerator(seed: seed)
+    var images = [UInt8](repeating: 0, count: count * 784)
+    var labels = [UInt8]()
+    for i in 0..<count {
+        let label = Int(generator.next() % 10)
+        labels.append(UInt8(label))
+        for p in 0..<784 {
+            let band = (p / 28) * 10 / 28
+            let noise = Int(generator.next() % 60)
+            images[i * 784 + p] = UInt8(min(255, (band == label ? 180 : 20) + noise))
+        }
+    }
+    return try! Dataset(images: images, labels: labels, rows: 28, cols: 28)
+}
+
+@Suite struct BatchIteratorTests {
+    @Test func everyImageOncePerEpochWithAPartialLastBatch() {
+        let dataset = syntheticDataset(count: 70)
+        let batches = BatchIterator(dataset: dataset, batchSize: 32, shuffle: true, scale: true)
+        #expect(batches.batchCount == 3)
+        var firstOrder = [Int32]()
+        for epoch in 0..<2 {
+            batches.startEpoch()
+            var seen = [Int32]()
+            var sizes = [Int]()
+            for index in 0..<batches.batchCount {
+                let (x, y) = batches.load(batch: index)
+                sizes.append(x.shape[0])
+                #expect(x.shape[1] == 784 && y.count == x.shape[0])
+                // Identify each image by its pixels: find its index in the dataset.
+                for row in 0..<x.shape[0] {
+                    let pixels = (0..<784).map { UInt8((x.data[row * 784 + $0] * 255).rounded()) }
+                    let match = (0..<dataset.count).first { Array(dataset.image($0)) == pixels }!
+                    #expect(Int32(dataset.labels[match]) == y.data[row])
+                    seen.append(Int32(match))
+                }
+            }
+            #expect(sizes == [32, 32, 6])
+            #expect(Set(seen).count == 70)
+            if epoch == 0 { firstOrder = seen } else { #expect(seen != firstOrder, "reshuffled every epoch") }
+        }
+    }
+
+    @Test func unscaledBatchesKeepRawPixelValues() {
+        let dataset = syntheticDataset(count: 5)
+        let (x, _) = BatchIterator(dataset: dataset, batchSize: 5, shuffle: false, scale: false).load(batch: 0)
+        #expect(x.toArray() == dataset.images.map(Float.init))
+        let (scaled, _) = BatchIterator(dataset: dataset, batchSize: 5, shuffle: false, scale: true).load(batch: 0)
+        #expect(scaled.toArray() == dataset.images.map { Float($0) / 255 })
+    }
+}
+
+@Suite struct TrainerTests {
+    func config(_ optimizer: OptimizerKind, lr: Float, epochs: Int = 3, seed: UInt64 = 1) -> TrainingConfig {
+        var config = TrainingConfig()
+        config.hidden = [32]
+        config.optimizer = optimizer
+        config.learningRate = lr
+        config.epochs = epochs
+        config.batchSize = 16
+        config.seed = seed
+        return config
+    }
+
+    @Test(arguments: [(OptimizerKind.sgd, Float(0.1)), (.adam, 0.003), (.adamw, 0.003)])
+    func learnsASimpleProblem(optimizer: OptimizerKind, lr: Float) {
+        let trainer = Trainer(config: config(optimizer, lr: lr), train: syntheticDataset(count: 400), validation: syntheticDataset(count: 200, seed: 9))
+        let history = trainer.run()
+        #expect(history.epochs.count == 3 && !history.diverged)
+        #expect(history.epochs.last!.trainLoss < history.epochs.first!.trainLoss)
+        #expect(history.epochs.last!.validationAccuracy! > 0.9)
+        #expect(history.csv().split(separator: "\n").count == 4)
+    }
+
+    @Test func sameSeedSameNumbers() {
+        let data = syntheticDataset(count: 200)
+        let a = Trainer(config: config(.adam, lr: 0.003, epochs: 2), train: data, validation: nil).run()
+        let b = Trainer(config: config(.adam, lr: 0.003, epochs: 2), train: data, validation: nil).run()
+        let c = Trainer(config: config(.adam, lr: 0.003, epochs: 2, seed: 2), train: data, validation: nil).run()
+        #expect(a.epochs.map(\.trainLoss) == b.epochs.map(\.trainLoss))
+        #expect(a.epochs.map(\.trainLoss) != c.epochs.map(\.trainLoss))
+    }
+
+    @Test func divergenceIsRecordedNotFatal() {
+        var settings = config(.sgd, lr: 1e30, epochs: 5)
+        settings.scale = false
+        let history = Trainer(config: settings, train: syntheticDataset(count: 200), validation: syntheticDataset(count: 50)).run()
+        #expect(history.diverged)
+        #expect(history.epochs.count < 5)
+        #expect(!history.epochs.last!.trainLoss.isFinite)
+    }
+
+    final class StopAfterTwo: TrainingObserver {
+        var batches = 0
+        func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) { batches += 1 }
+        func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision { metrics.epoch == 2 ? .stop : .continue }
+    }
+
+    @Test func observersSeeBatchesAndCanStop() {
+        let observer = StopAfterTwo()
+        let history = Trainer(config: config(.sgd, lr: 0.1, epochs: 5), train: syntheticDataset(count: 64), validation: nil).run(observer: observer)
+        #expect(history.epochs.count == 2 && history.stoppedEarly)
+        #expect(observer.batches == 8)
+    }
+
+    @Test func checkpointRoundTripKeepsAccuracy() throws {
+        let data = syntheticDataset(count: 300)
+        let trainer = Trainer(config: config(.adam, lr: 0.003, epochs: 1), train: data, validation: nil)
+        trainer.run()
+        let path = NSTemporaryDirectory() + "fl-\(UUID().uuidString)/model.safetensors"
+        try trainer.model.stateDict(metadata: ["format": "pt"]).write(to: path)
+        let restored = trainer.config.makeModel()
+        try restored.load(Safetensors.read(path), name: path)
+        let before = trainer.model.evaluate(on: data, scale: true)
+        let after = restored.evaluate(on: data, scale: true)
+        #expect(before.accuracy == after.accuracy && before.loss == after.loss)
+    }
+}

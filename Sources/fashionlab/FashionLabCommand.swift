@@ -6,6 +6,6 @@ struct FashionLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fashionlab",
         abstract: "Train and study neural networks on Fashion-MNIST.",
-        subcommands: [PrepareCommand.self, TrainCommand.self]
+        subcommands: [PrepareCommand.self, TrainCommand.self, BenchCommand.self]
     )
 }

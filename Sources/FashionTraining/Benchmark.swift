@@ -1,0 +1,91 @@
+import Foundation
+import FashionCore
+import FashionData
+import FashionEngine
+
+/// Times the notebook's MLP on this machine: training epochs with SGD and Adam at batch 32, and the
+/// end-of-epoch evaluation (accuracy over the 60,000 training and 10,000 test images).
+public struct Benchmark {
+    /// Seconds of each measured repetition and their median.
+    public struct Timing: Codable, Sendable {
+        public let seconds: [Double]
+        public var median: Double {
+            let sorted = seconds.sorted()
+            return sorted.isEmpty ? .nan : (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+        }
+    }
+
+    public struct Report: Codable, Sendable {
+        public let backend: String
+        public let blas: String
+        public let blasKernel: String?
+        public let threads: Int
+        public let hidden: Int
+        public let batchSize: Int
+        public let sgdEpoch: Timing
+        public let adamEpoch: Timing
+        public let evaluation: Timing
+        /// Peak resident memory of the process so far, in megabytes.
+        public let peakResidentMegabytes: Double
+    }
+
+    public var repetitions = 3
+    public var hidden = 1000
+    public var batchSize = 32
+
+    public init() {}
+
+    /// Runs the measurements; `progress` receives a line per measurement.
+    public func run(train: Dataset, test: Dataset, progress: (String) -> Void = { _ in }) -> Report {
+        func timeTraining(_ optimizer: OptimizerKind, _ lr: Float) -> Timing {
+            var config = TrainingConfig()
+            config.hidden = [hidden]
+            config.optimizer = optimizer
+            config.learningRate = lr
+            config.batchSize = batchSize
+            let trainer = Trainer(config: config, train: train, validation: nil)
+            let seconds = (0..<repetitions).map { _ in
+                let start = DispatchTime.now()
+                _ = trainer.trainEpoch()
+                let elapsed = Self.seconds(since: start)
+                progress(String(format: "%@ epoch: %.3f s", optimizer.rawValue, elapsed))
+                return elapsed
+            }
+            return Timing(seconds: seconds)
+        }
+        let sgd = timeTraining(.sgd, 0.01)
+        let adam = timeTraining(.adam, 0.001)
+
+        let model = Sequential.mlp(hidden: [hidden])
+        let evaluation = (0..<repetitions).map { _ in
+            let start = DispatchTime.now()
+            _ = model.evaluate(on: train, scale: true)
+            _ = model.evaluate(on: test, scale: true)
+            let elapsed = Self.seconds(since: start)
+            progress(String(format: "evaluation (60k + 10k): %.3f s", elapsed))
+            return elapsed
+        }
+        return Report(backend: "cpu", blas: BLAS.shared.library, blasKernel: BLAS.shared.kernel, threads: Threads.count,
+                      hidden: hidden, batchSize: batchSize, sgdEpoch: sgd, adamEpoch: adam,
+                      evaluation: Timing(seconds: evaluation), peakResidentMegabytes: Self.peakResidentMegabytes())
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    /// Peak resident set size of this process (Linux reports kilobytes).
+    public static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        #if os(macOS)
+        return Double(usage.ru_maxrss) / 1_048_576
+        #else
+        return Double(usage.ru_maxrss) / 1024
+        #endif
+    }
+}

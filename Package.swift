@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "FashionImaging", targets: ["FashionImaging"]),
         .library(name: "FashionEngine", targets: ["FashionEngine"]),
         .library(name: "FashionTraining", targets: ["FashionTraining"]),
+        .library(name: "FashionCharts", targets: ["FashionCharts"]),
         .executable(name: "fashionlab", targets: ["fashionlab"]),
     ],
     dependencies: [
@@ -34,11 +35,13 @@ let package = Package(
         .target(name: "FashionEngine", dependencies: ["FashionCore", "CKernels"]),
         // Batching, the epoch loop, metrics history, evaluation.
         .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine"]),
+        // SVG charts (curves, histograms, confusion matrix) and the self-contained HTML report.
+        .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining"]),
         // The command-line program: parses flags and calls the libraries.
         .executableTarget(
             name: "fashionlab",
             dependencies: [
-                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining",
+                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"]),
+        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -25,3 +25,23 @@ extension Sequential {
         return EvaluationResult(loss: lossSum / Double(dataset.count), accuracy: Double(correct) / Double(dataset.count))
     }
 }
+
+extension Sequential {
+    /// counts[true][predicted] over `dataset`.
+    public func confusionMatrix(on dataset: Dataset, scale: Bool, batchSize: Int = 1000) -> [[Int]] {
+        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, scale: scale, sampleShape: inputShape)
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: dataset.classCount), count: dataset.classCount)
+        for index in 0..<batches.batchCount {
+            let (inputs, labels) = batches.load(batch: index)
+            let logits = forward(inputs, training: false)
+            let classes = logits.count / labels.count
+            for row in 0..<labels.count {
+                let z = logits.data + row * classes
+                var best = 0
+                for c in 1..<classes where z[c] > z[best] { best = c }
+                counts[Int(labels.data[row])][best] += 1
+            }
+        }
+        return counts
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FashionCore
 
 /// `fashionlab`: the Fashion-MNIST lab on the command line.
 @main
@@ -6,6 +7,7 @@ struct FashionLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fashionlab",
         abstract: "Train and study neural networks on Fashion-MNIST.",
-        subcommands: [PrepareCommand.self, TrainCommand.self, BenchCommand.self]
+        version: FashionLabVersion.current,
+        subcommands: [PrepareCommand.self, TrainCommand.self, PlotCommand.self, BenchCommand.self]
     )
 }

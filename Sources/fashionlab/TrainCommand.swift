@@ -1,4 +1,5 @@
 import ArgumentParser
+import FashionCharts
 import FashionCore
 import FashionData
 import FashionEngine
@@ -41,12 +42,15 @@ struct TrainCommand: ParsableCommand {
         let reporter = EpochReporter(quiet: quiet, json: json)
         let history = trainer.run(observer: reporter)
         Terminal.endBar()
-        try RunFiles.save(history: history, model: trainer.model, to: directory)
+        try RunDirectory.save(history: history, model: trainer.model, to: directory)
+        let confusion = trainer.model.confusionMatrix(on: data.test, scale: config.scale)
+        let run = RunForReport(label: options.defaultRunName, history: history, model: trainer.model, confusion: confusion)
+        try RunOutputs.writeCharts(for: [run], title: config.chartTitle, to: directory)
         if history.diverged {
             Terminal.note("Diverged: the loss became \(history.last.map { "\($0.trainLoss)" } ?? "NaN") in epoch \(history.epochs.count); training stopped there. Try a smaller learning rate (or --scale).")
         }
         if !quiet && !json {
-            print("Saved metrics.json, metrics.csv and model.safetensors in \(directory)")
+            print("Saved metrics.json, metrics.csv, model.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
         }
     }
 }

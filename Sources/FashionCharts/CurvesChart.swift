@@ -1,0 +1,228 @@
+import Foundation
+
+/// The per-epoch numbers of one run, as a chart draws them. Non-finite values (a diverged run)
+/// are drawn as gaps with a marker.
+public struct RunCurves: Sendable {
+    public var label: String
+    public var trainLoss: [Double]
+    public var validationLoss: [Double]
+    public var trainAccuracy: [Double]
+    public var validationAccuracy: [Double]
+
+    public init(label: String, trainLoss: [Double], validationLoss: [Double], trainAccuracy: [Double], validationAccuracy: [Double]) {
+        self.label = label
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationAccuracy = validationAccuracy
+    }
+
+    var epochs: Int { max(trainLoss.count, validationLoss.count, trainAccuracy.count, validationAccuracy.count) }
+}
+
+/// Colours for runs compared on one chart (Tableau 10, readable on white and in print).
+public let chartPalette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+/// Loss over epochs above accuracy over epochs, as in the notebook: training as dots, validation as a
+/// line (blue and red for a single run; one colour per run when runs are compared), integer epoch ticks,
+/// a percent axis for accuracy, a title that names the setting and a legend.
+public struct CurvesChart: Sendable {
+    public var title: String
+    public var runs: [RunCurves]
+    public var width = 760.0
+    /// Words on the chart, for other languages.
+    public var words = ChartWords.english
+
+    public init(title: String, runs: [RunCurves]) {
+        self.title = title
+        self.runs = runs
+    }
+
+    struct Series {
+        let values: [Double]
+        let color: String
+        let dots: Bool
+        let label: String
+    }
+
+    public func svg() -> String {
+        let single = runs.count == 1
+        let colors = runs.indices.map { single ? chartPalette[0] : chartPalette[$0 % chartPalette.count] }
+        let validationColors = runs.indices.map { single ? chartPalette[1] : colors[$0] }
+
+        // Legend: one entry per series kind and run, wrapped to the width.
+        var legend: [(label: String, color: String, dots: Bool)] = []
+        if single {
+            legend = [(words.training, colors[0], true), (words.validation, validationColors[0], false)]
+        } else {
+            legend = runs.indices.map { (runs[$0].label, colors[$0], false) }
+        }
+        let left = 72.0, right = 24.0
+        var legendRows: [[(label: String, color: String, dots: Bool, x: Double)]] = [[]]
+        var cursor = left
+        for item in legend {
+            let itemWidth = 26 + SVG.textWidth(item.label, size: 12) + 18
+            if cursor + itemWidth > width - right, !legendRows[legendRows.count - 1].isEmpty {
+                legendRows.append([])
+                cursor = left
+            }
+            legendRows[legendRows.count - 1].append((item.label, item.color, item.dots, cursor))
+            cursor += itemWidth
+        }
+        let styleKeyRow = single ? 0 : 1
+        let legendTop = 46.0
+        let legendHeight = Double(legendRows.count + styleKeyRow) * 18
+        let panelHeight = 220.0, panelGap = 58.0
+        let lossTop = legendTop + legendHeight + 14
+        let accuracyTop = lossTop + panelHeight + panelGap
+
+        let epochs = max(1, runs.map(\.epochs).max() ?? 1)
+        let diverged = runs.enumerated().compactMap { index, run -> (Int, Int)? in
+            let firstBad = run.trainLoss.firstIndex { !$0.isFinite }
+            return firstBad.map { (index, $0 + 1) }
+        }
+        let noteLines = diverged.count
+        let height = accuracyTop + panelHeight + 46 + Double(noteLines) * 17 + 8
+        var svg = SVG(width: width, height: height)
+        svg.text(title, x: width / 2, y: 26, size: 17, anchor: .middle, weight: "bold")
+
+        for (row, items) in legendRows.enumerated() {
+            let y = legendTop + Double(row) * 18
+            for item in items {
+                if item.dots {
+                    svg.circle(item.x + 10, y - 4, radius: 4, fill: item.color)
+                } else {
+                    svg.line(item.x, y - 4, item.x + 20, y - 4, stroke: item.color, width: 2.5)
+                }
+                svg.text(item.label, x: item.x + 26, y: y, size: 12)
+            }
+        }
+        if !single {
+            let y = legendTop + Double(legendRows.count) * 18
+            svg.circle(left + 10, y - 4, radius: 3.5, fill: "#555")
+            svg.text(words.trainingDots, x: left + 26, y: y, size: 12, fill: "#555")
+            let x = left + 40 + SVG.textWidth(words.trainingDots, size: 12)
+            svg.line(x, y - 4, x + 20, y - 4, stroke: "#555", width: 2.5)
+            svg.text(words.validationLine, x: x + 26, y: y, size: 12, fill: "#555")
+        }
+
+        let frameWidth = width - left - right
+        func series(_ pick: (RunCurves) -> [Double], validation: Bool) -> [Series] {
+            runs.indices.map { i in
+                Series(values: pick(runs[i]), color: validation ? validationColors[i] : colors[i], dots: !validation, label: runs[i].label)
+            }
+        }
+        let lossSeries = series(\.trainLoss, validation: false) + series(\.validationLoss, validation: true)
+        let lossValues = lossSeries.flatMap(\.values).filter { $0.isFinite }
+        let positive = lossValues.filter { $0 > 0 }
+        let useLog = (positive.max() ?? 1) / max(positive.min() ?? 1, 1e-12) > 100 && positive.count == lossValues.count
+        let lossAxis = Axis(covering: lossValues, logarithmic: useLog, includeZero: !useLog)
+        drawPanel(&svg, top: lossTop, left: left, width: frameWidth, height: panelHeight, epochs: epochs,
+                  axis: lossAxis, yLabel: useLog ? words.lossLog : words.loss, percent: false, series: lossSeries, diverged: diverged)
+
+        let accuracySeries = series(\.trainAccuracy, validation: false) + series(\.validationAccuracy, validation: true)
+        var accuracyAxis = Axis(covering: accuracySeries.flatMap(\.values))
+        if accuracyAxis.upper > 1 || accuracyAxis.lower < 0 {
+            accuracyAxis = Axis(lower: max(0, accuracyAxis.lower), upper: min(1, accuracyAxis.upper),
+                                ticks: accuracyAxis.ticks.filter { $0 >= 0 && $0 <= 1 })
+        }
+        drawPanel(&svg, top: accuracyTop, left: left, width: frameWidth, height: panelHeight, epochs: epochs,
+                  axis: accuracyAxis, yLabel: words.accuracy, percent: true, series: accuracySeries, diverged: diverged)
+        svg.text(words.epoch, x: left + frameWidth / 2, y: accuracyTop + panelHeight + 38, size: 13, anchor: .middle)
+
+        for (line, (runIndex, epoch)) in diverged.enumerated() {
+            let y = accuracyTop + panelHeight + 62 + Double(line) * 17
+            drawCross(&svg, left + 6, y - 4, color: colors[runIndex])
+            svg.text(words.divergedNote(runs[runIndex].label, epoch), x: left + 18, y: y, size: 12, fill: "#444")
+        }
+        return svg.render()
+    }
+
+    private func drawCross(_ svg: inout SVG, _ x: Double, _ y: Double, color: String) {
+        svg.line(x - 5, y - 5, x + 5, y + 5, stroke: color, width: 2.5)
+        svg.line(x - 5, y + 5, x + 5, y - 5, stroke: color, width: 2.5)
+    }
+
+    private func drawPanel(_ svg: inout SVG, top: Double, left: Double, width: Double, height: Double, epochs: Int,
+                           axis: Axis, yLabel: String, percent: Bool, series: [Series], diverged: [(Int, Int)]) {
+        let padding = epochs == 1 ? 0.5 : 0.25
+        let xLow = 1 - padding, xHigh = Double(epochs) + padding
+        func x(_ epoch: Int) -> Double { left + (Double(epoch) - xLow) / (xHigh - xLow) * width }
+        func y(_ value: Double) -> Double { top + height - axis.fraction(value) * height }
+
+        svg.rect(x: left, y: top, width: width, height: height, fill: "#fafafa", stroke: "#cccccc")
+        var lastLabelY = Double.infinity
+        for tick in axis.ticks {
+            let ty = y(tick)
+            svg.line(left, ty, left + width, ty, stroke: "#e3e3e3")
+            if lastLabelY - ty >= 14 {
+                svg.text(axis.label(tick, percent: percent), x: left - 8, y: ty + 4, size: 11, anchor: .end, fill: "#555")
+                lastLabelY = ty
+            }
+        }
+        // Integer epoch ticks, thinned so labels never overlap.
+        let labelWidth = SVG.textWidth(String(epochs), size: 11) + 10
+        let every = max(1, Int((Double(epochs) * labelWidth / width).rounded(.up)))
+        let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500].first { $0 >= every } ?? every
+        for epoch in 1...epochs where epoch == 1 || epoch % step == 0 {
+            svg.line(x(epoch), top + height, x(epoch), top + height + 4, stroke: "#888")
+            svg.text(String(epoch), x: x(epoch), y: top + height + 17, size: 11, anchor: .middle, fill: "#555")
+        }
+        svg.text(yLabel, x: left - 52, y: top + height / 2, size: 13, anchor: .middle, rotate: -90)
+
+        for item in series {
+            var segment: [(Double, Double)] = []
+            func flush() {
+                if segment.count == 1, !item.dots { svg.circle(segment[0].0, segment[0].1, radius: 2.5, fill: item.color) }
+                svg.polyline(segment, stroke: item.color, width: 2.5)
+                segment = []
+            }
+            for (index, value) in item.values.enumerated() {
+                guard value.isFinite else { flush(); continue }
+                let point = (x(index + 1), y(min(max(value, axis.lower), axis.upper)))
+                if item.dots {
+                    let shown = percent ? Axis.trim((value * 1000).rounded() / 10) + "%" : String(format: "%.4g", value)
+                    svg.circle(point.0, point.1, radius: 4, fill: item.color, stroke: "#ffffff",
+                               title: "\(item.label), epoch \(index + 1): \(shown)")
+                } else {
+                    segment.append(point)
+                }
+            }
+            flush()
+        }
+        for (runIndex, epoch) in diverged {
+            drawCross(&svg, x(epoch), top + 9, color: series[runIndex].color)
+        }
+    }
+}
+
+/// The words a chart prints, so a report can be written in another language.
+public struct ChartWords: Sendable {
+    public var training: String
+    public var validation: String
+    public var trainingDots: String
+    public var validationLine: String
+    public var loss: String
+    public var lossLog: String
+    public var accuracy: String
+    public var epoch: String
+    public var count: String
+    public var share: String
+    public var truePredicted: (String, String)
+    public var divergedNote: @Sendable (String, Int) -> String
+    public var notShown: @Sendable (Int) -> String
+
+    public static let english = ChartWords(
+        training: "training", validation: "validation", trainingDots: "dots: training", validationLine: "line: validation",
+        loss: "loss", lossLog: "loss (log scale)", accuracy: "accuracy", epoch: "epoch", count: "count",
+        share: "share of values", truePredicted: ("true class", "predicted class"),
+        divergedNote: { run, epoch in "\(run): diverged in epoch \(epoch) (loss NaN or infinite); later points are not drawn" },
+        notShown: { "\($0) non-finite values not shown" })
+
+    public static let vietnamese = ChartWords(
+        training: "huấn luyện", validation: "kiểm định", trainingDots: "chấm: huấn luyện", validationLine: "đường: kiểm định",
+        loss: "hàm mất mát", lossLog: "hàm mất mát (thang log)", accuracy: "độ chính xác", epoch: "epoch", count: "số lượng",
+        share: "tỉ lệ giá trị", truePredicted: ("lớp thật", "lớp dự đoán"),
+        divergedNote: { run, epoch in "\(run): phân kỳ ở epoch \(epoch) (mất mát NaN hoặc vô hạn); các điểm sau không được vẽ" },
+        notShown: { "\($0) giá trị không hữu hạn không được vẽ" })
+}

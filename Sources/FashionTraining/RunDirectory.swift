@@ -1,0 +1,58 @@
+import Foundation
+import FashionCore
+import FashionEngine
+
+/// The files of one run: `metrics.json` and `metrics.csv` (history), `model.safetensors`
+/// (weights under PyTorch's names, with the configuration and metrics in `__metadata__`).
+public enum RunDirectory {
+    public static let metricsFile = "metrics.json"
+    public static let csvFile = "metrics.csv"
+    public static let modelFile = "model.safetensors"
+
+    /// Writes the run's files into `directory` (created if needed), each atomically.
+    public static func save(history: TrainingHistory, model: Sequential, to directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(Array(try encoder.encode(history)), to: directory + "/" + metricsFile)
+        try AtomicFile.write(text: history.csv(), to: directory + "/" + csvFile)
+        encoder.outputFormatting = [.sortedKeys]
+        let metadata = [
+            "format": "pt",
+            "fashionlab_version": FashionLabVersion.current,
+            "fashionlab_config": String(decoding: try encoder.encode(history.config), as: UTF8.self),
+            "fashionlab_metrics": String(decoding: try encoder.encode(history.epochs), as: UTF8.self),
+        ]
+        try model.stateDict(metadata: metadata).write(to: directory + "/" + modelFile)
+    }
+
+    /// Reads a run's history; the error names the file.
+    public static func loadHistory(from directory: String) throws -> TrainingHistory {
+        let path = directory + "/" + metricsFile
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunDirectoryError(path: path, message: FileManager.default.fileExists(atPath: directory) ? "no such file (is this a run directory?)" : "no such directory")
+        }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return try decoder.decode(TrainingHistory.self, from: data)
+        } catch {
+            throw RunDirectoryError(path: path, message: "not a FashionLab metrics file (\(error))")
+        }
+    }
+
+    /// Reads a run's model: the architecture from its configuration, the weights from the checkpoint.
+    public static func loadModel(from directory: String, config: TrainingConfig) throws -> Sequential {
+        let path = directory + "/" + modelFile
+        let model = config.makeModel()
+        try model.load(Safetensors.read(path), name: path)
+        return model
+    }
+}
+
+/// A run directory that cannot be read.
+public struct RunDirectoryError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}

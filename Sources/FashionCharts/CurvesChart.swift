@@ -216,7 +216,7 @@ public struct ChartWords: Sendable {
         training: "training", validation: "validation", trainingDots: "dots: training", validationLine: "line: validation",
         loss: "loss", lossLog: "loss (log scale)", accuracy: "accuracy", epoch: "epoch", count: "count",
         share: "share of values", truePredicted: ("true class", "predicted class"),
-        divergedNote: { run, epoch in "\(run): diverged in epoch \(epoch) (loss NaN or infinite); later points are not drawn" },
+        divergedNote: { run, epoch in "\(run): diverged in epoch \(epoch) (loss NaN or infinite); non-finite values are not drawn and training stopped there" },
         notShown: { "\($0) non-finite values not shown" })
 
     public static let vietnamese = ChartWords(

@@ -56,8 +56,9 @@ public final class Trainer {
     public func run(observer: TrainingObserver? = nil) -> TrainingHistory {
         while history.epochs.count < config.epochs {
             let metrics = runEpoch(observer: observer)
+            let decision = observer?.trainer(self, didFinishEpoch: metrics) ?? .continue
             if history.diverged { break }
-            if observer?.trainer(self, didFinishEpoch: metrics) == .stop {
+            if decision == .stop {
                 history.stoppedEarly = true
                 break
             }

@@ -13,6 +13,18 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     /// Seconds spent training and evaluating.
     public var trainSeconds: Double
     public var evaluationSeconds: Double
+
+    public init(epoch: Int, learningRate: Float, trainLoss: Double, trainAccuracy: Double, validationLoss: Double?,
+                validationAccuracy: Double?, trainSeconds: Double, evaluationSeconds: Double) {
+        self.epoch = epoch
+        self.learningRate = learningRate
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.trainSeconds = trainSeconds
+        self.evaluationSeconds = evaluationSeconds
+    }
 }
 
 /// A run's configuration and its per-epoch metrics; written as `metrics.json` and `metrics.csv`.
@@ -33,12 +45,17 @@ public struct TrainingHistory: Codable, Sendable {
         var lines = ["epoch,learning_rate,train_loss,train_accuracy,validation_loss,validation_accuracy,train_seconds,evaluation_seconds"]
         for e in epochs {
             let fields: [String] = [
-                "\(e.epoch)", "\(e.learningRate)", "\(e.trainLoss)", "\(e.trainAccuracy)",
-                e.validationLoss.map { "\($0)" } ?? "", e.validationAccuracy.map { "\($0)" } ?? "",
+                "\(e.epoch)", "\(e.learningRate)", csvNumber(e.trainLoss), csvNumber(e.trainAccuracy),
+                e.validationLoss.map(csvNumber) ?? "", e.validationAccuracy.map(csvNumber) ?? "",
                 "\(e.trainSeconds)", "\(e.evaluationSeconds)",
             ]
             lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// A number for CSV: NaN and infinities spelled as pandas and numpy read them.
+func csvNumber(_ value: Double) -> String {
+    value.isNaN ? "nan" : value.isInfinite ? (value > 0 ? "inf" : "-inf") : "\(value)"
 }

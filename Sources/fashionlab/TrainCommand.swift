@@ -47,7 +47,8 @@ struct TrainCommand: ParsableCommand {
         let run = RunForReport(label: options.defaultRunName, history: history, model: trainer.model, confusion: confusion)
         try RunOutputs.writeCharts(for: [run], title: config.chartTitle, to: directory)
         if history.diverged {
-            Terminal.note("Diverged: the loss became \(history.last.map { "\($0.trainLoss)" } ?? "NaN") in epoch \(history.epochs.count); training stopped there. Try a smaller learning rate (or --scale).")
+            let value = history.last.map { $0.trainLoss.isNaN ? "NaN" : "infinite" } ?? "NaN"
+            Terminal.note("Diverged: the training loss became \(value) in epoch \(history.epochs.count); training stopped there and the metrics so far are saved. A smaller --lr (or scaled inputs) may help.")
         }
         if !quiet && !json {
             print("Saved metrics.json, metrics.csv, model.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
@@ -86,11 +87,15 @@ final class EpochReporter: TrainingObserver {
     }
 
     static func line(_ m: EpochMetrics, epochs: Int) -> String {
-        var text = String(format: "epoch %d/%d  train loss %.4f  acc %.2f%%", m.epoch, epochs, m.trainLoss, m.trainAccuracy * 100)
+        var text = "epoch \(m.epoch)/\(epochs)  train loss \(number(m.trainLoss))  acc " + String(format: "%.2f%%", m.trainAccuracy * 100)
         if let loss = m.validationLoss, let accuracy = m.validationAccuracy {
-            text += String(format: "  val loss %.4f  acc %.2f%%", loss, accuracy * 100)
+            text += "  val loss \(number(loss))  acc " + String(format: "%.2f%%", accuracy * 100)
         }
         text += String(format: "  (%.2f s train, %.2f s eval)", m.trainSeconds, m.evaluationSeconds)
         return text
+    }
+
+    static func number(_ value: Double) -> String {
+        value.isNaN ? "NaN" : value.isInfinite ? "inf" : String(format: "%.4f", value)
     }
 }

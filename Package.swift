@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FashionEngine", targets: ["FashionEngine"]),
         .library(name: "FashionTraining", targets: ["FashionTraining"]),
         .library(name: "FashionCharts", targets: ["FashionCharts"]),
+        .library(name: "FashionStudies", targets: ["FashionStudies"]),
         .executable(name: "fashionlab", targets: ["fashionlab"]),
     ],
     dependencies: [
@@ -37,11 +38,13 @@ let package = Package(
         .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine"]),
         // SVG charts (curves, histograms, confusion matrix) and the self-contained HTML report.
         .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining"]),
+        // Studies as data, their runner (resumable), findings written from results, the lab report.
+        .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
         // The command-line program: parses flags and calls the libraries.
         .executableTarget(
             name: "fashionlab",
             dependencies: [
-                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts",
+                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,6 +53,7 @@ let package = Package(
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore"]),
+        .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionData", "FashionCore"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore"]),
     ],
     swiftLanguageModes: [.v6]

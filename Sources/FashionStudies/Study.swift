@@ -1,0 +1,97 @@
+import FashionTraining
+
+/// One run of a study: a label and its complete configuration.
+public struct StudyRun: Codable, Sendable, Equatable {
+    public var label: String
+    public var config: TrainingConfig
+
+    public init(label: String, config: TrainingConfig) {
+        self.label = label
+        self.config = config
+    }
+}
+
+/// A study: several runs that differ in one setting, and what the report says about them.
+public struct Study: Codable, Sendable, Equatable {
+    /// The name used on the command line (`scaling`, `batch-size`, …).
+    public var name: String
+    /// The kind of finding to write (a built-in study's name, or "custom").
+    public var kind: String
+    public var runs: [StudyRun]
+    /// Draw each run's weight and bias histograms.
+    public var showsWeights: Bool
+
+    public init(name: String, kind: String, runs: [StudyRun], showsWeights: Bool = false) {
+        self.name = name
+        self.kind = kind
+        self.runs = runs
+        self.showsWeights = showsWeights
+    }
+
+    /// The same study with every run trained for `epochs` epochs.
+    public func withEpochs(_ epochs: Int) -> Study {
+        var copy = self
+        for index in copy.runs.indices { copy.runs[index].config.epochs = epochs }
+        return copy
+    }
+}
+
+/// The lab's studies, with the course notebook's settings (GUIDE §2): the MLP 784-1000-10,
+/// cross-entropy, shuffled batches, the test set as validation set.
+public enum BuiltinStudies {
+    static func base(_ optimizer: OptimizerKind, lr: Float, batch: Int = 32, scale: Bool = true, epochs: Int = 5) -> TrainingConfig {
+        var config = TrainingConfig()
+        config.optimizer = optimizer
+        config.learningRate = lr
+        config.batchSize = batch
+        config.scale = scale
+        config.epochs = epochs
+        return config
+    }
+
+    public static let scaling = Study(name: "scaling", kind: "scaling", runs: [
+        StudyRun(label: "unscaled", config: base(.sgd, lr: 0.01, scale: false)),
+        StudyRun(label: "scaled", config: base(.sgd, lr: 0.01, scale: true)),
+    ])
+
+    public static let batchSize = Study(name: "batch-size", kind: "batch-size", runs: [
+        StudyRun(label: "batch 32", config: base(.adam, lr: 0.01, batch: 32)),
+        StudyRun(label: "batch 10,000", config: base(.adam, lr: 0.01, batch: 10_000)),
+    ])
+
+    public static let optimizer = Study(name: "optimizer", kind: "optimizer", runs: [
+        StudyRun(label: "SGD", config: base(.sgd, lr: 0.01, epochs: 10)),
+        StudyRun(label: "Adam", config: base(.adam, lr: 0.01, epochs: 10)),
+    ])
+
+    public static let learningRate = Study(name: "learning-rate", kind: "learning-rate", runs: [
+        StudyRun(label: "lr 0.1", config: base(.adam, lr: 0.1)),
+        StudyRun(label: "lr 0.001", config: base(.adam, lr: 0.001)),
+        StudyRun(label: "lr 0.00001", config: base(.adam, lr: 0.00001)),
+    ], showsWeights: true)
+
+    public static let learningRateUnscaled = Study(name: "learning-rate-unscaled", kind: "learning-rate", runs: [
+        StudyRun(label: "lr 0.1", config: base(.adam, lr: 0.1, scale: false)),
+        StudyRun(label: "lr 0.001", config: base(.adam, lr: 0.001, scale: false)),
+        StudyRun(label: "lr 0.00001", config: base(.adam, lr: 0.00001, scale: false)),
+    ], showsWeights: true)
+
+    /// The notebook's remark: the smallest learning rate needs about 100 epochs.
+    public static let learningRateLong = Study(name: "learning-rate-long", kind: "learning-rate-long", runs: [
+        StudyRun(label: "lr 0.00001, 100 epochs", config: base(.adam, lr: 0.00001, epochs: 100)),
+    ])
+
+    /// The weight-distribution view: the learning-rate runs, scaled and unscaled, as histograms.
+    public static let weights = Study(name: "weights", kind: "weights",
+                                      runs: learningRate.runs.map { StudyRun(label: $0.label + ", scaled", config: $0.config) }
+                                          + learningRateUnscaled.runs.map { StudyRun(label: $0.label + ", unscaled", config: $0.config) },
+                                      showsWeights: true)
+
+    /// The studies `fashionlab lab` runs, in report order.
+    public static let lab = [scaling, batchSize, optimizer, learningRate, learningRateUnscaled]
+
+    /// Every built-in study by name.
+    public static let all = lab + [weights, learningRateLong]
+
+    public static func named(_ name: String) -> Study? { all.first { $0.name == name } }
+}

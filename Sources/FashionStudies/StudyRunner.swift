@@ -1,0 +1,107 @@
+import Foundation
+import FashionCore
+import FashionData
+import FashionEngine
+import FashionTraining
+
+/// What one run of a study produced.
+public struct RunResult {
+    public init(run: StudyRun, history: TrainingHistory, model: Sequential?, directory: String, reused: Bool) {
+        self.run = run
+        self.history = history
+        self.model = model
+        self.directory = directory
+        self.reused = reused
+    }
+
+    public let run: StudyRun
+    public let history: TrainingHistory
+    public let model: Sequential?
+    /// Where its files are.
+    public let directory: String
+    /// True when a finished run with the same configuration was found and not trained again.
+    public let reused: Bool
+
+    /// Seconds spent training and evaluating (as measured when it ran).
+    public var seconds: Double { history.epochs.reduce(0) { $0 + $1.trainSeconds + $1.evaluationSeconds } }
+}
+
+/// A study's runs, in order.
+public struct StudyResult {
+    public let study: Study
+    public let runs: [RunResult]
+    /// Size of the training set (for updates per epoch).
+    public let trainingImages: Int
+
+    public init(study: Study, runs: [RunResult], trainingImages: Int) {
+        self.study = study
+        self.runs = runs
+        self.trainingImages = trainingImages
+    }
+}
+
+/// Runs studies, keeping every run in its own directory under `runsDirectory`, named by its label and a
+/// hash of its configuration. A run whose directory already holds finished results for the same
+/// configuration is not trained again, so an interrupted lab or study continues where it stopped.
+public final class StudyRunner {
+    public let train: Dataset
+    public let test: Dataset
+    public let runsDirectory: String
+    /// Sees each run's epochs (progress bars, per-epoch lines).
+    public var observer: ((StudyRun, _ index: Int, _ count: Int) -> TrainingObserver?)?
+    /// Called after each run with its result.
+    public var didFinishRun: ((RunResult, _ index: Int, _ count: Int) -> Void)?
+
+    public init(train: Dataset, test: Dataset, runsDirectory: String) {
+        self.train = train
+        self.test = test
+        self.runsDirectory = runsDirectory
+    }
+
+    public func run(_ study: Study) throws -> StudyResult {
+        var results: [RunResult] = []
+        for (index, run) in study.runs.enumerated() {
+            let result = try self.run(run, index: index, count: study.runs.count)
+            results.append(result)
+            didFinishRun?(result, index, study.runs.count)
+        }
+        return StudyResult(study: study, runs: results, trainingImages: train.count)
+    }
+
+    /// The directory of a run, named by its configuration alone (`runs/adam-lr0.001-b32-scaled-e5-3f9a…`),
+    /// so studies that share a run (the same configuration) train it once.
+    public func directory(for run: StudyRun) -> String {
+        let c = run.config
+        let name = "\(c.optimizer.rawValue)-lr\(c.learningRate)-b\(c.batchSize)-\(c.scale ? "scaled" : "unscaled")-e\(c.epochs)"
+        return runsDirectory + "/" + name + "-" + Self.hash(c)
+    }
+
+    func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {
+        let directory = directory(for: run)
+        if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config,
+           history.diverged || history.epochs.count == run.config.epochs,
+           let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
+            return RunResult(run: run, history: history, model: model, directory: directory, reused: true)
+        }
+        guard run.config.batchSize <= train.count else {
+            throw StudyFileError(run.label, "batch size \(run.config.batchSize) is larger than the \(train.count) training images")
+        }
+        let trainer = Trainer(config: run.config, train: train, validation: test)
+        let history = trainer.run(observer: observer?(run, index, count))
+        try RunDirectory.save(history: history, model: trainer.model, to: directory)
+        return RunResult(run: run, history: history, model: trainer.model, directory: directory, reused: false)
+    }
+
+    /// A short, stable hash of a configuration (FNV-1a over its sorted JSON).
+    static func hash(_ config: TrainingConfig) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(config)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(String(hash, radix: 16).prefix(8))
+    }
+}

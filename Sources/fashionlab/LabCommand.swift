@@ -1,0 +1,80 @@
+import ArgumentParser
+import FashionCharts
+import FashionCore
+import FashionData
+import FashionEngine
+import FashionImaging
+import FashionStudies
+import Foundation
+
+/// `fashionlab lab`: the whole course lab — the dataset, every study, one report.
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "Run the whole lab (prepare and every study) and write one self-contained HTML report.")
+
+    @Option(help: ArgumentHelp("Directory for index.html, the charts and the runs.", valueName: "DIR"))
+    var out = "lab"
+
+    @Option(help: "Report language: en or vi.")
+    var lang = "en"
+
+    @Option(help: "Train every run for this many epochs instead of the notebook's (for a quick look).")
+    var epochs: Int?
+
+    @Flag(help: "Add the notebook's long run: lr 0.00001 for 100 epochs.")
+    var long = false
+
+    @Option(help: "Seed for the sample grid.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print only the summary table.")
+    var quiet = false
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let start = DispatchTime.now()
+        if let threads {
+            Threads.count = threads
+            BLAS.shared.setThreadCount(threads)
+        }
+        let language = LabLanguage.named(lang)!
+        let data = try dataOptions.load(quiet: quiet)
+        var generator = SeededGenerator(seed: seed)
+        let samples = PNG.encode(SampleGrid.render(data.train, perClass: 10, using: &generator))
+        try AtomicFile.write(samples, to: out + "/fashion_mnist_samples.png")
+        if !quiet {
+            print("Fashion-MNIST: \(data.train.imageShape) training and \(data.test.imageShape) test images, 10 classes; samples in \(out)/fashion_mnist_samples.png")
+        }
+
+        var studies = BuiltinStudies.lab
+        if long { studies.append(BuiltinStudies.learningRateLong) }
+        if let epochs { studies = studies.map { $0.withEpochs(epochs) } }
+        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        var results: [StudyResult] = []
+        for study in studies {
+            StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
+            let result = try runner.run(study)
+            try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + study.name)
+            results.append(result)
+        }
+        let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language)
+        try AtomicFile.write(text: page.html(), to: out + "/index.html")
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+
+        print("")
+        print(LabReport.terminalTable(results, language: language))
+        print("")
+        print(String(format: "The lab took %.1f s (report included). Report: %@/index.html", total, out))
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import FashionCharts
+import FashionCore
+import FashionEngine
+import FashionStudies
+import Foundation
+
+/// `fashionlab study NAME`: one of the lab's studies, or a user's own from a file.
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study",
+        abstract: "Run one study (several runs that differ in one setting) and write its charts, findings and report.",
+        discussion: "Built-in studies: \(BuiltinStudies.all.map(\.name).joined(separator: ", ")). A study file is JSON: {\"name\": …, \"base\": {train flags}, \"grid\": {flag: [values]}}.")
+
+    @Argument(help: "The study to run (see --list).")
+    var name: String?
+
+    @Flag(help: "List the built-in studies.")
+    var list = false
+
+    @Option(help: ArgumentHelp("Run the study described in a JSON file.", valueName: "FILE"))
+    var file: String?
+
+    @Option(help: "Train every run for this many epochs instead of the study's own.")
+    var epochs: Int?
+
+    @Option(help: ArgumentHelp("Directory for the study's report and charts (runs go in DIR/runs).", valueName: "DIR"))
+    var out = "studies"
+
+    @Option(help: "Report language: en or vi.")
+    var lang = "en"
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if list { return }
+        guard (name == nil) != (file == nil) else { throw ValidationError("give a study NAME or --file FILE (one of them); --list shows the names") }
+        if let name, BuiltinStudies.named(name) == nil {
+            throw ValidationError("unknown study '\(name)'; known: \(BuiltinStudies.all.map(\.name).joined(separator: ", "))")
+        }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        if list {
+            let language = LabLanguage.english
+            for study in BuiltinStudies.all {
+                print("\(study.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(study.runs.count) runs  \(language.studyDescription(study).first ?? "")")
+            }
+            return
+        }
+        var study = try file.map(StudyFile.read) ?? BuiltinStudies.named(name!)!
+        if let epochs { study = study.withEpochs(epochs) }
+        if let threads {
+            Threads.count = threads
+            BLAS.shared.setThreadCount(threads)
+        }
+        let language = LabLanguage.named(lang)!
+        let data = try dataOptions.load(quiet: quiet)
+        let start = DispatchTime.now()
+        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
+        let result = try runner.run(study)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let directory = out + "/" + study.name
+        try LabOutputs.writeStudyFiles(result, language: language, to: directory)
+        try AtomicFile.write(text: LabReport.studyPage(result, language: language).html(), to: directory + "/report.html")
+        if !quiet {
+            for finding in Findings.write(result, language: language) { print("• " + finding) }
+            print(String(format: "Wrote %@/report.html, curves.svg%@ (%.1f s)", directory, study.showsWeights ? ", weights.svg" : "", seconds))
+        }
+    }
+}
+
+/// Files a study writes beside its report.
+enum LabOutputs {
+    static func writeStudyFiles(_ result: StudyResult, language: LabLanguage, to directory: String) throws {
+        let section = LabReport.section(result, language: language)
+        for (index, figure) in section.figures.enumerated() {
+            if case let .svg(markup, _) = figure {
+                try AtomicFile.write(text: markup, to: directory + "/" + (index == 0 ? "curves.svg" : "weights.svg"))
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import FashionStudies
+import FashionTraining
+import Foundation
+
+/// Progress of a study or lab on the terminal: a bar per epoch while a run trains, one line per run.
+final class StudyProgress: TrainingObserver {
+    let quiet: Bool
+    let prefix: String
+    private var lastDraw = DispatchTime.now()
+
+    init(prefix: String, quiet: Bool) {
+        self.prefix = prefix
+        self.quiet = quiet
+    }
+
+    func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
+        guard !quiet, Terminal.stderrIsTerminal else { return }
+        let now = DispatchTime.now()
+        guard now.uptimeNanoseconds - lastDraw.uptimeNanoseconds > 100_000_000 else { return }
+        lastDraw = now
+        let epoch = trainer.history.epochs.count
+        let fraction = (Double(epoch) + Double(index + 1) / Double(count)) / Double(trainer.config.epochs)
+        Terminal.drawBar(prefix, fraction: fraction, detail: "epoch \(epoch + 1)/\(trainer.config.epochs)")
+    }
+
+    /// The line printed when a run is done.
+    static func line(_ result: RunResult, study: String, index: Int, count: Int) -> String {
+        let last = result.history.last
+        var text = "\(study) [\(index + 1)/\(count)] \(result.run.label): "
+        if let last {
+            text += String(format: "train %.1f%%", last.trainAccuracy * 100)
+            if let validation = last.validationAccuracy { text += String(format: ", val %.1f%%", validation * 100) }
+        }
+        text += String(format: ", %d epochs, %.1f s", result.history.epochs.count, result.seconds)
+        if result.history.diverged { text += " (diverged)" }
+        if result.reused { text += " (already done, reused)" }
+        return text
+    }
+
+    /// Connects a runner to the terminal.
+    static func attach(to runner: StudyRunner, study: String, quiet: Bool) {
+        runner.observer = { run, index, count in StudyProgress(prefix: "\(study) [\(index + 1)/\(count)] \(run.label)", quiet: quiet) }
+        runner.didFinishRun = { result, index, count in
+            Terminal.endBar()
+            if !quiet { print(line(result, study: study, index: index, count: count)) }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import FashionCore
+import FashionData
+import FashionStudies
+import FashionTraining
+
+@Suite struct BuiltinStudyTests {
+    @Test func notebookSettings() {
+        let scaling = BuiltinStudies.scaling.runs.map(\.config)
+        #expect(scaling.map(\.scale) == [false, true])
+        #expect(scaling.allSatisfy { $0.optimizer == .sgd && $0.learningRate == 0.01 && $0.batchSize == 32 && $0.epochs == 5 && $0.hidden == [1000] })
+        #expect(BuiltinStudies.batchSize.runs.map(\.config.batchSize) == [32, 10_000])
+        #expect(BuiltinStudies.batchSize.runs.allSatisfy { $0.config.optimizer == .adam && $0.config.learningRate == 0.01 })
+        #expect(BuiltinStudies.optimizer.runs.map(\.config.optimizer) == [.sgd, .adam])
+        #expect(BuiltinStudies.optimizer.runs.allSatisfy { $0.config.epochs == 10 })
+        #expect(BuiltinStudies.learningRate.runs.map(\.config.learningRate) == [0.1, 0.001, 0.00001])
+        #expect(BuiltinStudies.learningRateUnscaled.runs.allSatisfy { !$0.config.scale })
+        #expect(BuiltinStudies.weights.runs.count == 6)
+        #expect(BuiltinStudies.learningRateLong.runs[0].config.epochs == 100)
+        #expect(BuiltinStudies.lab.map { $0.runs.count }.reduce(0, +) == 12)
+        #expect(BuiltinStudies.lab.flatMap(\.runs).map(\.config.epochs).reduce(0, +) == 70)
+    }
+}
+
+@Suite struct StudyFileTests {
+    func parse(_ text: String) throws -> Study { try StudyFile.parse(Data(text.utf8), name: "my.json") }
+
+    @Test func gridIsEveryCombination() throws {
+        let study = try parse(#"{"name": "grid", "base": {"optimizer": "adam", "epochs": 2}, "grid": {"lr": [0.01, 0.001], "batch-size": [32, 64, 128]}}"#)
+        #expect(study.name == "grid")
+        #expect(study.runs.count == 6)
+        #expect(study.runs.allSatisfy { $0.config.optimizer == .adam && $0.config.epochs == 2 })
+        #expect(Set(study.runs.map(\.label)).count == 6)
+        #expect(study.runs[0].label == "batch-size 32, lr 0.01")
+    }
+
+    @Test(arguments: [
+        (#"{"nme": "x"}"#, "unknown field 'nme'"),
+        (#"{"base": {"lr": "fast"}}"#, "base.lr: expected a number, found fast"),
+        (#"{"grid": {"lr": [0.1, -1]}}"#, "grid.lr[1]: must be a positive number"),
+        (#"{"grid": {"optimizer": ["sgd", "rmsprop"]}}"#, "grid.optimizer[1]: expected sgd, adam or adamw"),
+        (#"{"grid": {"learning_rate": [0.1]}}"#, "grid.learning_rate[0]: unknown setting 'learning_rate'"),
+        (#"{"grid": {"lr": []}}"#, "grid.lr must be a non-empty list"),
+        (#"{"base": {"epochs": 2.5}}"#, "base.epochs: expected an integer ≥ 1"),
+        ("{\n  \"base\": {\"lr\" 0.1}\n}", "not valid JSON at line 2"),
+        ("[1, 2]", "the top level must be an object"),
+    ])
+    func rejectsMistakesNamingTheField(text: String, expected: String) {
+        let error = #expect(throws: StudyFileError.self) { try parse(text) }
+        #expect(error?.file == "my.json")
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+    }
+}
+
+/// A dataset small enough to train in a test: class c is bright in band c.
+func bandDataset(count: Int, seed: UInt64) -> Dataset {
+    var generator = SeededGenerator(seed: seed)
+    var images = [UInt8](repeating: 0, count: count * 784)
+    var labels = [UInt8]()
+    for i in 0..<count {
+        let label = Int(generator.next() % 10)
+        labels.append(UInt8(label))
+        for p in 0..<784 where (p / 28) * 10 / 28 == label { images[i * 784 + p] = 200 }
+    }
+    return try! Dataset(images: images, labels: labels, rows: 28, cols: 28)
+}
+
+@Suite struct StudyRunnerTests {
+    func tinyStudy() -> Study {
+        var small = TrainingConfig()
+        small.hidden = [16]
+        small.epochs = 2
+        small.batchSize = 10
+        small.optimizer = .adam
+        small.learningRate = 0.01
+        var large = small
+        large.batchSize = 100
+        return Study(name: "batch-size", kind: "batch-size", runs: [StudyRun(label: "batch 10", config: small), StudyRun(label: "batch 100", config: large)])
+    }
+
+    @Test func finishedRunsAreReusedAndUnfinishedOnesRerun() throws {
+        let directory = NSTemporaryDirectory() + "fl-study-\(UUID().uuidString)"
+        let train = bandDataset(count: 200, seed: 1), test = bandDataset(count: 50, seed: 2)
+        let first = try StudyRunner(train: train, test: test, runsDirectory: directory).run(tinyStudy())
+        #expect(first.runs.allSatisfy { !$0.reused && $0.history.epochs.count == 2 })
+
+        let second = try StudyRunner(train: train, test: test, runsDirectory: directory).run(tinyStudy())
+        #expect(second.runs.allSatisfy { $0.reused })
+        #expect(second.runs.map { $0.history.epochs.map(\.trainLoss) } == first.runs.map { $0.history.epochs.map(\.trainLoss) })
+
+        // An interrupted run (no metrics written) is trained again; the finished one is not.
+        try FileManager.default.removeItem(atPath: first.runs[1].directory + "/metrics.json")
+        let third = try StudyRunner(train: train, test: test, runsDirectory: directory).run(tinyStudy())
+        #expect(third.runs.map(\.reused) == [true, false])
+
+        // A changed configuration is a different run.
+        let longer = tinyStudy().withEpochs(3)
+        let fourth = try StudyRunner(train: train, test: test, runsDirectory: directory).run(longer)
+        #expect(fourth.runs.allSatisfy { !$0.reused && $0.history.epochs.count == 3 })
+    }
+
+    @Test func findingsComeFromTheNumbers() throws {
+        let directory = NSTemporaryDirectory() + "fl-study-\(UUID().uuidString)"
+        let result = try StudyRunner(train: bandDataset(count: 200, seed: 1), test: bandDataset(count: 50, seed: 2), runsDirectory: directory).run(tinyStudy())
+        let english = Findings.write(result, language: .english)
+        let small = result.runs[0].history.last!.validationAccuracy!
+        #expect(english[0].hasPrefix("Batch size 10 reached \(String(format: "%.1f", small * 100))% validation accuracy after 2 epochs"))
+        #expect(english[0].hasSuffix("20 against 2 weight updates per epoch."))
+        let vietnamese = Findings.write(result, language: .vietnamese)
+        #expect(vietnamese[0].contains(String(format: "%.1f", small * 100).replacingOccurrences(of: ".", with: ",") + "%"))
+        #expect(vietnamese[0].contains("lần cập nhật trọng số mỗi epoch"))
+
+        let page = LabReport.page(data: nil, samplesPNG: nil, results: [result], language: .vietnamese).html()
+        #expect(page.contains("<html lang=\"vi\">"))
+        #expect(page.contains("Kích thước batch"))
+        #expect(page.contains("id=\"batch-size\""))
+    }
+}

@@ -26,7 +26,7 @@ let package = Package(
         ),
         // IDX + gzip reading, the Fashion-MNIST catalogue, locating/downloading/verifying, Dataset.
         // What every part shares: atomic file writing, the seeded RNG, parallel loops.
-        .target(name: "FashionCore"),
+        .target(name: "FashionCore", dependencies: ["CKernels"]),
         .target(name: "FashionData", dependencies: ["CZlib", "FashionCore"]),
         // PNG encoding/decoding and image grids.
         .target(name: "FashionImaging", dependencies: ["CZlib", "FashionData", "FashionCore"]),

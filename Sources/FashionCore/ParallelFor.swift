@@ -1,4 +1,4 @@
-import Dispatch
+import CKernels
 import Foundation
 
 /// How many threads FashionLab's own loops use (default: all cores).
@@ -12,7 +12,8 @@ public enum Threads {
 }
 
 /// Splits `0..<count` into contiguous chunks of at least `minimumChunk` and runs them on up to
-/// `Threads.count` threads. Small loops run inline: spawning costs more than it saves.
+/// `Threads.count` threads (a pool whose workers spin briefly between jobs, so a training step can
+/// hand out work several times without paying for thread wake-ups). Small loops run inline.
 @inline(__always)
 public func parallelFor(_ count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
     let chunks = min(Threads.count, max(1, count / max(1, minimumChunk)))
@@ -21,11 +22,20 @@ public func parallelFor(_ count: Int, minimumChunk: Int, _ body: (Range<Int>) ->
         return
     }
     withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            body(start..<end)
+        var job = ParallelJob(count: count, chunks: chunks, body: body)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            fl_parallel_run(chunks, { context, chunk in
+                let job = context!.assumingMemoryBound(to: ParallelJob.self)
+                let start = job.pointee.count * chunk / job.pointee.chunks
+                let end = job.pointee.count * (chunk + 1) / job.pointee.chunks
+                job.pointee.body(start..<end)
+            }, pointer, Int32(chunks))
         }
     }
+}
+
+private struct ParallelJob {
+    let count: Int
+    let chunks: Int
+    let body: (Range<Int>) -> Void
 }

@@ -35,4 +35,23 @@ void fl_sum_rows(float *sum, const float *x, size_t rows, size_t cols, int accum
 void fl_gather_pixels(float *out, const uint8_t *images, const int32_t *index, size_t rows,
                       size_t pixels, const float *table);
 
+/// A task of a parallel loop: called once for each index in [0, count).
+typedef void (*fl_task_fn)(void *context, long index);
+
+/// Runs fn(context, i) for i in [0, count) on up to `threads` threads (the caller is one of them)
+/// and returns when all are done. Workers spin briefly between jobs, then sleep.
+void fl_parallel_run(long count, fl_task_fn fn, void *context, int threads);
+
+/// 1 when this CPU runs the project's own GEMM (x86-64 with AVX-512), 0 otherwise.
+int fl_gemm_available(void);
+
+/// C = alpha·A·B + beta·C for rows [0, M) of C, with A(m, k) = A[m·sam + k·sak] (so A or Aᵀ, unpacked)
+/// and B row-major with leading dimension ldb. Needs fl_gemm_available().
+void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
+                       const float *B, long ldb, float beta, float *C, long ldc);
+
+/// C = alpha·A·Bᵀ + beta·C, A [M×K] and B [N×K] row-major. Needs fl_gemm_available().
+void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
+                 const float *B, long ldb, float beta, float *C, long ldc);
+
 #endif

@@ -1,6 +1,10 @@
+import CKernels
+import FashionCore
 import Foundation
 
-/// The GEMM in use: a CBLAS `cblas_sgemm` found at run time, or the project's portable Swift GEMM.
+/// The GEMM in use: a CBLAS `cblas_sgemm` found at run time, or the project's portable Swift GEMM;
+/// on x86-64 CPUs with AVX-512, the project's own kernels for the forms training uses (A·B, Aᵀ·B, A·Bᵀ),
+/// unless `$FASHIONLAB_GEMM=blas`.
 ///
 /// Looked up once per process: `$FASHIONLAB_BLAS` (a library path, or `builtin` for the Swift GEMM),
 /// else Accelerate on macOS, else OpenBLAS (`libopenblas.so.0`), else the builtin GEMM.
@@ -15,11 +19,26 @@ public struct BLAS: Sendable {
     /// The library path, or "builtin".
     public let library: String
     let sgemm: SGEMM?
+    /// True when the project's AVX-512 kernels serve A·B, Aᵀ·B and A·Bᵀ (the BLAS the rest).
+    public private(set) var usesOwnKernels = false
     private let setThreads: (@convention(c) (Int32) -> Void)?
     private let coreName: (@convention(c) () -> UnsafePointer<CChar>?)?
 
     /// The BLAS this process uses.
     public static let shared = BLAS.load(from: ProcessInfo.processInfo.environment["FASHIONLAB_BLAS"])
+        .withOwnKernels(ProcessInfo.processInfo.environment["FASHIONLAB_GEMM"] != "blas")
+
+    /// This GEMM with the project's AVX-512 kernels switched on (where the CPU has them) or off.
+    public func withOwnKernels(_ on: Bool) -> BLAS {
+        var copy = self
+        copy.usesOwnKernels = on && fl_gemm_available() != 0
+        return copy
+    }
+
+    /// What the GEMM is, for reports: the BLAS, and the project's kernels when they are in use.
+    public var summary: String {
+        usesOwnKernels ? "FashionLab AVX-512 GEMM kernels; \(description) for the rest" : description
+    }
 
     /// The portable Swift GEMM.
     public static let builtin = BLAS(description: "builtin (portable Swift GEMM)", library: "builtin", sgemm: nil, setThreads: nil, coreName: nil)
@@ -65,13 +84,35 @@ public struct BLAS: Sendable {
     public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if let sgemm {
+        if usesOwnKernels, !(transposeA && transposeB) {
+            ownGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        } else if let sgemm {
             // 101 = CblasRowMajor, 111 = CblasNoTrans, 112 = CblasTrans
             sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k),
                   alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         } else {
             BuiltinGEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// The project's kernels, with the rows of C split over the threads.
+    private func ownGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        // About 2 MFLOP per thread at least: below that, handing work to a thread costs more than it saves.
+        let rowsPerChunk = max(6, 2_000_000 / max(1, 2 * n * k))
+        parallelFor(m, minimumChunk: rowsPerChunk) { rows in
+            let count = rows.count
+            let cRows = c + rows.lowerBound * ldc
+            if transposeB {
+                fl_gemm_dot(count, n, k, alpha, a + rows.lowerBound * lda, lda, b, ldb, beta, cRows, ldc)
+            } else if transposeA {
+                fl_gemm_broadcast(count, n, k, alpha, a + rows.lowerBound, 1, lda, b, ldb, beta, cRows, ldc)
+            } else {
+                fl_gemm_broadcast(count, n, k, alpha, a + rows.lowerBound * lda, lda, 1, b, ldb, beta, cRows, ldc)
+            }
         }
     }
 }

@@ -1,0 +1,138 @@
+/* The project's own GEMM for the skinny shapes of MLP training (batch 32 against 784×1000 weights),
+   with AVX-512. Two register-tiled micro-kernels, no packing:
+
+   - broadcast form, C = α·A·B + β·C: each step broadcasts MR elements of a column of A and multiplies
+     them with NV vectors of a row of B (row-major). A is read through two strides, so the same kernel
+     serves A·B (dx = dout·W) and Aᵀ·B (dW = doutᵀ·x) without transposing anything.
+   - dot form, C = α·A·Bᵀ + β·C: MR rows of A against NR rows of B, 16 lanes of the shared dimension
+     at a time, reduced at the end (the forward pass, x·Wᵀ with W stored [out, in] as PyTorch does).
+
+   Callers split the rows of C over threads. Only built for x86-64; fl_gemm_available() says whether
+   the CPU runs it (elsewhere, and without AVX-512, FashionLab uses the BLAS). */
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int fl_gemm_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+#define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+
+AVX512 __mmask16 tail_mask(long remaining) {
+    return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1u);
+}
+
+/* Stores α·acc (+ β·C) into 16 lanes of C under a mask. */
+AVX512 void store_lanes(float *c, __m512 acc, float alpha, float beta, __mmask16 mask) {
+    __m512 value = _mm512_mul_ps(acc, _mm512_set1_ps(alpha));
+    if (beta != 0.0f) value = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, c), _mm512_set1_ps(beta), value);
+    _mm512_mask_storeu_ps(c, mask, value);
+}
+
+/* Broadcast tile: MR rows × 4 vectors (64 columns) of C. */
+AVX512 void broadcast_tile(const int MR, long K, float alpha, const float *a, long sam, long sak,
+                           const float *b, long ldb, float beta, float *c, long ldc, long columns) {
+    __m512 acc[6][4];
+    __mmask16 mask[4];
+    for (int v = 0; v < 4; v++) mask[v] = columns > 16 * v ? tail_mask(columns - 16 * v) : 0;
+    for (int r = 0; r < MR; r++) for (int v = 0; v < 4; v++) acc[r][v] = _mm512_setzero_ps();
+    for (long k = 0; k < K; k++) {
+        const float *row = b + k * ldb;
+        __m512 bv[4];
+        for (int v = 0; v < 4; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], row + 16 * v);
+        for (int r = 0; r < MR; r++) {
+            __m512 av = _mm512_set1_ps(a[r * sam + k * sak]);
+            for (int v = 0; v < 4; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < 4; v++)
+            if (mask[v]) store_lanes(c + r * ldc + 16 * v, acc[r][v], alpha, beta, mask[v]);
+}
+
+__attribute__((target("avx512f")))
+void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
+                       const float *B, long ldb, float beta, float *C, long ldc) {
+    for (long j = 0; j < N; j += 64) {
+        long columns = N - j < 64 ? N - j : 64;
+        long i = 0;
+        for (; i + 6 <= M; i += 6)
+            broadcast_tile(6, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns);
+        switch (M - i) {
+        case 5: broadcast_tile(5, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
+        case 4: broadcast_tile(4, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
+        case 3: broadcast_tile(3, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
+        case 2: broadcast_tile(2, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
+        case 1: broadcast_tile(1, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
+        default: break;
+        }
+    }
+}
+
+/* Dot tile: 4 rows of A against NR rows of B. */
+AVX512 void dot_tile(const int MR, const int NR, long K, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc) {
+    __m512 acc[4][6];
+    for (int r = 0; r < MR; r++) for (int n = 0; n < NR; n++) acc[r][n] = _mm512_setzero_ps();
+    long k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 av[4];
+        for (int r = 0; r < MR; r++) av[r] = _mm512_loadu_ps(a + r * lda + k);
+        for (int n = 0; n < NR; n++) {
+            __m512 bv = _mm512_loadu_ps(b + n * ldb + k);
+            for (int r = 0; r < MR; r++) acc[r][n] = _mm512_fmadd_ps(av[r], bv, acc[r][n]);
+        }
+    }
+    if (k < K) {
+        __mmask16 mask = tail_mask(K - k);
+        __m512 av[4];
+        for (int r = 0; r < MR; r++) av[r] = _mm512_maskz_loadu_ps(mask, a + r * lda + k);
+        for (int n = 0; n < NR; n++) {
+            __m512 bv = _mm512_maskz_loadu_ps(mask, b + n * ldb + k);
+            for (int r = 0; r < MR; r++) acc[r][n] = _mm512_fmadd_ps(av[r], bv, acc[r][n]);
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int n = 0; n < NR; n++) {
+            float value = alpha * _mm512_reduce_add_ps(acc[r][n]);
+            float *out = c + r * ldc + n;
+            *out = beta == 0.0f ? value : value + beta * *out;
+        }
+}
+
+AVX512 void dot_rows(const int MR, long N, long K, float alpha, const float *a, long lda,
+                     const float *B, long ldb, float beta, float *c, long ldc) {
+    long n = 0;
+    for (; n + 6 <= N; n += 6) dot_tile(MR, 6, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc);
+    switch (N - n) {
+    case 5: dot_tile(MR, 5, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
+    case 4: dot_tile(MR, 4, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
+    case 3: dot_tile(MR, 3, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
+    case 2: dot_tile(MR, 2, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
+    case 1: dot_tile(MR, 1, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
+    default: break;
+    }
+}
+
+__attribute__((target("avx512f")))
+void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
+                 const float *B, long ldb, float beta, float *C, long ldc) {
+    /* Blocks of 64 rows of A stay in L2 while every row of B passes over them once. */
+    for (long i0 = 0; i0 < M; i0 += 64) {
+        long i1 = M < i0 + 64 ? M : i0 + 64;
+        long i = i0;
+        for (; i + 4 <= i1; i += 4) dot_rows(4, N, K, alpha, A + i * lda, lda, B, ldb, beta, C + i * ldc, ldc);
+        for (; i < i1; i++) dot_rows(1, N, K, alpha, A + i * lda, lda, B, ldb, beta, C + i * ldc, ldc);
+    }
+}
+
+#else
+int fl_gemm_available(void) { return 0; }
+void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
+                       const float *B, long ldb, float beta, float *C, long ldc) {}
+void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
+                 const float *B, long ldb, float beta, float *C, long ldc) {}
+#endif

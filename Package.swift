@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining"]),
         // Studies as data, their runner (resumable), findings written from results, the lab report.
         .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
+        // Mutation fuzzing of every parser of user files, and its command-line driver.
+        .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionStudies"]),
+        .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing"]),
         // The command-line program: parses flags and calls the libraries.
         .executableTarget(
             name: "fashionlab",
@@ -48,6 +51,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
+        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab"]),
+        .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),

@@ -56,18 +56,27 @@ AVX512 void broadcast_tile(const int MR, long K, float alpha, const float *a, lo
 __attribute__((target("avx512f")))
 void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
                        const float *B, long ldb, float beta, float *C, long ldc) {
-    for (long j = 0; j < N; j += 64) {
-        long columns = N - j < 64 ? N - j : 64;
-        long i = 0;
-        for (; i + 6 <= M; i += 6)
-            broadcast_tile(6, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns);
-        switch (M - i) {
-        case 5: broadcast_tile(5, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
-        case 4: broadcast_tile(4, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
-        case 3: broadcast_tile(3, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
-        case 2: broadcast_tile(2, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
-        case 1: broadcast_tile(1, K, alpha, A + i * sam, sam, sak, B + j, ldb, beta, C + i * ldc + j, ldc, columns); break;
-        default: break;
+    /* Blocks of 256 along K keep a 256×64 panel of B in L2 while the rows of A pass over it; the
+       first block applies beta, the others accumulate. */
+    for (long k0 = 0; k0 < K; k0 += 256) {
+        long depth = K - k0 < 256 ? K - k0 : 256;
+        float blockBeta = k0 == 0 ? beta : 1.0f;
+        const float *Ak = A + k0 * sak, *Bk = B + k0 * ldb;
+        for (long j = 0; j < N; j += 64) {
+            long columns = N - j < 64 ? N - j : 64;
+            long i = 0;
+            for (; i + 6 <= M; i += 6)
+                broadcast_tile(6, depth, alpha, Ak + i * sam, sam, sak, Bk + j, ldb, blockBeta, C + i * ldc + j, ldc, columns);
+            const float *a = Ak + i * sam;
+            float *c = C + i * ldc + j;
+            switch (M - i) {
+            case 5: broadcast_tile(5, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
+            case 4: broadcast_tile(4, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
+            case 3: broadcast_tile(3, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
+            case 2: broadcast_tile(2, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
+            case 1: broadcast_tile(1, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
+            default: break;
+            }
         }
     }
 }

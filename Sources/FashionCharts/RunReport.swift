@@ -65,7 +65,7 @@ public enum RunCharts {
         let date = ISO8601DateFormatter().string(from: Date())
         section.facts = [
             ("CPU", MachineDescription.cpuModel), ("Resources", MachineDescription.resources),
-            ("System", MachineDescription.system), ("Device", device), ("BLAS", BLAS.shared.description),
+            ("System", MachineDescription.system), ("Device", device), ("GEMM", BLAS.shared.summary),
             ("Threads", String(Threads.count)), ("FashionLab", FashionLabVersion.current), ("Date", date),
         ]
         return section

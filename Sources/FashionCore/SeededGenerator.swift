@@ -16,6 +16,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         }
     }
 
+    /// A generator that continues from a saved `state` (four words); nil for anything else.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        self.state = state
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

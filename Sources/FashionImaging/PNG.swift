@@ -121,6 +121,11 @@ public enum PNG {
         }
         let stride = header.width * channels
         let expected = header.height * (stride + 1)
+        // Deflate expands at most ~1032:1, so a file too small for its claimed size is refused before
+        // the memory for that size is taken.
+        guard expected <= compressed.count * 1100 + 1024 else {
+            throw ImageError(name, "image data (\(compressed.count) bytes) is too small for \(header.width)×\(header.height) pixels")
+        }
         let filtered = try zlibDecompress(compressed, expectedSize: expected, name: name)
         var pixels = try unfilter(filtered, width: header.width, height: header.height, channels: channels, name: name)
 

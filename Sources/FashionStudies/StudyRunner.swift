@@ -51,6 +51,9 @@ public final class StudyRunner {
     public var observer: ((StudyRun, _ index: Int, _ count: Int) -> TrainingObserver?)?
     /// Called after each run with its result.
     public var didFinishRun: ((RunResult, _ index: Int, _ count: Int) -> Void)?
+    /// Polled between batches; when it returns true the run in progress stops (its completed epochs
+    /// are saved) and `run` throws `StudyInterrupted`.
+    public var stopRequested: (() -> Bool)?
 
     public init(train: Dataset, test: Dataset, runsDirectory: String) {
         self.train = train
@@ -78,17 +81,24 @@ public final class StudyRunner {
 
     func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {
         let directory = directory(for: run)
-        if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config,
-           history.diverged || history.epochs.count == run.config.epochs,
+        if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config, history.isFinished,
            let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
             return RunResult(run: run, history: history, model: model, directory: directory, reused: true)
         }
         guard run.config.batchSize <= train.count else {
             throw StudyFileError(run.label, "batch size \(run.config.batchSize) is larger than the \(train.count) training images")
         }
-        let trainer = Trainer(config: run.config, train: train, validation: test)
-        let history = trainer.run(observer: observer?(run, index, count))
+        // An interrupted run continues from its last complete epoch.
+        var trainer = Trainer(config: run.config, train: train, validation: test)
+        if let saved = try? TrainingCheckpoint.history(in: directory), saved.config == run.config, !saved.isFinished,
+           let resumed = try? TrainingCheckpoint.resume(from: directory, train: train, validation: test) {
+            trainer = resumed
+        }
+        trainer.checkpointDirectory = directory
+        trainer.stopRequested = stopRequested
+        let history = try trainer.run(observer: observer?(run, index, count))
         try RunDirectory.save(history: history, model: trainer.model, to: directory)
+        if history.interrupted { throw StudyInterrupted(run: run.label, completedEpochs: history.epochs.count) }
         return RunResult(run: run, history: history, model: trainer.model, directory: directory, reused: false)
     }
 
@@ -104,4 +114,11 @@ public final class StudyRunner {
         }
         return String(String(hash, radix: 16).prefix(8))
     }
+}
+
+/// A study stopped by Ctrl-C; running it again continues where it stopped.
+public struct StudyInterrupted: Error, CustomStringConvertible {
+    public let run: String
+    public let completedEpochs: Int
+    public var description: String { "interrupted during run '\(run)' after \(completedEpochs) complete epoch(s)" }
 }

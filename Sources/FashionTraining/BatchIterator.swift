@@ -20,7 +20,8 @@ public final class BatchIterator {
     /// Shape of one sample as the model wants it (`[784]` or `[1, 28, 28]`).
     public let sampleShape: [Int]
 
-    private var order: [Int32]
+    /// The order of the current epoch (a permutation of the dataset's indices); part of a run's state.
+    public private(set) var order: [Int32]
     private let pixelValues: [Float]
 
     public init(dataset: Dataset, batchSize: Int, shuffle: Bool, scale: Bool, sampleShape: [Int]? = nil,
@@ -38,6 +39,18 @@ public final class BatchIterator {
         order = (0..<Int32(dataset.count)).map { $0 }
         // x.float() / 255 exactly as PyTorch computes it, one table lookup per pixel.
         pixelValues = (0..<256).map { scale ? Float($0) / 255 : Float($0) }
+    }
+
+    /// Continues from a saved order; it must be a permutation of `0..<dataset.count`.
+    public func restore(order saved: [Int32]) -> Bool {
+        guard saved.count == dataset.count else { return false }
+        var seen = [Bool](repeating: false, count: saved.count)
+        for index in saved {
+            guard index >= 0, Int(index) < saved.count, !seen[Int(index)] else { return false }
+            seen[Int(index)] = true
+        }
+        order = saved
+        return true
     }
 
     /// Number of batches per epoch.

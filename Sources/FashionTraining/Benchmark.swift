@@ -19,6 +19,8 @@ public struct Benchmark {
         public let backend: String
         public let blas: String
         public let blasKernel: String?
+        /// Which GEMM ran: the project's AVX-512 kernels, or the BLAS.
+        public let gemm: String
         public let threads: Int
         public let hidden: Int
         public let batchSize: Int
@@ -65,7 +67,7 @@ public struct Benchmark {
             progress(String(format: "evaluation (60k + 10k): %.3f s", elapsed))
             return elapsed
         }
-        return Report(backend: "cpu", blas: BLAS.shared.library, blasKernel: BLAS.shared.kernel, threads: Threads.count,
+        return Report(backend: "cpu", blas: BLAS.shared.library, blasKernel: BLAS.shared.kernel, gemm: BLAS.shared.summary, threads: Threads.count,
                       hidden: hidden, batchSize: batchSize, sgdEpoch: sgd, adamEpoch: adam,
                       evaluation: Timing(seconds: evaluation), peakResidentMegabytes: Self.peakResidentMegabytes())
     }

@@ -26,7 +26,7 @@ extension TrainingObserver {
 /// var config = TrainingConfig()
 /// config.optimizer = .adam; config.learningRate = 0.001
 /// let trainer = Trainer(config: config, train: data.train, validation: data.test)
-/// let history = trainer.run()
+/// let history = try trainer.run()
 /// print(history.last!.validationAccuracy!)
 /// ```
 public final class Trainer {
@@ -38,9 +38,16 @@ public final class Trainer {
     public private(set) var history: TrainingHistory
     public let batches: BatchIterator
     private let loss = SoftmaxCrossEntropy()
+    /// When set, a checkpoint (weights, optimiser state, shuffling state, metrics) is written here,
+    /// atomically, after every epoch; `Trainer.resume(from:…)` continues from it.
+    public var checkpointDirectory: String?
+    /// Polled between batches; when it returns true the epoch in progress is abandoned and the run
+    /// ends with `history.interrupted` set (the completed epochs are kept).
+    public var stopRequested: (() -> Bool)?
 
     public init(config: TrainingConfig, train: Dataset, validation: Dataset?) {
         self.config = config
+        let train = config.trainingSubset.map { train.subset(0..<min($0, train.count)) } ?? train
         self.train = train
         self.validation = validation
         model = config.makeModel()
@@ -51,11 +58,12 @@ public final class Trainer {
                                 sampleShape: model.inputShape, generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
     }
 
-    /// Trains for the configured epochs (or until the observer stops it, or the loss diverges).
+    /// Trains for the configured epochs (or until the observer stops it, the loss diverges or a stop
+    /// is requested). Throws only when a checkpoint cannot be written.
     @discardableResult
-    public func run(observer: TrainingObserver? = nil) -> TrainingHistory {
+    public func run(observer: TrainingObserver? = nil) throws -> TrainingHistory {
         while history.epochs.count < config.epochs {
-            let metrics = runEpoch(observer: observer)
+            guard let metrics = try runEpoch(observer: observer) else { break }
             let decision = observer?.trainer(self, didFinishEpoch: metrics) ?? .continue
             if history.diverged { break }
             if decision == .stop {
@@ -66,13 +74,17 @@ public final class Trainer {
         return history
     }
 
-    /// Trains one epoch, evaluates, and appends the metrics to `history`.
+    /// Trains one epoch, evaluates, appends the metrics to `history` and writes the checkpoint;
+    /// nil when a stop was requested during the epoch.
     @discardableResult
-    public func runEpoch(observer: TrainingObserver? = nil) -> EpochMetrics {
+    public func runEpoch(observer: TrainingObserver? = nil) throws -> EpochMetrics? {
         let epochIndex = history.epochs.count
         optimizer.learningRate = config.schedule.rate(base: config.learningRate, epoch: epochIndex, epochs: config.epochs)
         let trainStart = DispatchTime.now()
-        let trainLoss = trainEpoch(observer: observer)
+        guard let trainLoss = trainEpoch(observer: observer) else {
+            history.interrupted = true
+            return nil
+        }
         let trainSeconds = seconds(since: trainStart)
 
         let evaluationStart = DispatchTime.now()
@@ -85,11 +97,25 @@ public final class Trainer {
             trainSeconds: trainSeconds, evaluationSeconds: seconds(since: evaluationStart))
         history.epochs.append(metrics)
         if !trainLoss.isFinite { history.diverged = true }
+        if let checkpointDirectory { try TrainingCheckpoint.save(self, to: checkpointDirectory) }
         return metrics
     }
 
-    /// One pass over the shuffled training set; returns the mean batch loss (NaN or infinite once diverged).
-    public func trainEpoch(observer: TrainingObserver? = nil) -> Double {
+    /// Puts a run back where a checkpoint left it (used by `TrainingCheckpoint.resume`).
+    func restore(history: TrainingHistory, optimizerState: [String: Tensor], stepCount: Int,
+                 order: [Int32], generator: SeededGenerator) throws {
+        try optimizer.restore(state: optimizerState, stepCount: stepCount)
+        guard batches.restore(order: order) else {
+            throw TrainingCheckpointError(message: "the saved batch order does not match the training set")
+        }
+        batches.generator = generator
+        self.history = history
+        self.history.interrupted = false
+    }
+
+    /// One pass over the shuffled training set; returns the mean batch loss (NaN or infinite once
+    /// diverged), or nil when a stop was requested.
+    public func trainEpoch(observer: TrainingObserver? = nil) -> Double? {
         batches.startEpoch()
         let parameters = model.parameters
         // Plain SGD is applied inside the backward pass (see `Parameter.fusedSGDRate`).
@@ -98,6 +124,7 @@ public final class Trainer {
         defer { for parameter in parameters { parameter.fusedSGDRate = nil } }
         var lossSum = 0.0
         for index in 0..<batches.batchCount {
+            if let stopRequested, stopRequested() { return nil }
             let (inputs, labels) = batches.load(batch: index)
             model.zeroGradients()
             let result = loss(model.forward(inputs, training: true), labels)

@@ -27,6 +27,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Batch size of the evaluation passes (does not change results, only speed and memory).
     public var evaluationBatchSize = 1000
+    /// Train on the first N training images only (quick experiments, tests); nil for all.
+    public var trainingSubset: Int?
 
     public init() {}
 
@@ -52,6 +54,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if weightDecay != 0 { parts.append("weight decay \(weightDecay)") }
         if schedule != .constant { parts.append("\(schedule) schedule") }
         parts += ["batch \(batchSize)", scale ? "scaled" : "unscaled", "\(epochs) epochs", "seed \(seed)"]
+        if let trainingSubset { parts.append("first \(trainingSubset) training images") }
         return parts.joined(separator: ", ")
     }
 }

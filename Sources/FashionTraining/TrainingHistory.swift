@@ -35,8 +35,24 @@ public struct TrainingHistory: Codable, Sendable {
     public var diverged = false
     /// True when an observer stopped the run early.
     public var stoppedEarly = false
+    /// True when the run was interrupted (Ctrl-C) during an epoch; the completed epochs are kept.
+    public var interrupted = false
+
+    /// True when the run needs no more training: all epochs done, diverged or stopped by an observer.
+    public var isFinished: Bool { diverged || stoppedEarly || epochs.count >= config.epochs }
 
     public init(config: TrainingConfig) { self.config = config }
+
+    enum CodingKeys: String, CodingKey { case config, epochs, diverged, stoppedEarly, interrupted }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        config = try container.decode(TrainingConfig.self, forKey: .config)
+        epochs = try container.decode([EpochMetrics].self, forKey: .epochs)
+        diverged = try container.decodeIfPresent(Bool.self, forKey: .diverged) ?? false
+        stoppedEarly = try container.decodeIfPresent(Bool.self, forKey: .stoppedEarly) ?? false
+        interrupted = try container.decodeIfPresent(Bool.self, forKey: .interrupted) ?? false
+    }
 
     public var last: EpochMetrics? { epochs.last }
 

@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
         var benchmark = Benchmark()
         benchmark.repetitions = repetitions
         if !json {
-            print("Backend: CPU; BLAS: \(BLAS.shared.description); threads: \(Threads.count)")
+            print("Backend: CPU; GEMM: \(BLAS.shared.summary); threads: \(Threads.count)")
             print("Model: MLP 784-1000-10, batch 32; \(repetitions) repetitions, medians reported")
         }
         let report = benchmark.run(train: data.train, test: data.test) { line in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import FashionCharts
 import FashionCore
 import FashionData
@@ -61,10 +62,12 @@ struct LabCommand: ParsableCommand {
         if long { studies.append(BuiltinStudies.learningRateLong) }
         if let epochs { studies = studies.map { $0.withEpochs(epochs) } }
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        fl_install_interrupt_handler()
+        runner.stopRequested = { fl_interrupt_requested() != 0 }
         var results: [StudyResult] = []
         for study in studies {
             StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
-            let result = try runner.run(study)
+            let result = try StudyProgress.interruptible { try runner.run(study) }
             try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + study.name)
             results.append(result)
         }

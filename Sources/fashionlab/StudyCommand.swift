@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import FashionCharts
 import FashionCore
 import FashionEngine
@@ -67,8 +68,10 @@ struct StudyCommand: ParsableCommand {
         let data = try dataOptions.load(quiet: quiet)
         let start = DispatchTime.now()
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        fl_install_interrupt_handler()
+        runner.stopRequested = { fl_interrupt_requested() != 0 }
         StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
-        let result = try runner.run(study)
+        let result = try StudyProgress.interruptible { try runner.run(study) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let directory = out + "/" + study.name
         try LabOutputs.writeStudyFiles(result, language: language, to: directory)

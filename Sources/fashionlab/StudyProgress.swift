@@ -1,3 +1,4 @@
+import ArgumentParser
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -35,6 +36,17 @@ final class StudyProgress: TrainingObserver {
         if result.history.diverged { text += " (diverged)" }
         if result.reused { text += " (already done, reused)" }
         return text
+    }
+
+    /// Runs `body`; a Ctrl-C that stopped it becomes a note on how to continue and exit code 130.
+    static func interruptible<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let interrupted as StudyInterrupted {
+            Terminal.endBar()
+            Terminal.note("Stopped: \(interrupted). Completed runs and epochs are saved; run the same command again to continue.")
+            throw ExitCode(130)
+        }
     }
 
     /// Connects a runner to the terminal.

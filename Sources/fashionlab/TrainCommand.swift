@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import FashionCharts
 import FashionCore
 import FashionData
@@ -6,17 +7,21 @@ import FashionEngine
 import FashionTraining
 import Foundation
 
-/// `fashionlab train`: one run, with a line per epoch, metrics and a checkpoint.
+/// `fashionlab train`: one run, with a line per epoch, metrics, charts and a checkpoint after every epoch.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train one model on Fashion-MNIST and save its metrics and checkpoint.")
+        abstract: "Train one model on Fashion-MNIST and save its metrics, charts and checkpoint.",
+        discussion: "A checkpoint is written after every epoch; Ctrl-C stops between batches and `--resume DIR` continues the run where it stopped, with bit-identical results.")
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: ArgumentHelp("Directory for metrics.json, metrics.csv and model.safetensors.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Directory for metrics.json, metrics.csv, model.safetensors, the charts and the checkpoint.", valueName: "DIR"))
     var out: String?
+
+    @Option(help: ArgumentHelp("Continue the run saved in DIR (its configuration is used; other training flags are ignored).", valueName: "DIR"))
+    var resume: String?
 
     @Flag(help: "Print nothing but errors (and the JSON with --json).")
     var quiet = false
@@ -24,34 +29,58 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print each epoch's metrics as one JSON line on standard output.")
     var json = false
 
-    func validate() throws { try options.validate() }
+    func validate() throws {
+        try options.validate()
+        if let resume, out != nil, out != resume { throw ValidationError("--out cannot differ from --resume \(resume): a resumed run stays in its directory") }
+    }
 
     func run() throws {
         options.applyThreads()
-        let config = options.config
         let data = try dataOptions.load(quiet: quiet || json)
-        guard config.batchSize <= data.train.count else {
-            throw ValidationError("--batch-size \(config.batchSize) is larger than the \(data.train.count) training images")
+        let trainer: Trainer
+        let directory: String
+        if let resume {
+            guard TrainingCheckpoint.exists(in: resume) else {
+                throw ValidationError("--resume \(resume): no \(TrainingCheckpoint.file) there (it is written after the first complete epoch)")
+            }
+            trainer = try TrainingCheckpoint.resume(from: resume, train: data.train, validation: data.test)
+            directory = resume
+            if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
+        } else {
+            let config = options.config
+            guard config.batchSize <= min(data.train.count, config.trainingSubset ?? .max) else {
+                throw ValidationError("--batch-size \(config.batchSize) is larger than the \(min(data.train.count, config.trainingSubset ?? .max)) training images")
+            }
+            trainer = Trainer(config: config, train: data.train, validation: data.test)
+            directory = out ?? "runs/" + options.defaultRunName
+            if !quiet && !json { print("Training \(config.summary)") }
         }
-        let directory = out ?? "runs/" + options.defaultRunName
-        let trainer = Trainer(config: config, train: data.train, validation: data.test)
-        if !quiet && !json {
-            print("Training \(config.summary)")
-            print("Backend: CPU, BLAS \(BLAS.shared.description), \(Threads.count) threads")
-        }
-        let reporter = EpochReporter(quiet: quiet, json: json)
-        let history = trainer.run(observer: reporter)
+        if !quiet && !json { print("Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) threads") }
+        let config = trainer.config
+        trainer.checkpointDirectory = directory
+        fl_install_interrupt_handler()
+        trainer.stopRequested = { fl_interrupt_requested() != 0 }
+
+        let history = try trainer.run(observer: EpochReporter(quiet: quiet, json: json))
         Terminal.endBar()
         try RunDirectory.save(history: history, model: trainer.model, to: directory)
+        if history.interrupted {
+            Terminal.note("Interrupted in epoch \(history.epochs.count + 1); the \(history.epochs.count) completed epoch(s) are saved in \(directory). Continue with: fashionlab train --resume \(directory)")
+            throw ExitCode(130)
+        }
         let confusion = trainer.model.confusionMatrix(on: data.test, scale: config.scale)
-        let run = RunForReport(label: options.defaultRunName, history: history, model: trainer.model, confusion: confusion)
+        let label = URL(fileURLWithPath: directory).lastPathComponent
+        let run = RunForReport(label: label, history: history, model: trainer.model, confusion: confusion)
         try RunOutputs.writeCharts(for: [run], title: config.chartTitle, to: directory)
         if history.diverged {
             let value = history.last.map { $0.trainLoss.isNaN ? "NaN" : "infinite" } ?? "NaN"
             Terminal.note("Diverged: the training loss became \(value) in epoch \(history.epochs.count); training stopped there and the metrics so far are saved. A smaller --lr (or scaled inputs) may help.")
         }
-        if !quiet && !json {
-            print("Saved metrics.json, metrics.csv, model.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
+        if json {
+            try Terminal.printJSON(["directory": directory, "weights_sha256": trainer.model.weightsDigest])
+        } else if !quiet {
+            print("Weights SHA-256: \(trainer.model.weightsDigest)")
+            print("Saved metrics.json, metrics.csv, model.safetensors, checkpoint.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
         }
     }
 }

@@ -43,6 +43,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp("Train on the first N training images only (quick experiments).", valueName: "N"))
+    var subset: Int?
+
     @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
     var threads: Int?
 
@@ -66,6 +69,7 @@ struct TrainingOptions: ParsableArguments {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let subset, subset < 1 { throw ValidationError("--subset must be at least 1, got \(subset)") }
     }
 
     var config: TrainingConfig {
@@ -82,6 +86,7 @@ struct TrainingOptions: ParsableArguments {
         config.epochs = epochs
         config.scale = !noScale
         config.seed = seed
+        config.trainingSubset = subset
         return config
     }
 

@@ -42,6 +42,12 @@ typedef void (*fl_task_fn)(void *context, long index);
 /// and returns when all are done. Workers spin briefly between jobs, then sleep.
 void fl_parallel_run(long count, fl_task_fn fn, void *context, int threads);
 
+/// Makes the first SIGINT/SIGTERM set a flag instead of ending the process (a second one ends it).
+void fl_install_interrupt_handler(void);
+
+/// 1 once SIGINT or SIGTERM arrived after fl_install_interrupt_handler().
+int fl_interrupt_requested(void);
+
 /// 1 when this CPU runs the project's own GEMM (x86-64 with AVX-512), 0 otherwise.
 int fl_gemm_available(void);
 

@@ -1,0 +1,113 @@
+import Foundation
+import FashionCore
+import FashionData
+import FashionEngine
+
+/// A run's complete state after an epoch, in one safetensors file (`checkpoint.safetensors`):
+/// the weights under their `state_dict` names, the optimiser's state (`optimizer.<name>.exp_avg`, …),
+/// the epoch's batch order (`batches.order`), and in `__metadata__` the configuration, the metrics so
+/// far, the optimiser's step count and the shuffling generator's state. Resuming from it continues the
+/// run exactly: same seed, same backend, bit-identical weights at the end.
+public enum TrainingCheckpoint {
+    public static let file = "checkpoint.safetensors"
+
+    /// Writes the trainer's state into `directory` atomically.
+    public static func save(_ trainer: Trainer, to directory: String) throws {
+        var file = trainer.model.stateDict()
+        for (key, tensor) in trainer.optimizer.state { file.set("optimizer." + key, tensor) }
+        let order = trainer.batches.order
+        file.set("batches.order", Safetensors.Entry(dtype: "I32", shape: [order.count], bytes: order.withUnsafeBytes { Array($0) }))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        file.metadata = [
+            "format": "fashionlab-checkpoint",
+            "fashionlab_version": FashionLabVersion.current,
+            "history": String(decoding: try encoder.encode(trainer.history), as: UTF8.self),
+            "optimizer_steps": String(trainer.optimizer.stepCount),
+            "generator_state": trainer.batches.generator.state.map(String.init).joined(separator: ","),
+        ]
+        try file.write(to: directory + "/" + Self.file)
+    }
+
+    /// True when `directory` holds a checkpoint.
+    public static func exists(in directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: directory + "/" + file)
+    }
+
+    /// The history saved in a checkpoint (to see whether and how a run can continue).
+    public static func history(in directory: String) throws -> TrainingHistory {
+        try decode(Safetensors.read(directory + "/" + file), path: directory + "/" + file).0
+    }
+
+    /// A trainer that continues the run saved in `directory`.
+    public static func resume(from directory: String, train: Dataset, validation: Dataset?) throws -> Trainer {
+        let path = directory + "/" + file
+        let checkpoint = try Safetensors.read(path)
+        let (history, steps, generator) = try decode(checkpoint, path: path)
+        let trainer = Trainer(config: history.config, train: train, validation: validation)
+        let parameterNames = Set(trainer.model.parameters.map(\.name))
+        var weights = Safetensors()
+        var optimizerState: [String: Tensor] = [:]
+        var order: [Int32] = []
+        for name in checkpoint.names {
+            let entry = checkpoint[name]!
+            if parameterNames.contains(name) {
+                weights.set(name, entry)
+            } else if name.hasPrefix("optimizer.") {
+                guard entry.dtype == "F32" else { throw TrainingCheckpointError(message: "\(path): \(name) is \(entry.dtype), expected F32") }
+                optimizerState[String(name.dropFirst("optimizer.".count))] = Tensor(shape: entry.shape, values: entry.floats())
+            } else if name == "batches.order" {
+                guard entry.dtype == "I32" else { throw TrainingCheckpointError(message: "\(path): batches.order is \(entry.dtype), expected I32") }
+                order = entry.integers().map(Int32.init)
+            } else {
+                throw TrainingCheckpointError(message: "\(path): unexpected tensor '\(name)'")
+            }
+        }
+        try trainer.model.load(weights, name: path)
+        do {
+            try trainer.restore(history: history, optimizerState: optimizerState, stepCount: steps, order: order, generator: generator)
+        } catch let error as TrainingCheckpointError {
+            throw TrainingCheckpointError(message: "\(path): \(error.message)")
+        } catch {
+            throw TrainingCheckpointError(message: "\(path): \(error)")
+        }
+        return trainer
+    }
+
+    private static func decode(_ file: Safetensors, path: String) throws -> (TrainingHistory, Int, SeededGenerator) {
+        guard file.metadata["format"] == "fashionlab-checkpoint", let historyText = file.metadata["history"] else {
+            throw TrainingCheckpointError(message: "\(path): not a FashionLab training checkpoint")
+        }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let history = try? decoder.decode(TrainingHistory.self, from: Data(historyText.utf8)) else {
+            throw TrainingCheckpointError(message: "\(path): the saved history cannot be read")
+        }
+        guard let steps = file.metadata["optimizer_steps"].flatMap(Int.init), steps >= 0 else {
+            throw TrainingCheckpointError(message: "\(path): missing or invalid optimizer_steps")
+        }
+        let words = (file.metadata["generator_state"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        guard let generator = SeededGenerator(state: words) else {
+            throw TrainingCheckpointError(message: "\(path): missing or invalid generator_state")
+        }
+        return (history, steps, generator)
+    }
+}
+
+/// A checkpoint that cannot be resumed from.
+public struct TrainingCheckpointError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+extension Sequential {
+    /// SHA-256 of every parameter's bytes in `state_dict` order: equal digests, bit-identical weights.
+    public var weightsDigest: String {
+        var hasher = SHA256()
+        for parameter in parameters {
+            hasher.update(Array(UnsafeRawBufferPointer(start: parameter.value.data, count: parameter.value.count * 4)))
+        }
+        return hasher.finalizeHex()
+    }
+}

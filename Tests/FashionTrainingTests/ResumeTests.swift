@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import FashionEngine
+import FashionTraining
+
+@Suite struct ResumeTests {
+    func config(_ optimizer: OptimizerKind) -> TrainingConfig {
+        var config = TrainingConfig()
+        config.hidden = [24]
+        config.optimizer = optimizer
+        config.learningRate = optimizer == .sgd ? 0.05 : 0.003
+        config.momentum = optimizer == .sgd ? 0.9 : 0
+        config.schedule = .cosine(minimum: 0)
+        config.epochs = 4
+        config.batchSize = 16
+        config.seed = 3
+        return config
+    }
+
+    @Test(arguments: [OptimizerKind.sgd, .adam])
+    func interruptedAndResumedRunIsBitIdentical(optimizer: OptimizerKind) throws {
+        let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
+        let uninterrupted = Trainer(config: config(optimizer), train: train, validation: test)
+        let expected = try uninterrupted.run()
+
+        let directory = NSTemporaryDirectory() + "fl-resume-\(UUID().uuidString)"
+        let first = Trainer(config: config(optimizer), train: train, validation: test)
+        first.checkpointDirectory = directory
+        var batches = 0
+        first.stopRequested = {
+            batches += 1
+            return batches > 19 * 2 + 7   // in the middle of the third epoch (19 batches each)
+        }
+        let partial = try first.run()
+        #expect(partial.interrupted && partial.epochs.count == 2)
+
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        #expect(resumed.history.epochs.count == 2)
+        let finished = try resumed.run()
+        #expect(finished.epochs.count == 4 && !finished.interrupted)
+        #expect(resumed.model.weightsDigest == uninterrupted.model.weightsDigest)
+        #expect(finished.epochs.map(\.trainLoss) == expected.epochs.map(\.trainLoss))
+        #expect(finished.epochs.map(\.validationAccuracy) == expected.epochs.map(\.validationAccuracy))
+    }
+
+    @Test func resumeRefusesOtherFiles() throws {
+        let directory = NSTemporaryDirectory() + "fl-resume-\(UUID().uuidString)"
+        try Sequential.mlp(inputs: 784, hidden: [4], classes: 10).stateDict().write(to: directory + "/" + TrainingCheckpoint.file)
+        let error = #expect(throws: TrainingCheckpointError.self) {
+            try TrainingCheckpoint.resume(from: directory, train: syntheticDataset(count: 20), validation: nil)
+        }
+        #expect(error?.message.contains("not a FashionLab training checkpoint") == true)
+    }
+}

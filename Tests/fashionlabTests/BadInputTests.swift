@@ -1,0 +1,209 @@
+import Foundation
+import Testing
+
+/// The `fashionlab` binary built beside this test bundle.
+let fashionlabBinary: String = {
+    let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return here.appendingPathComponent("fashionlab").path
+}()
+
+struct CommandResult {
+    let status: Int32
+    let crashed: Bool
+    let output: String
+    let error: String
+}
+
+/// Runs `fashionlab` with `arguments`, no standard input, a time limit, and returns what it said.
+func runFashionlab(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: fashionlabBinary)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, crashed: process.terminationReason == .uncaughtSignal,
+                         output: String(decoding: outData, as: UTF8.self), error: String(decoding: errData, as: UTF8.self))
+}
+
+let dataDirectory = "/usr/share/datasets/fashion-mnist"
+let dataAvailable = FileManager.default.fileExists(atPath: dataDirectory + "/train-images-idx3-ubyte.gz")
+
+/// Broken copies of the dataset, one fault per directory.
+let brokenData: [String: String] = {
+    let root = NSTemporaryDirectory() + "fl-broken-\(UUID().uuidString)"
+    var made: [String: String] = [:]
+    guard dataAvailable else { return made }
+    let files = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    func copy(_ name: String) -> String {
+        let directory = root + "/" + name
+        try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for file in files { try! FileManager.default.copyItem(atPath: dataDirectory + "/" + file, toPath: directory + "/" + file) }
+        return directory
+    }
+    let truncated = copy("truncated")
+    let labels = FileManager.default.contents(atPath: truncated + "/t10k-labels-idx1-ubyte.gz")!
+    FileManager.default.createFile(atPath: truncated + "/t10k-labels-idx1-ubyte.gz", contents: labels.prefix(labels.count / 2))
+    made["truncated"] = truncated
+    // Images stored under the labels' name: a wrong magic number.
+    let magic = copy("magic")
+    try! FileManager.default.removeItem(atPath: magic + "/t10k-labels-idx1-ubyte.gz")
+    try! FileManager.default.copyItem(atPath: dataDirectory + "/t10k-images-idx3-ubyte.gz", toPath: magic + "/t10k-labels-idx1-ubyte.gz")
+    made["magic"] = magic
+    let notGzip = copy("not-gzip")
+    FileManager.default.createFile(atPath: notGzip + "/train-labels-idx1-ubyte.gz", contents: Data("hello, this is not gzip".utf8))
+    made["not-gzip"] = notGzip
+    return made
+}()
+
+/// Every command and flag with wrong values: each must fail with a clear message that names the flag
+/// or file, a non-zero exit code, and no crash.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: fashionlabBinary), "the fashionlab binary is not built beside the tests"))
+struct BadInputTests {
+    static let badStudy: String = {
+        let path = NSTemporaryDirectory() + "fl-bad-study-\(UUID().uuidString).json"
+        FileManager.default.createFile(atPath: path, contents: Data("{\n  \"grid\": {\"lr\": [0.1, \"fast\"]}\n}".utf8))
+        return path
+    }()
+    static let notJSON: String = {
+        let path = NSTemporaryDirectory() + "fl-not-json-\(UUID().uuidString).json"
+        FileManager.default.createFile(atPath: path, contents: Data("{ \"base\": { \"lr\" 0.1 } }".utf8))
+        return path
+    }()
+    static let aFile: String = {
+        let path = NSTemporaryDirectory() + "fl-a-file-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        return path
+    }()
+
+    static let cases: [(arguments: [String], expected: String)] = [
+        (["frobnicate"], "Unexpected argument 'frobnicate'"),
+        (["train", "--lr", "0"], "--lr must be a positive number"),
+        (["train", "--lr", "-0.5"], "--lr"),
+        (["train", "--lr", "fast"], "--lr"),
+        (["train", "--batch-size", "0"], "--batch-size must be at least 1"),
+        (["train", "--epochs", "0"], "--epochs must be at least 1"),
+        (["train", "--optimizer", "rmsprop"], "--optimizer"),
+        (["train", "--model", "resnet"], "--model 'resnet' is not a known model"),
+        (["train", "--hidden", "100,x"], "--hidden '100,x'"),
+        (["train", "--hidden", "0"], "--hidden '0'"),
+        (["train", "--schedule", "linear"], "--schedule 'linear'"),
+        (["train", "--momentum", "1.5"], "--momentum must be in [0, 1)"),
+        (["train", "--momentum", "0.9", "--optimizer", "adam"], "--momentum applies to --optimizer sgd only"),
+        (["train", "--nesterov"], "--nesterov needs"),
+        (["train", "--weight-decay", "-1"], "--weight-decay"),
+        (["train", "--threads", "0"], "--threads must be at least 1"),
+        (["train", "--subset", "0"], "--subset must be at least 1"),
+        (["train", "--seed", "-3"], "--seed"),
+        (["train", "--resume", "/nonexistent/run"], "--resume /nonexistent/run: no checkpoint.safetensors"),
+        (["train", "--data", "/nonexistent/data"], "--data /nonexistent/data: directory does not exist"),
+        (["prepare", "--data", aFile], "is a file, not a directory"),
+        (["bench", "--repetitions", "0"], "--repetitions must be at least 1"),
+        (["study"], "give a study NAME or --file FILE"),
+        (["study", "no-such-study"], "unknown study 'no-such-study'"),
+        (["study", "--file", "/nonexistent/study.json"], "/nonexistent/study.json: no such file"),
+        (["study", "--file", badStudy], "grid.lr[1]: expected a number, found fast"),
+        (["study", "--file", notJSON], "not valid JSON at line 1"),
+        (["study", "scaling", "--lang", "fr"], "--lang must be en or vi"),
+        (["study", "scaling", "--epochs", "0"], "--epochs must be at least 1"),
+        (["lab", "--lang", "de"], "--lang must be en or vi"),
+        (["lab", "--epochs", "-1"], "--epochs"),
+        (["plot"], "RUN_DIR"),
+        (["plot", "/nonexistent/run"], "/nonexistent/run/metrics.json: no such directory"),
+    ]
+
+    @Test(arguments: cases.indices)
+    func rejectsWithAClearMessage(index: Int) throws {
+        let (arguments, expected) = Self.cases[index]
+        let result = try runFashionlab(arguments)
+        #expect(!result.crashed, "\(arguments) crashed")
+        #expect(result.status != 0, "\(arguments) exited 0")
+        #expect(result.error.contains(expected), "\(arguments): stderr was \(result.error)")
+    }
+
+    @Test(.enabled(if: dataAvailable, "needs /usr/share/datasets/fashion-mnist"),
+          arguments: [("truncated", "truncated gzip stream"), ("magic", "wrong magic number 0x00000803, expected 0x00000801"),
+                      ("not-gzip", "not a gzip file")])
+    func brokenDataFilesAreNamed(fault: String, expected: String) throws {
+        let directory = try #require(brokenData[fault])
+        let out = NSTemporaryDirectory() + "fl-out-\(UUID().uuidString).png"
+        let result = try runFashionlab(["prepare", "--data", directory, "--out", out])
+        #expect(!result.crashed && result.status != 0)
+        #expect(result.error.contains(directory + "/"), "names the file: \(result.error)")
+        #expect(result.error.contains(expected), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: out), "no output written")
+    }
+
+    @Test(.enabled(if: dataAvailable && getuid() != 0, "needs the dataset and a non-root user"))
+    func readOnlyOutputDirectoryIsAClearError() throws {
+        let directory = NSTemporaryDirectory() + "fl-ro-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o555)
+        defer { chmod(directory, 0o755) }
+        let result = try runFashionlab(["prepare", "--out", directory + "/samples.png"])
+        #expect(result.status != 0 && result.error.contains(directory + "/samples.png: cannot be written"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test(.enabled(if: dataAvailable, "needs /usr/share/datasets/fashion-mnist"))
+    func prepareWorksOnTheRealData() throws {
+        let out = NSTemporaryDirectory() + "fl-samples-\(UUID().uuidString).png"
+        let result = try runFashionlab(["prepare", "--out", out, "--json"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("\"trainImagesShape\":[60000,28,28]"))
+        #expect(result.output.contains("\"problem\":\"10-class classification\""))
+        #expect(FileManager.default.fileExists(atPath: out))
+    }
+}
+
+/// Ctrl-C and kill -9 during training, then `--resume`: the same final weights as an uninterrupted run.
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
+struct InterruptionTests {
+    let arguments = ["train", "--subset", "3000", "--hidden", "64", "--optimizer", "adam", "--lr", "0.001", "--epochs", "3", "--seed", "5", "--json"]
+
+    func digest(_ output: String) -> String? {
+        guard let range = output.range(of: "\"weights_sha256\":\"") else { return nil }
+        return String(output[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    @Test func ctrlCStopsSavesAndResumesBitIdentically() throws {
+        let root = NSTemporaryDirectory() + "fl-int-\(UUID().uuidString)"
+        let reference = try runFashionlab(arguments + ["--out", root + "/reference"])
+        let expected = try #require(digest(reference.output))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: fashionlabBinary)
+        process.arguments = arguments + ["--out", root + "/interrupted"]
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        // Wait for the first epoch's checkpoint, then press Ctrl-C.
+        let checkpoint = root + "/interrupted/checkpoint.safetensors"
+        while !FileManager.default.fileExists(atPath: checkpoint), process.isRunning { usleep(10_000) }
+        kill(process.processIdentifier, SIGINT)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus == 0 {
+            // The run finished before the signal arrived; nothing to resume, but it must match.
+            let resumed = try runFashionlab(["train", "--resume", root + "/interrupted", "--json"])
+            #expect(resumed.status == 0)
+            return
+        }
+        #expect(process.terminationStatus == 130)
+        #expect(message.contains("Continue with: fashionlab train --resume \(root)/interrupted"), "\(message)")
+
+        let resumed = try runFashionlab(["train", "--resume", root + "/interrupted", "--json"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(digest(resumed.output) == expected)
+    }
+}

@@ -9,7 +9,7 @@ fashionlab=.build/release/fashionlab
 [ -x "$fashionlab" ] || swift build -c release >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-args=(train --subset 6000 --hidden 128 --optimizer adam --lr 0.001 --epochs 4 --seed 7 --quiet --json)
+args=(train --subset 6000 --hidden 128 --optimizer adam --lr 0.001 --epochs 12 --seed 7 --quiet --json)
 
 digest() { grep -o '"weights_sha256":"[0-9a-f]*"' | cut -d'"' -f4; }
 

@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 inputs=${1:-1000000}
 seed=${2:-1}
 swift build -c release --product fashionlab-fuzz --scratch-path .build-asan \
-  -Xswiftc -sanitize=address -Xcc -fsanitize=address -Xlinker -fsanitize=address >/dev/null 2>&1 \
-  || swift build -c release --product fashionlab-fuzz --scratch-path .build-asan -Xswiftc -sanitize=address
+  -Xswiftc -sanitize=address -Xcc -fsanitize=address
 binary=$(swift build -c release --scratch-path .build-asan --show-bin-path)/fashionlab-fuzz
 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=0 "$binary" --inputs "$inputs" --seed "$seed"

@@ -30,7 +30,8 @@ public enum Gzip {
 
         var output = [UInt8]()
         output.reserveCapacity(min(expectedSize(of: input), limit))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // Small inputs get a small buffer: clearing a megabyte per call would dominate them.
+        var chunk = [UInt8](repeating: 0, count: min(1 << 20, max(1 << 12, input.count * 8)))
 
         try input.withUnsafeBufferPointer { inputBuffer in
             stream.next_in = UnsafeMutablePointer(mutating: inputBuffer.baseAddress)

@@ -207,3 +207,44 @@ struct InterruptionTests {
         #expect(digest(resumed.output) == expected)
     }
 }
+
+/// A full disk and a read-only file system, on a tiny tmpfs (needs root to mount; CI runs as root).
+@Suite(.enabled(if: dataAvailable && getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/mount"),
+                "needs root (to mount a tmpfs) and the dataset"))
+struct FileSystemFaultTests {
+    func shell(_ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test func fullAndReadOnlyDisksGiveClearErrorsAndNoPartialFiles() throws {
+        let directory = NSTemporaryDirectory() + "fl-tmpfs-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard shell(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", directory]) == 0 else {
+            Issue.record("could not mount a tmpfs at \(directory)")
+            return
+        }
+        defer { _ = shell(["umount", directory]) }
+
+        // The sample grid (about 67 kB) does not fit in 32 kB.
+        let full = try runFashionlab(["prepare", "--out", directory + "/samples.png"])
+        #expect(full.status != 0 && !full.crashed)
+        #expect(full.error.contains(directory + "/samples.png: cannot be written (No space left on device)"), "\(full.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "no partial file left")
+
+        // A training run whose output directory is on the full disk fails cleanly too.
+        let run = try runFashionlab(["train", "--subset", "500", "--hidden", "64", "--epochs", "1", "--out", directory + "/run"])
+        #expect(run.status != 0 && !run.crashed)
+        #expect(run.error.contains("No space left on device"), "\(run.error)")
+
+        #expect(shell(["mount", "-o", "remount,ro", directory]) == 0)
+        let readOnly = try runFashionlab(["prepare", "--out", directory + "/samples.png"])
+        #expect(readOnly.status != 0 && readOnly.error.contains("Read-only file system"), "\(readOnly.error)")
+    }
+}

@@ -15,22 +15,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Measurements of each kind; the median is reported.")
     var repetitions = 3
 
-    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print the results as one JSON object.")
     var json = false
 
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
-        if let threads {
-            Threads.count = threads
-            BLAS.shared.setThreadCount(threads)
-        }
+        threadOptions.apply()
         let data = try dataOptions.load(quiet: json)
         var benchmark = Benchmark()
         benchmark.repetitions = repetitions

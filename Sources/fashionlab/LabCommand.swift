@@ -31,8 +31,7 @@ struct LabCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print only the summary table.")
     var quiet = false
@@ -40,15 +39,11 @@ struct LabCommand: ParsableCommand {
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         let start = DispatchTime.now()
-        if let threads {
-            Threads.count = threads
-            BLAS.shared.setThreadCount(threads)
-        }
+        threadOptions.apply()
         let language = LabLanguage.named(lang)!
         let data = try dataOptions.load(quiet: quiet)
         var generator = SeededGenerator(seed: seed)

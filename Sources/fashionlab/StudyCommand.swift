@@ -33,8 +33,7 @@ struct StudyCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print nothing but errors.")
     var quiet = false
@@ -47,7 +46,6 @@ struct StudyCommand: ParsableCommand {
         }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
@@ -60,10 +58,7 @@ struct StudyCommand: ParsableCommand {
         }
         var study = try file.map(StudyFile.read) ?? BuiltinStudies.named(name!)!
         if let epochs { study = study.withEpochs(epochs) }
-        if let threads {
-            Threads.count = threads
-            BLAS.shared.setThreadCount(threads)
-        }
+        threadOptions.apply()
         let language = LabLanguage.named(lang)!
         let data = try dataOptions.load(quiet: quiet)
         let start = DispatchTime.now()

@@ -5,20 +5,16 @@ import Foundation
 
 /// Progress of a study or lab on the terminal: a bar per epoch while a run trains, one line per run.
 final class StudyProgress: TrainingObserver {
-    let quiet: Bool
     let prefix: String
-    private var lastDraw = DispatchTime.now()
+    private var throttle: BarThrottle
 
     init(prefix: String, quiet: Bool) {
         self.prefix = prefix
-        self.quiet = quiet
+        throttle = BarThrottle(quiet: quiet)
     }
 
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
-        guard !quiet, Terminal.stderrIsTerminal else { return }
-        let now = DispatchTime.now()
-        guard now.uptimeNanoseconds - lastDraw.uptimeNanoseconds > 100_000_000 else { return }
-        lastDraw = now
+        guard throttle.ready() else { return }
         let epoch = trainer.history.epochs.count
         let fraction = (Double(epoch) + Double(index + 1) / Double(count)) / Double(trainer.config.epochs)
         Terminal.drawBar(prefix, fraction: fraction, detail: "epoch \(epoch + 1)/\(trainer.config.epochs)")

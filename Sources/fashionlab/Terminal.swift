@@ -34,3 +34,20 @@ enum Terminal {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
+
+/// Redraws a progress bar at most ten times a second, and only on a terminal.
+struct BarThrottle {
+    let quiet: Bool
+    private var lastDraw = DispatchTime.now()
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    /// True when a bar should be drawn now (always for the `final` update).
+    mutating func ready(final: Bool = false) -> Bool {
+        guard !quiet, Terminal.stderrIsTerminal else { return false }
+        let now = DispatchTime.now()
+        guard final || now.uptimeNanoseconds - lastDraw.uptimeNanoseconds > 100_000_000 else { return false }
+        lastDraw = now
+        return true
+    }
+}

@@ -89,18 +89,16 @@ struct TrainCommand: ParsableCommand {
 final class EpochReporter: TrainingObserver {
     let quiet: Bool
     let json: Bool
-    private var lastDraw = DispatchTime.now()
+    private var throttle: BarThrottle
 
     init(quiet: Bool, json: Bool) {
         self.quiet = quiet
         self.json = json
+        throttle = BarThrottle(quiet: quiet)
     }
 
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
-        guard !quiet, Terminal.stderrIsTerminal else { return }
-        let now = DispatchTime.now()
-        guard now.uptimeNanoseconds - lastDraw.uptimeNanoseconds > 100_000_000 || index == count - 1 else { return }
-        lastDraw = now
+        guard throttle.ready(final: index == count - 1) else { return }
         Terminal.drawBar("epoch \(trainer.history.epochs.count + 1)/\(trainer.config.epochs)",
                          fraction: Double(index + 1) / Double(count), detail: String(format: "loss %.4f", loss))
     }

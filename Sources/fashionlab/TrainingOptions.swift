@@ -46,8 +46,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Train on the first N training images only (quick experiments).", valueName: "N"))
     var subset: Int?
 
-    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     var hiddenSizes: [Int]? {
         let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -68,7 +67,6 @@ struct TrainingOptions: ParsableArguments {
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let subset, subset < 1 { throw ValidationError("--subset must be at least 1, got \(subset)") }
     }
 
@@ -95,10 +93,5 @@ struct TrainingOptions: ParsableArguments {
         "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
     }
 
-    func applyThreads() {
-        if let threads {
-            Threads.count = threads
-            BLAS.shared.setThreadCount(threads)
-        }
-    }
+    func applyThreads() { threadOptions.apply() }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import FashionCore
 import FashionData
+import FashionEngine
 import Foundation
 
 /// `--data DIR`, shared by every command that reads Fashion-MNIST.
@@ -27,5 +29,22 @@ struct DataOptions: ParsableArguments {
                 if !quiet { Terminal.note(message) }
             })
         return try loader.load()
+    }
+}
+
+/// `--threads N`, shared by every command that trains or measures.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for FashionLab's loops and the BLAS (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    /// Sets the thread count for this process.
+    func apply() {
+        guard let threads else { return }
+        Threads.count = threads
+        BLAS.shared.setThreadCount(threads)
     }
 }

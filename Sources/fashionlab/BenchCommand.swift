@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time training epochs (SGD, Adam; batch 32) and the evaluation pass of the notebook's MLP.")
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @Option(help: "Measurements of each kind; the median is reported.")
     var repetitions = 3
@@ -26,6 +27,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        _ = try deviceOptions.select(quiet: json)
         let data = try dataOptions.load(quiet: json)
         var benchmark = Benchmark()
         benchmark.repetitions = repetitions

@@ -48,3 +48,19 @@ struct ThreadOptions: ParsableArguments {
         BLAS.shared.setThreadCount(threads)
     }
 }
+
+extension DeviceChoice: ExpressibleByArgument {}
+
+/// `--device auto|cpu|cuda`, shared by every command that trains or measures.
+struct DeviceOptions: ParsableArguments {
+    @Option(help: "Where to compute: auto (CUDA when usable, else the CPU), cpu or cuda.")
+    var device = DeviceChoice.auto
+
+    /// Resolves the choice and returns the line that says which device and why (for reports);
+    /// prints it unless `quiet`.
+    func select(quiet: Bool) throws -> String {
+        let (_, note) = try device.resolve()
+        if !quiet { Terminal.note("Device: " + note) }
+        return note
+    }
+}

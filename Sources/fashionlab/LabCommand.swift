@@ -30,6 +30,7 @@ struct LabCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -45,6 +46,7 @@ struct LabCommand: ParsableCommand {
         let start = DispatchTime.now()
         threadOptions.apply()
         let language = LabLanguage.named(lang)!
+        let device = try deviceOptions.select(quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         var generator = SeededGenerator(seed: seed)
         let samples = PNG.encode(SampleGrid.render(data.train, perClass: 10, using: &generator))
@@ -66,7 +68,7 @@ struct LabCommand: ParsableCommand {
             try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + study.name)
             results.append(result)
         }
-        let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language)
+        let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language, device: device)
         try AtomicFile.write(text: page.html(), to: out + "/index.html")
         let total = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 

@@ -4,7 +4,7 @@ import FashionTraining
 
 /// The charts and report a run (or a comparison of runs) writes into its directory.
 enum RunOutputs {
-    static func writeCharts(for runs: [RunForReport], title: String, to directory: String) throws {
+    static func writeCharts(for runs: [RunForReport], title: String, device: String = "CPU", to directory: String) throws {
         try AtomicFile.write(text: RunCharts.curves(runs, title: title), to: directory + "/curves.svg")
         if let weights = RunCharts.weights(runs, title: "Weights after training — " + title) {
             try AtomicFile.write(text: weights, to: directory + "/weights.svg")
@@ -12,7 +12,7 @@ enum RunOutputs {
         if runs.count == 1, let counts = runs[0].confusion {
             try AtomicFile.write(text: RunCharts.confusion(counts, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
         }
-        try AtomicFile.write(text: RunCharts.report(runs, title: title).html(), to: directory + "/report.html")
+        try AtomicFile.write(text: RunCharts.report(runs, title: title, device: device).html(), to: directory + "/report.html")
     }
 }
 

@@ -32,6 +32,7 @@ struct StudyCommand: ParsableCommand {
     var lang = "en"
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
 
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -60,6 +61,7 @@ struct StudyCommand: ParsableCommand {
         if let epochs { study = study.withEpochs(epochs) }
         threadOptions.apply()
         let language = LabLanguage.named(lang)!
+        let device = try deviceOptions.select(quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         let start = DispatchTime.now()
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
@@ -70,7 +72,7 @@ struct StudyCommand: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let directory = out + "/" + study.name
         try LabOutputs.writeStudyFiles(result, language: language, to: directory)
-        try AtomicFile.write(text: LabReport.studyPage(result, language: language).html(), to: directory + "/report.html")
+        try AtomicFile.write(text: LabReport.studyPage(result, language: language, device: device).html(), to: directory + "/report.html")
         if !quiet {
             for finding in Findings.write(result, language: language) { print("• " + finding) }
             print(String(format: "Wrote %@/report.html, curves.svg%@ (%.1f s)", directory, study.showsWeights ? ", weights.svg" : "", seconds))

@@ -15,6 +15,7 @@ struct TrainCommand: ParsableCommand {
         discussion: "A checkpoint is written after every epoch; Ctrl-C stops between batches and `--resume DIR` continues the run where it stopped, with bit-identical results.")
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var options: TrainingOptions
 
     @Option(help: ArgumentHelp("Directory for metrics.json, metrics.csv, model.safetensors, the charts and the checkpoint.", valueName: "DIR"))
@@ -36,6 +37,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let device = try deviceOptions.select(quiet: quiet || json)
         let data = try dataOptions.load(quiet: quiet || json)
         let trainer: Trainer
         let directory: String
@@ -71,7 +73,7 @@ struct TrainCommand: ParsableCommand {
         let confusion = trainer.model.confusionMatrix(on: data.test, scale: config.scale)
         let label = URL(fileURLWithPath: directory).lastPathComponent
         let run = RunForReport(label: label, history: history, model: trainer.model, confusion: confusion)
-        try RunOutputs.writeCharts(for: [run], title: config.chartTitle, to: directory)
+        try RunOutputs.writeCharts(for: [run], title: config.chartTitle, device: device, to: directory)
         if history.diverged {
             let value = history.last.map { $0.trainLoss.isNaN ? "NaN" : "infinite" } ?? "NaN"
             Terminal.note("Diverged: the training loss became \(value) in epoch \(history.epochs.count); training stopped there and the metrics so far are saved. A smaller --lr (or scaled inputs) may help.")

@@ -248,3 +248,23 @@ struct FileSystemFaultTests {
         #expect(readOnly.status != 0 && readOnly.error.contains("Read-only file system"), "\(readOnly.error)")
     }
 }
+
+/// Without an NVIDIA driver, `--device cuda` says what is missing and where it looked; `auto` uses the CPU.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: fashionlabBinary) && !FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/libcuda.so.1"),
+                "this machine has an NVIDIA driver"))
+struct DeviceSelectionTests {
+    @Test func cudaWithoutADriverIsAClearError() throws {
+        let result = try runFashionlab(["train", "--device", "cuda", "--epochs", "1"])
+        #expect(result.status != 0 && !result.crashed)
+        #expect(result.error.contains("--device cuda: CUDA is not available: no NVIDIA driver: libcuda.so.1 not found (looked in:"), "\(result.error)")
+    }
+
+    @Test(.enabled(if: dataAvailable, "needs the dataset"))
+    func autoFallsBackToTheCPUAndSaysSo() throws {
+        let out = NSTemporaryDirectory() + "fl-auto-\(UUID().uuidString)"
+        let result = try runFashionlab(["train", "--device", "auto", "--subset", "300", "--hidden", "8", "--epochs", "1", "--out", out])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.error.contains("Device: CPU (auto: CUDA is not available"))
+        #expect(try String(contentsOfFile: out + "/report.html", encoding: .utf8).contains("CPU (auto: CUDA is not available"))
+    }
+}

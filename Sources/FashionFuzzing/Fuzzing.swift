@@ -30,9 +30,10 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
     }
 }
 
-/// Every parser that reads a user's file: IDX (plain and gzip), gzip alone, safetensors, PNG, study files.
+/// Every parser that reads a user's file: IDX (plain and gzip), gzip alone, safetensors, PNG, PGM (with the
+/// picture preparation of `predict`), study files.
 public enum FuzzTargets {
-    public static var all: [FuzzTarget] { [idx, gzip, safetensors, png, studyFile] }
+    public static var all: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, studyFile] }
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -73,6 +74,15 @@ public enum FuzzTargets {
         }
         return FuzzTarget(name: "png", seeds: seeds) { bytes in
             _ = try PNG.decode(bytes, name: "fuzz").grayscale()
+        }
+    }
+
+    static var pgm: FuzzTarget {
+        let seeds = [Array("P5\n# c\n4 3\n255\n".utf8) + (0..<12).map { UInt8($0 * 20) },
+                     Array("P2\n3 2\n65535\n0 1000 65535\n7 8 9\n".utf8),
+                     Array("P5 2 2 65535\n".utf8) + [0, 1, 2, 3, 4, 5, 255, 255]]
+        return FuzzTarget(name: "pgm", seeds: seeds) { bytes in
+            _ = FashionInput.prepare(try FashionInput.decode(bytes, name: "fuzz"))
         }
     }
 

@@ -1,5 +1,5 @@
 // fashionlab-fuzz: mutation fuzzing of every parser that reads a user's file.
-//   fashionlab-fuzz [--inputs N] [--seed S] [TARGET…]     targets: idx gzip safetensors png study
+//   fashionlab-fuzz [--inputs N] [--seed S] [TARGET…]     targets: idx gzip safetensors png pgm study
 // scripts/fuzz.sh builds it with AddressSanitizer and runs a million inputs per parser.
 import FashionFuzzing
 import Foundation
@@ -21,7 +21,7 @@ guard inputs > 0 else {
 }
 let targets = names.isEmpty ? FuzzTargets.all : names.map { name -> FuzzTarget in
     guard let target = FuzzTargets.named(name) else {
-        FileHandle.standardError.write(Data("fashionlab-fuzz: unknown target '\(name)' (known: idx gzip safetensors png study)\n".utf8))
+        FileHandle.standardError.write(Data("fashionlab-fuzz: unknown target '\(name)' (known: idx gzip safetensors png pgm study)\n".utf8))
         exit(2)
     }
     return target

@@ -3,7 +3,7 @@ import FashionFuzzing
 
 /// A short fuzzing pass of every parser in the test suite (scripts/fuzz.sh runs a million inputs each).
 @Suite struct FuzzTests {
-    @Test(arguments: ["idx", "gzip", "safetensors", "png", "study"])
+    @Test(arguments: ["idx", "gzip", "safetensors", "png", "pgm", "study"])
     func parsersSurviveMutatedInputs(name: String) throws {
         let target = try #require(FuzzTargets.named(name))
         let report = fuzz(target, inputs: 20_000, seed: 42)

@@ -140,3 +140,38 @@ struct SampleGridTests {
         }
     }
 }
+
+@Suite struct PGMAndInputTests {
+    @Test func readsBinaryAndPlainPGM() throws {
+        let binary = Array("P5\n# comment\n3 2\n255\n".utf8) + [0, 10, 20, 30, 40, 255]
+        #expect(try PGM.decode(binary, name: "a.pgm").pixels == [0, 10, 20, 30, 40, 255])
+        let plain = Array("P2 2 2 15\n0 15\n5 10\n".utf8)
+        #expect(try PGM.decode(plain, name: "b.pgm").pixels == [0, 255, 85, 170])
+        #expect(throws: ImageError.self) { try PGM.decode(Array("P5 3 2 255\n".utf8) + [1, 2], name: "c.pgm") }
+        #expect(throws: ImageError.self) { try PGM.decode(Array("P2 1 1 10\n11\n".utf8), name: "d.pgm") }
+        let error = #expect(throws: ImageError.self) { try FashionInput.decode([0xFF, 0xD8, 0xFF], name: "photo.jpg") }
+        #expect(error?.message.contains("not a PNG or PGM file") == true)
+    }
+
+    /// A 28×28 image enlarged 10×, dark on a white page with a margin, in RGB (like a product photo),
+    /// becomes the original image again.
+    @Test func photoOfADatasetImageComesBackAsIt() throws {
+        var original = [UInt8](repeating: 0, count: 784)
+        for y in 4..<24 { for x in 8..<20 { original[y * 28 + x] = UInt8(120 + (x * 7 + y * 3) % 130) } }
+        let side = 400, scale = 10, margin = 60
+        var rgb = [UInt8](repeating: 255, count: side * side * 3)
+        for y in 0..<280 { for x in 0..<280 {
+            let value = 255 - original[(y / scale) * 28 + x / scale]
+            for c in 0..<3 { rgb[((y + margin) * side + x + margin) * 3 + c] = value }
+        } }
+        let photo = try PNG.decode(PNG.encode(Image(width: side, height: side, channels: 3, pixels: rgb)), name: "photo.png")
+        let prepared = FashionInput.prepare(photo)
+        #expect(prepared.width == 28 && prepared.height == 28)
+        // Cropped to the object and fitted: the object (12×20 in the original) fills 28 rows, centred.
+        let rows = (0..<28).filter { y in (0..<28).contains { prepared.pixels[y * 28 + $0] > 40 } }
+        let columns = (0..<28).filter { x in (0..<28).contains { prepared.pixels[$0 * 28 + x] > 40 } }
+        #expect(rows.count >= 26)
+        #expect(abs((columns.first! + columns.last!) - 27) <= 2, "centred horizontally: \(columns)")
+        #expect(prepared.pixels[0] == 0 && prepared.pixels[27] == 0, "background is black")
+    }
+}

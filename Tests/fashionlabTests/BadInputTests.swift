@@ -268,3 +268,38 @@ struct DeviceSelectionTests {
         #expect(try String(contentsOfFile: out + "/report.html", encoding: .utf8).contains("CPU (auto: CUDA is not available"))
     }
 }
+
+/// `evaluate` and `predict` on a small trained run.
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
+struct EvaluatePredictTests {
+    @Test func evaluateWritesItsFilesAndPredictClassifiesAPicture() throws {
+        let root = NSTemporaryDirectory() + "fl-eval-\(UUID().uuidString)"
+        let train = try runFashionlab(["train", "--subset", "5000", "--hidden", "64", "--optimizer", "adam", "--lr", "0.003", "--epochs", "2", "--out", root + "/run", "--quiet"])
+        #expect(train.status == 0, "\(train.error)")
+        let evaluation = try runFashionlab(["evaluate", root + "/run", "--out", root + "/eval", "--json"])
+        #expect(evaluation.status == 0, "\(evaluation.error)")
+        #expect(evaluation.output.contains("\"accuracy\""))
+        for file in ["confusion.svg", "confusion.txt", "misclassified.png", "evaluation.json"] {
+            #expect(FileManager.default.fileExists(atPath: root + "/eval/" + file), "\(file)")
+        }
+        // The checkpoint file works as a model too.
+        #expect(try runFashionlab(["evaluate", root + "/run/model.safetensors", "--out", root + "/eval2", "--json"]).status == 0)
+
+        // A picture: a bright square on black, as PGM.
+        var pixels = [UInt8](repeating: 0, count: 100 * 100)
+        for y in 30..<70 { for x in 30..<70 { pixels[y * 100 + x] = 200 } }
+        FileManager.default.createFile(atPath: root + "/square.pgm", contents: Data(Array("P5 100 100 255\n".utf8) + pixels))
+        let prediction = try runFashionlab(["predict", root + "/run", root + "/square.pgm", "--json", "--show-input", root + "/input.png"])
+        #expect(prediction.status == 0, "\(prediction.error)")
+        #expect(prediction.output.contains("\"top\"") && prediction.output.contains("\"probability\""))
+        #expect(FileManager.default.fileExists(atPath: root + "/input.png"))
+
+        let bad = try runFashionlab(["predict", root + "/run", root + "/square.jpg"])
+        #expect(bad.status != 0 && bad.error.contains(root + "/square.jpg: no such file"))
+        FileManager.default.createFile(atPath: root + "/photo.jpg", contents: Data([0xFF, 0xD8, 0xFF, 0xE0]))
+        let jpeg = try runFashionlab(["predict", root + "/run", root + "/photo.jpg"])
+        #expect(jpeg.status != 0 && jpeg.error.contains("not a PNG or PGM file"))
+        let noModel = try runFashionlab(["evaluate", root + "/nothing"])
+        #expect(noModel.status != 0 && noModel.error.contains(root + "/nothing: no such file or directory"))
+    }
+}

@@ -1,0 +1,67 @@
+/// Turns a picture into a 28×28 image the way Fashion-MNIST's were made: grayscale, the object bright
+/// on a dark background (inverted when the background is light), cropped to the object, its longest
+/// side fitted to 28 pixels and centred.
+public enum FashionInput {
+    /// Reads a PNG or PGM file's bytes (by their signature).
+    public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNG.decode(bytes, name: name) }
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") {
+            return try PGM.decode(bytes, name: name)
+        }
+        throw ImageError(name, "not a PNG or PGM file (JPEG and other formats are not supported; convert it to PNG)")
+    }
+
+    /// The 28×28 gray image (784 bytes, row-major) to classify.
+    public static func prepare(_ image: Image, side: Int = 28) -> Image {
+        var gray = image.grayscale(background: 255)
+        // Background: the median of the border pixels. A light background is inverted, as the dataset's
+        // product photos (dark on white) were.
+        let w = gray.width, h = gray.height
+        var border: [UInt8] = []
+        for x in 0..<w { border.append(gray.pixels[x]); border.append(gray.pixels[(h - 1) * w + x]) }
+        for y in 0..<h { border.append(gray.pixels[y * w]); border.append(gray.pixels[y * w + w - 1]) }
+        border.sort()
+        var background = Int(border[border.count / 2])
+        if background > 127 {
+            for i in gray.pixels.indices { gray.pixels[i] = 255 - gray.pixels[i] }
+            background = 255 - background
+        }
+        // Crop to the pixels clearly brighter than the background.
+        let threshold = background + max(16, (255 - background) / 8)
+        var (minX, minY, maxX, maxY) = (w, h, -1, -1)
+        for y in 0..<h {
+            for x in 0..<w where Int(gray.pixels[y * w + x]) > threshold {
+                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+            }
+        }
+        if maxX < 0 { (minX, minY, maxX, maxY) = (0, 0, w - 1, h - 1) }
+        let cropWidth = maxX - minX + 1, cropHeight = maxY - minY + 1
+        // Fit the longest side to `side` pixels (area averaging) and centre it on black.
+        let scale = Double(side) / Double(max(cropWidth, cropHeight))
+        let outWidth = max(1, min(side, Int((Double(cropWidth) * scale).rounded())))
+        let outHeight = max(1, min(side, Int((Double(cropHeight) * scale).rounded())))
+        var out = Image(width: side, height: side, gray: 0)
+        let left = (side - outWidth) / 2, top = (side - outHeight) / 2
+        for oy in 0..<outHeight {
+            let y0 = Double(oy) / scale, y1 = Double(oy + 1) / scale
+            for ox in 0..<outWidth {
+                let x0 = Double(ox) / scale, x1 = Double(ox + 1) / scale
+                var sum = 0.0, weight = 0.0
+                for sy in Int(y0)..<min(cropHeight, Int(y1.rounded(.up))) {
+                    let wy = min(Double(sy + 1), y1) - max(Double(sy), y0)
+                    guard wy > 0 else { continue }
+                    for sx in Int(x0)..<min(cropWidth, Int(x1.rounded(.up))) {
+                        let wx = min(Double(sx + 1), x1) - max(Double(sx), x0)
+                        guard wx > 0 else { continue }
+                        let value = Double(max(0, Int(gray.pixels[(minY + sy) * w + minX + sx]) - background))
+                        sum += value * wx * wy
+                        weight += wx * wy
+                    }
+                }
+                let stretched = weight > 0 ? sum / weight * 255 / Double(max(1, 255 - background)) : 0
+                out.pixels[(top + oy) * side + left + ox] = UInt8(max(0, min(255, stretched.rounded())))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import FashionEngine
+
+/// Loading a trained model for evaluation and prediction: from a run directory (`metrics.json` and
+/// `model.safetensors`), a FashionLab checkpoint file, or any safetensors file holding an MLP under
+/// PyTorch's `nn.Sequential` names (the architecture is read from the tensor shapes).
+public enum ModelFile {
+    public static func load(_ path: String) throws -> (model: Sequential, config: TrainingConfig) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw RunDirectoryError(path: path, message: "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            let history = try RunDirectory.loadHistory(from: path)
+            return (try RunDirectory.loadModel(from: path, config: history.config), history.config)
+        }
+        let file = try Safetensors.read(path)
+        var config = TrainingConfig()
+        if let text = file.metadata["fashionlab_config"], let saved = try? JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) {
+            config = saved
+        } else if let text = file.metadata["history"],
+                  let history = try? JSONDecoder().decode(TrainingHistory.self, from: Data(text.utf8)) {
+            config = history.config
+        } else {
+            config.hidden = try hiddenSizes(of: file, path: path)
+        }
+        let model = config.makeModel()
+        var weights = Safetensors()
+        for name in file.names where !name.hasPrefix("optimizer.") && !name.hasPrefix("batches.") { weights.set(name, file[name]!) }
+        try model.load(weights, name: path)
+        return (model, config)
+    }
+
+    /// Hidden sizes of an MLP stored as `0.weight`, `2.weight`, … ([out, in], input 784, 10 classes).
+    static func hiddenSizes(of file: Safetensors, path: String) throws -> [Int] {
+        var sizes: [Int] = []
+        var index = 0, inputs = 784
+        while let weight = file["\(index).weight"] {
+            guard weight.shape.count == 2, weight.shape[1] == inputs else {
+                throw SafetensorsError(path, "tensor '\(index).weight' has shape \(weight.shape); expected [out, \(inputs)] for an MLP on 28×28 images")
+            }
+            inputs = weight.shape[0]
+            sizes.append(inputs)
+            index += 2
+        }
+        guard let classes = sizes.popLast(), classes == 10 else {
+            throw SafetensorsError(path, "no MLP found: expected tensors 0.weight, 2.weight, … ending in 10 outputs")
+        }
+        return sizes
+    }
+}
+
+extension Sequential {
+    /// Class probabilities (softmax of the logits) for `count` gray 28×28 images.
+    public func probabilities(images: [UInt8], count: Int, scale: Bool) -> [[Float]] {
+        let inputs = Tensor(shape: [count] + inputShape)
+        for i in 0..<images.count { inputs.data[i] = scale ? Float(images[i]) / 255 : Float(images[i]) }
+        let logits = forward(inputs, training: false)
+        let classes = logits.count / count
+        return (0..<count).map { row in
+            let z = Array(UnsafeBufferPointer(start: logits.data + row * classes, count: classes))
+            let top = z.max() ?? 0
+            let e = z.map { expf($0 - top) }
+            let sum = e.reduce(0, +)
+            return e.map { $0 / sum }
+        }
+    }
+}

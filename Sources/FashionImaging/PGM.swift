@@ -33,6 +33,12 @@ public enum PGM {
         guard width * height <= maxPixels else { throw ImageError(name, "\(width)×\(height) pixels is larger than the \(maxPixels) supported") }
         guard (1...65535).contains(maxValue) else { throw ImageError(name, "maxval \(maxValue) is outside 1…65535") }
         let count = width * height
+        // Refuse a header that promises more pixels than the file can hold before allocating for them:
+        // binary samples take 1 or 2 bytes, plain ones at least 2 (a digit and a separator).
+        let minimumBytes = binary ? count * (maxValue > 255 ? 2 : 1) : count * 2 - 1
+        guard bytes.count - offset >= minimumBytes else {
+            throw ImageError(name, "truncated: \(width)×\(height) pixels need at least \(minimumBytes) bytes, \(max(0, bytes.count - offset)) present")
+        }
         var pixels = [UInt8](repeating: 0, count: count)
         func scaled(_ value: Int) throws -> UInt8 {
             guard value <= maxValue else { throw ImageError(name, "pixel value \(value) exceeds maxval \(maxValue)") }

@@ -81,6 +81,10 @@ public final class StudyRunner {
 
     func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {
         let directory = directory(for: run)
+        // Another process training this run (a second lab on the same directory) is waited for; its
+        // finished results are then reused below.
+        let lock = try DirectoryLock(directory: directory, wait: true)
+        defer { withExtendedLifetime(lock) {} }
         if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config, history.isFinished,
            let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
             return RunResult(run: run, history: history, model: model, directory: directory, reused: true)

@@ -59,6 +59,8 @@ struct TrainCommand: ParsableCommand {
         }
         if !quiet && !json { print("Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) threads") }
         let config = trainer.config
+        let lock = try DirectoryLock(directory: directory, wait: false)
+        defer { withExtendedLifetime(lock) {} }
         trainer.checkpointDirectory = directory
         fl_install_interrupt_handler()
         trainer.stopRequested = { fl_interrupt_requested() != 0 }

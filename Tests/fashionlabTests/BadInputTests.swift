@@ -303,3 +303,21 @@ struct EvaluatePredictTests {
         #expect(noModel.status != 0 && noModel.error.contains(root + "/nothing: no such file or directory"))
     }
 }
+
+/// Two processes writing the same run directory: the second is refused with a clear message.
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"), "needs the dataset and flock(1)"))
+struct SharedOutputTests {
+    @Test func aBusyRunDirectoryIsRefused() throws {
+        let directory = NSTemporaryDirectory() + "fl-busy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [directory + "/.fashionlab.lock", "sleep", "20"]
+        try holder.run()
+        defer { holder.terminate() }
+        usleep(300_000)
+        let result = try runFashionlab(["train", "--subset", "200", "--hidden", "8", "--epochs", "1", "--out", directory])
+        #expect(result.status != 0 && result.error.contains("another FashionLab process is writing this run"), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/metrics.json"))
+    }
+}

@@ -71,6 +71,32 @@ public final class StudyRunner {
         return StudyResult(study: study, runs: results, trainingImages: train.count)
     }
 
+    /// Runs several studies with up to `concurrentRuns` runs training at once (each on one thread:
+    /// on few cores, independent runs side by side use them better than one run split across them).
+    /// Results come back in study and run order; the first error stops the rest and is thrown.
+    public func run(_ studies: [Study], concurrentRuns: Int) throws -> [StudyResult] {
+        let jobs = studies.indices.flatMap { s in studies[s].runs.indices.map { (study: s, run: $0) } }
+            // Longest first, so the workers finish together.
+            .sorted { studies[$0.study].runs[$0.run].config.epochs > studies[$1.study].runs[$1.run].config.epochs }
+        let state = SharedJobs(slots: studies.map { [RunResult?](repeating: nil, count: $0.runs.count) })
+        let workers = max(1, min(concurrentRuns, jobs.count))
+        nonisolated(unsafe) let runner = self
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let job = state.take(from: jobs) {
+                let study = studies[job.study]
+                do {
+                    let result = try runner.run(study.runs[job.run], index: job.run, count: study.runs.count)
+                    state.store(result, at: job)
+                    runner.didFinishRun?(result, job.run, study.runs.count)
+                } catch {
+                    state.fail(error)
+                }
+            }
+        }
+        if let error = state.error { throw error }
+        return studies.indices.map { StudyResult(study: studies[$0], runs: state.slots[$0].map { $0! }, trainingImages: train.count) }
+    }
+
     /// The directory of a run, named by its configuration alone (`runs/adam-lr0.001-b32-scaled-e5-3f9a…`),
     /// so studies that share a run (the same configuration) train it once.
     public func directory(for run: StudyRun) -> String {
@@ -125,4 +151,26 @@ public struct StudyInterrupted: Error, CustomStringConvertible {
     public let run: String
     public let completedEpochs: Int
     public var description: String { "interrupted during run '\(run)' after \(completedEpochs) complete epoch(s)" }
+}
+
+/// The work list and results shared by `run(_:concurrentRuns:)`'s workers.
+private final class SharedJobs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private(set) var slots: [[RunResult?]]
+    private(set) var error: Error?
+
+    init(slots: [[RunResult?]]) { self.slots = slots }
+
+    func take(from jobs: [(study: Int, run: Int)]) -> (study: Int, run: Int)? {
+        lock.withLock {
+            guard error == nil, next < jobs.count else { return nil }
+            next += 1
+            return jobs[next - 1]
+        }
+    }
+
+    func store(_ result: RunResult, at job: (study: Int, run: Int)) { lock.withLock { slots[job.study][job.run] = result } }
+
+    func fail(_ failure: Error) { lock.withLock { if error == nil { error = failure } } }
 }

@@ -34,11 +34,15 @@ struct LabCommand: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @Option(name: .customLong("parallel-runs"), help: "Runs trained side by side, one thread each (default: one per core; 1 trains runs one after another on all threads).")
+    var parallelRuns: Int?
+
     @Flag(help: "Print only the summary table.")
     var quiet = false
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if let parallelRuns, parallelRuns < 1 { throw ValidationError("--parallel-runs must be at least 1, got \(parallelRuns)") }
         guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
     }
 
@@ -61,12 +65,26 @@ struct LabCommand: ParsableCommand {
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
-        var results: [StudyResult] = []
-        for study in studies {
-            StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
-            let result = try StudyProgress.interruptible { try runner.run(study) }
-            try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + study.name)
-            results.append(result)
+        let concurrentRuns = parallelRuns ?? Threads.count
+        let results: [StudyResult]
+        if concurrentRuns > 1 {
+            // Independent runs side by side, one thread each; a line per finished run.
+            Threads.count = 1
+            BLAS.shared.setThreadCount(1)
+            runner.didFinishRun = { result, _, _ in
+                if !quiet { print(StudyProgress.line(result)) }
+            }
+            results = try StudyProgress.interruptible { try runner.run(studies, concurrentRuns: concurrentRuns) }
+        } else {
+            var sequential: [StudyResult] = []
+            for study in studies {
+                StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
+                sequential.append(try StudyProgress.interruptible { try runner.run(study) })
+            }
+            results = sequential
+        }
+        for result in results {
+            try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + result.study.name)
         }
         let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language, device: device)
         try AtomicFile.write(text: page.html(), to: out + "/index.html")

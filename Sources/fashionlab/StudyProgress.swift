@@ -21,9 +21,9 @@ final class StudyProgress: TrainingObserver {
     }
 
     /// The line printed when a run is done.
-    static func line(_ result: RunResult, study: String, index: Int, count: Int) -> String {
+    static func line(_ result: RunResult, study: String? = nil, index: Int = 0, count: Int = 1) -> String {
         let last = result.history.last
-        var text = "\(study) [\(index + 1)/\(count)] \(result.run.label): "
+        var text = (study.map { "\($0) [\(index + 1)/\(count)] " } ?? "") + "\(result.run.label) (\(result.run.config.summary)): "
         if let last {
             text += String(format: "train %.1f%%", last.trainAccuracy * 100)
             if let validation = last.validationAccuracy { text += String(format: ", val %.1f%%", validation * 100) }

@@ -60,7 +60,7 @@ public struct ReportPage: Sendable {
     .table-wrap { overflow-x: auto; }
     table { border-collapse: collapse; width: 100%; font-size: .93em; margin: 10px 0; }
     th, td { padding: 6px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; white-space: nowrap; }
-    th { background: #f0f3f7; }
+    th { background: #f0f3f7; white-space: normal; vertical-align: bottom; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; }
     dl.env { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
     dl.env dt { font-weight: 600; color: #444; }

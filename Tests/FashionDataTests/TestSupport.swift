@@ -14,7 +14,7 @@ func makeTemporaryDirectory() -> String {
 }
 
 func write(_ bytes: [UInt8], to path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }
 
 func readFile(_ path: String) -> [UInt8] {

@@ -52,7 +52,7 @@ let brokenData: [String: String] = {
     }
     let truncated = copy("truncated")
     let labels = FileManager.default.contents(atPath: truncated + "/t10k-labels-idx1-ubyte.gz")!
-    FileManager.default.createFile(atPath: truncated + "/t10k-labels-idx1-ubyte.gz", contents: labels.prefix(labels.count / 2))
+    _ = FileManager.default.createFile(atPath: truncated + "/t10k-labels-idx1-ubyte.gz", contents: labels.prefix(labels.count / 2))
     made["truncated"] = truncated
     // Images stored under the labels' name: a wrong magic number.
     let magic = copy("magic")
@@ -60,7 +60,7 @@ let brokenData: [String: String] = {
     try! FileManager.default.copyItem(atPath: dataDirectory + "/t10k-images-idx3-ubyte.gz", toPath: magic + "/t10k-labels-idx1-ubyte.gz")
     made["magic"] = magic
     let notGzip = copy("not-gzip")
-    FileManager.default.createFile(atPath: notGzip + "/train-labels-idx1-ubyte.gz", contents: Data("hello, this is not gzip".utf8))
+    _ = FileManager.default.createFile(atPath: notGzip + "/train-labels-idx1-ubyte.gz", contents: Data("hello, this is not gzip".utf8))
     made["not-gzip"] = notGzip
     return made
 }()
@@ -71,17 +71,17 @@ let brokenData: [String: String] = {
 struct BadInputTests {
     static let badStudy: String = {
         let path = NSTemporaryDirectory() + "fl-bad-study-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: path, contents: Data("{\n  \"grid\": {\"lr\": [0.1, \"fast\"]}\n}".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{\n  \"grid\": {\"lr\": [0.1, \"fast\"]}\n}".utf8))
         return path
     }()
     static let notJSON: String = {
         let path = NSTemporaryDirectory() + "fl-not-json-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: path, contents: Data("{ \"base\": { \"lr\" 0.1 } }".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{ \"base\": { \"lr\" 0.1 } }".utf8))
         return path
     }()
     static let aFile: String = {
         let path = NSTemporaryDirectory() + "fl-a-file-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
         return path
     }()
 
@@ -288,7 +288,7 @@ struct EvaluatePredictTests {
         // A picture: a bright square on black, as PGM.
         var pixels = [UInt8](repeating: 0, count: 100 * 100)
         for y in 30..<70 { for x in 30..<70 { pixels[y * 100 + x] = 200 } }
-        FileManager.default.createFile(atPath: root + "/square.pgm", contents: Data(Array("P5 100 100 255\n".utf8) + pixels))
+        _ = FileManager.default.createFile(atPath: root + "/square.pgm", contents: Data(Array("P5 100 100 255\n".utf8) + pixels))
         let prediction = try runFashionlab(["predict", root + "/run", root + "/square.pgm", "--json", "--show-input", root + "/input.png"])
         #expect(prediction.status == 0, "\(prediction.error)")
         #expect(prediction.output.contains("\"top\"") && prediction.output.contains("\"probability\""))
@@ -296,7 +296,7 @@ struct EvaluatePredictTests {
 
         let bad = try runFashionlab(["predict", root + "/run", root + "/square.jpg"])
         #expect(bad.status != 0 && bad.error.contains(root + "/square.jpg: no such file"))
-        FileManager.default.createFile(atPath: root + "/photo.jpg", contents: Data([0xFF, 0xD8, 0xFF, 0xE0]))
+        _ = FileManager.default.createFile(atPath: root + "/photo.jpg", contents: Data([0xFF, 0xD8, 0xFF, 0xE0]))
         let jpeg = try runFashionlab(["predict", root + "/run", root + "/photo.jpg"])
         #expect(jpeg.status != 0 && jpeg.error.contains("not a PNG or PGM file"))
         let noModel = try runFashionlab(["evaluate", root + "/nothing"])

@@ -103,7 +103,7 @@ public enum CUDAProbe {
             }
             libraries[library] = opened.path
         }
-        return .success(Found(deviceName: String(cString: name), deviceCount: Int(count), driverVersion: Int(version), libraries: libraries))
+        return .success(Found(deviceName: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), deviceCount: Int(count), driverVersion: Int(version), libraries: libraries))
     }
 }
 

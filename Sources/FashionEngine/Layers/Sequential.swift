@@ -34,6 +34,7 @@ public final class Sequential: Layer {
         layers.reduce(input) { $1.forward($0, training: training) }
     }
 
+    @discardableResult
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool = false) -> Tensor? {
         var gradient: Tensor? = outputGradient
         for (index, layer) in layers.enumerated().reversed() {

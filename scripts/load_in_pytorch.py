@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Loads a FashionLab MLP checkpoint into PyTorch and measures its test accuracy.
+"""Loads a FashionLab checkpoint (MLP or CNN) into PyTorch and measures its test accuracy.
 
     python scripts/load_in_pytorch.py runs/NAME/model.safetensors [--data /usr/share/datasets/fashion-mnist]
 
 The checkpoint's tensors carry PyTorch's state_dict names, so it loads with strict=True into
-nn.Sequential(nn.Linear(784, H), nn.ReLU(), nn.Linear(H, 10)).
+nn.Sequential(nn.Linear(784, H), nn.ReLU(), nn.Linear(H, 10)) — or, for `--model cnn`, into the
+nn.Sequential below (the same as FashionEngine's `Sequential.cnn`).
 """
 import argparse, gzip, json, os
 import numpy as np
@@ -29,10 +30,25 @@ def main():
     state = load_file(a.checkpoint)
     with safe_open(a.checkpoint, "pt") as f:
         config = json.loads(f.metadata().get("fashionlab_config", "{}"))
-    hidden = state["0.weight"].shape[0]
-    model = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    if config.get("model") == "cnn":
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Dropout(0.25), nn.Linear(3136, 256), nn.ReLU(), nn.Dropout(0.25), nn.Linear(256, 10))
+        shape = (-1, 1, 28, 28)
+    else:
+        sizes = [state[f"{i}.weight"].shape[0] for i in range(0, 2 * len(state), 2) if f"{i}.weight" in state]
+        layers, width = [], 784
+        for size in sizes[:-1]:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        model = nn.Sequential(*layers, nn.Linear(width, 10))
+        shape = (-1, 784)
     model.load_state_dict(state, strict=True)
-    x = idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz")).float().view(-1, 784)
+    model.eval()
+    x = idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz")).float().view(*shape)
     if config.get("scale", True):
         x = x / 255
     y = idx(os.path.join(a.data, "t10k-labels-idx1-ubyte.gz")).long()

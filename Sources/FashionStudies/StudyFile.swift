@@ -91,7 +91,10 @@ public enum StudyFile {
         }
         switch key {
         case "model":
-            guard value as? String == "mlp" else { throw fail("unknown model \(value) (known: mlp)") }
+            guard let name = value as? String, TrainingConfig.models.contains(name) else {
+                throw fail("unknown model \(value) (known: \(TrainingConfig.models.joined(separator: ", ")))")
+            }
+            config.model = name
         case "hidden":
             if let list = value as? [Any] {
                 config.hidden = try list.map { item in

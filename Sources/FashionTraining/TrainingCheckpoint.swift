@@ -26,6 +26,7 @@ public enum TrainingCheckpoint {
             "history": String(decoding: try encoder.encode(trainer.history), as: UTF8.self),
             "optimizer_steps": String(trainer.optimizer.stepCount),
             "generator_state": trainer.batches.generator.state.map(String.init).joined(separator: ","),
+            "dropout_calls": trainer.model.layers.compactMap { ($0 as? Dropout)?.calls }.map(String.init).joined(separator: ","),
         ]
         try file.write(to: directory + "/" + Self.file)
     }
@@ -46,7 +47,7 @@ public enum TrainingCheckpoint {
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
         let trainer = Trainer(config: history.config, train: train, validation: validation)
-        let parameterNames = Set(trainer.model.parameters.map(\.name))
+        let parameterNames = Set(trainer.model.parameters.map(\.name) + trainer.model.buffers.map(\.name))
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]
         var order: [Int32] = []
@@ -65,6 +66,12 @@ public enum TrainingCheckpoint {
             }
         }
         try trainer.model.load(weights, name: path)
+        let dropouts = trainer.model.layers.compactMap { $0 as? Dropout }
+        let calls = (checkpoint.metadata["dropout_calls"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        guard calls.count == dropouts.count else {
+            throw TrainingCheckpointError(message: "\(path): dropout state for \(calls.count) layers, the model has \(dropouts.count)")
+        }
+        for (layer, count) in zip(dropouts, calls) { layer.calls = count }
         do {
             try trainer.restore(history: history, optimizerState: optimizerState, stepCount: steps, order: order, generator: generator)
         } catch let error as TrainingCheckpointError {

@@ -8,7 +8,7 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 
 /// Everything that defines a training run; saved with its metrics and checkpoint.
 public struct TrainingConfig: Codable, Sendable, Equatable {
-    /// "mlp" (the notebook's network).
+    /// "mlp" (the notebook's network) or "cnn" (`Sequential.cnn`).
     public var model = "mlp"
     /// Hidden layer sizes of the MLP.
     public var hidden = [1000]
@@ -34,8 +34,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// A new model as this configuration describes, initialised from `seed`.
     public func makeModel() -> Sequential {
-        Sequential.mlp(inputs: 784, hidden: hidden, classes: 10, seed: seed)
+        model == "cnn" ? Sequential.cnn(seed: seed) : Sequential.mlp(inputs: 784, hidden: hidden, classes: 10, seed: seed)
     }
+
+    /// The models `makeModel` knows.
+    public static let models = ["mlp", "cnn"]
 
     /// A new optimiser for this configuration.
     public func makeOptimizer() -> Optimizer {
@@ -48,7 +51,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// A one-line description: `mlp 784-1000-10, adam lr 0.001, batch 32, scaled, 5 epochs, seed 0`.
     public var summary: String {
-        var parts = ["\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10",
+        var parts = [model == "cnn" ? "cnn (4 conv + BN, 2 pools, 256 dense)" : "\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10",
                      "\(optimizer.rawValue) lr \(learningRate)"]
         if momentum != 0 { parts.append("momentum \(momentum)\(nesterov ? " (Nesterov)" : "")") }
         if weightDecay != 0 { parts.append("weight decay \(weightDecay)") }

@@ -7,7 +7,7 @@ extension OptimizerKind: ExpressibleByArgument {}
 
 /// The flags that define a training run, shared by `train` and `bench`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Model: mlp.")
+    @Option(help: "Model: mlp (the notebook's, sized by --hidden) or cnn (4 convolutions with batch normalisation).")
     var model = "mlp"
 
     @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64).", valueName: "SIZES"))
@@ -55,7 +55,9 @@ struct TrainingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard model == "mlp" else { throw ValidationError("--model '\(model)' is not a known model (known: mlp)") }
+        guard TrainingConfig.models.contains(model) else {
+            throw ValidationError("--model '\(model)' is not a known model (known: \(TrainingConfig.models.joined(separator: ", ")))")
+        }
         guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden)' must be positive integers separated by commas") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
@@ -90,7 +92,7 @@ struct TrainingOptions: ParsableArguments {
 
     /// `runs/adam-lr0.001-b32-scaled-s0` and the like.
     var defaultRunName: String {
-        "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
+        (model == "mlp" ? "" : model + "-") + "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
     }
 
     func applyThreads() { threadOptions.apply() }

@@ -52,3 +52,31 @@ import FashionTraining
         #expect(error?.message.contains("not a FashionLab training checkpoint") == true)
     }
 }
+
+@Suite struct CNNTrainingTests {
+    /// The CNN trains (a few steps on 64 images), and a resumed run repeats the dropout masks and the
+    /// batch-norm statistics exactly.
+    @Test func cnnResumesBitIdentically() throws {
+        var config = TrainingConfig()
+        config.model = "cnn"
+        config.optimizer = .adam
+        config.learningRate = 0.001
+        config.epochs = 2
+        config.batchSize = 16
+        let train = syntheticDataset(count: 64), test = syntheticDataset(count: 16, seed: 4)
+        let reference = Trainer(config: config, train: train, validation: test)
+        let expected = try reference.run()
+        #expect(expected.epochs.count == 2 && expected.epochs[1].trainLoss < expected.epochs[0].trainLoss)
+
+        let directory = NSTemporaryDirectory() + "fl-cnn-\(UUID().uuidString)"
+        let first = Trainer(config: config, train: train, validation: test)
+        first.checkpointDirectory = directory
+        var batches = 0
+        first.stopRequested = { batches += 1; return batches > 6 }
+        _ = try first.run()
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        _ = try resumed.run()
+        #expect(resumed.model.weightsDigest == reference.model.weightsDigest)
+        #expect(resumed.model.buffers.map { $0.value.toArray() } == reference.model.buffers.map { $0.value.toArray() })
+    }
+}

@@ -4,6 +4,14 @@ extension Sequential {
     public func stateDict(metadata: [String: String] = [:]) -> Safetensors {
         var file = Safetensors()
         for parameter in parameters { file.set(parameter.name, parameter.value) }
+        for buffer in buffers {
+            if buffer.isInteger {
+                let value = Int64(buffer.value.data[0])
+                file.set(buffer.name, Safetensors.Entry(dtype: "I64", shape: [], bytes: withUnsafeBytes(of: value.littleEndian, Array.init)))
+            } else {
+                file.set(buffer.name, buffer.value)
+            }
+        }
         file.metadata = metadata
         return file
     }
@@ -11,7 +19,7 @@ extension Sequential {
     /// Copies the parameters from `file`; every parameter must be present with the same shape
     /// (like `load_state_dict(strict=True)`), and no other tensors may be there.
     public func load(_ file: Safetensors, name: String) throws {
-        let expected = Set(parameters.map(\.name))
+        let expected = Set(parameters.map(\.name) + buffers.map(\.name))
         if let unexpected = file.names.first(where: { !expected.contains($0) }) {
             throw SafetensorsError(name, "unexpected tensor '\(unexpected)' for this model")
         }
@@ -26,6 +34,13 @@ extension Sequential {
                 throw SafetensorsError(name, "tensor '\(parameter.name)' has dtype \(entry.dtype), expected F32")
             }
             parameter.value.copy(from: entry.floats())
+        }
+        for buffer in buffers {
+            guard let entry = file[buffer.name] else { throw SafetensorsError(name, "missing tensor '\(buffer.name)'") }
+            guard entry.shape.reduce(1, *) == buffer.value.count else {
+                throw SafetensorsError(name, "tensor '\(buffer.name)' has shape \(entry.shape), the model expects \(buffer.value.shape)")
+            }
+            buffer.value.copy(from: buffer.isInteger ? entry.integers().map(Float.init) : entry.floats())
         }
     }
 }

@@ -10,6 +10,8 @@ public protocol Layer: AnyObject {
     func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor?
     /// Trainable parameters with their local names ("weight", "bias").
     var parameters: [Parameter] { get }
+    /// Non-trained state with local names ("running_mean", …).
+    var buffers: [Buffer] { get }
     /// Shape of one output sample for one input sample of `inputShape` (batch dimension excluded).
     func outputShape(for inputShape: [Int]) -> [Int]
     /// A short description, like PyTorch's module repr: `Linear(in_features=784, out_features=1000)`.
@@ -18,6 +20,7 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var parameters: [Parameter] { [] }
+    public var buffers: [Buffer] { [] }
 
     /// Forward in training mode.
     public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, training: true) }

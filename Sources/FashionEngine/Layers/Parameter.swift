@@ -47,3 +47,19 @@ public final class Parameter: @unchecked Sendable {
         return (storedGradient, beta)
     }
 }
+
+/// State a layer keeps that is not trained: BatchNorm's running mean and variance and its batch count.
+/// Saved in the `state_dict` beside the parameters (integer buffers as I64, as PyTorch does).
+public final class Buffer: @unchecked Sendable {
+    /// The `state_dict` name (`1.running_mean`), set by the model.
+    public internal(set) var name: String
+    public let value: Tensor
+    /// True for counters (`num_batches_tracked`), stored as I64.
+    public let isInteger: Bool
+
+    public init(name: String, value: Tensor, isInteger: Bool = false) {
+        self.name = name
+        self.value = value
+        self.isInteger = isInteger
+    }
+}

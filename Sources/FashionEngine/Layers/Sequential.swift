@@ -13,11 +13,17 @@ public final class Sequential: Layer {
             for parameter in layer.parameters where !parameter.name.contains(".") {
                 parameter.name = "\(index).\(parameter.name)"
             }
+            for buffer in layer.buffers where !buffer.name.contains(".") {
+                buffer.name = "\(index).\(buffer.name)"
+            }
         }
     }
 
     /// Every parameter, in `state_dict` order.
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// Every buffer, in `state_dict` order.
+    public var buffers: [Buffer] { layers.flatMap(\.buffers) }
 
     /// Total number of trainable values.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
@@ -59,5 +65,24 @@ public final class Sequential: Layer {
         }
         layers.append(Linear(width, classes, using: &generator))
         return Sequential(inputShape: [inputs], layers)
+    }
+
+    /// A small CNN for Fashion-MNIST: two blocks of two 3×3 convolutions (32 then 64 channels) with batch
+    /// normalisation and ReLU, each ending in 2×2 max pooling, then dropout, a 256-unit layer and the classifier.
+    /// PyTorch equivalent (same `state_dict` names):
+    /// `nn.Sequential(Conv2d(1,32,3,padding=1), BatchNorm2d(32), ReLU(), Conv2d(32,32,3,padding=1), BatchNorm2d(32),
+    /// ReLU(), MaxPool2d(2), Conv2d(32,64,3,padding=1), BatchNorm2d(64), ReLU(), Conv2d(64,64,3,padding=1),
+    /// BatchNorm2d(64), ReLU(), MaxPool2d(2), Flatten(), Dropout(0.25), Linear(3136,256), ReLU(), Dropout(0.25),
+    /// Linear(256,10))`.
+    public static func cnn(seed: UInt64 = 0, dropout: Float = 0.25) -> Sequential {
+        var generator = SeededGenerator(seed: seed)
+        func conv(_ input: Int, _ output: Int) -> Conv2d { Conv2d(input, output, kernel: 3, padding: 1, using: &generator) }
+        let layers: [Layer] = [
+            conv(1, 32), BatchNorm(32, spatial: true), ReLU(), conv(32, 32), BatchNorm(32, spatial: true), ReLU(), MaxPool2d(2),
+            conv(32, 64), BatchNorm(64, spatial: true), ReLU(), conv(64, 64), BatchNorm(64, spatial: true), ReLU(), MaxPool2d(2),
+            Flatten(), Dropout(dropout, seed: seed &+ 1), Linear(3136, 256, using: &generator), ReLU(),
+            Dropout(dropout, seed: seed &+ 2), Linear(256, 10, using: &generator),
+        ]
+        return Sequential(inputShape: [1, 28, 28], layers)
     }
 }

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Batch normalisation over the channels of `[B, C]` (`nn.BatchNorm1d`) or `[B, C, H, W]` (`nn.BatchNorm2d`):
+/// in training, normalised by the batch's mean and (biased) variance and the running statistics updated
+/// (`momentum` 0.1, unbiased variance), in evaluation by the running statistics; then scaled by `weight`
+/// (γ, initially 1) and shifted by `bias` (β, initially 0).
+public final class BatchNorm: Layer {
+    public let channels: Int
+    public let epsilon: Float
+    public let momentum: Float
+    public let weight: Parameter
+    public let bias: Parameter
+    public let runningMean: Buffer
+    public let runningVariance: Buffer
+    public let batchesTracked: Buffer
+    /// "BatchNorm1d" or "BatchNorm2d", for the summary.
+    public let kind: String
+
+    private var output: Tensor?
+    private var normalized: Tensor?
+    private var inputGradient: Tensor?
+    private var inverseStd: [Float] = []
+
+    public init(_ channels: Int, spatial: Bool, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        self.channels = channels
+        self.epsilon = epsilon
+        self.momentum = momentum
+        kind = spatial ? "BatchNorm2d" : "BatchNorm1d"
+        weight = Parameter(name: "weight", value: Tensor(shape: [channels], values: [Float](repeating: 1, count: channels)))
+        bias = Parameter(name: "bias", value: Tensor(shape: [channels]))
+        runningMean = Buffer(name: "running_mean", value: Tensor(shape: [channels]))
+        runningVariance = Buffer(name: "running_var", value: Tensor(shape: [channels], values: [Float](repeating: 1, count: channels)))
+        batchesTracked = Buffer(name: "num_batches_tracked", value: Tensor(shape: []), isInteger: true)
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+    public var buffers: [Buffer] { [runningMean, runningVariance, batchesTracked] }
+    public var summary: String { "\(kind)(\(channels), eps=\(epsilon), momentum=\(momentum), affine=True, track_running_stats=True)" }
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let batch = input.shape[0]
+        precondition(input.shape[1] == channels, "\(kind)(\(channels)) got input of shape \(input.shape)")
+        let spatial = input.count / (batch * channels)
+        let count = batch * spatial
+        let out = Tensor.reuse(output, shape: input.shape)
+        let xhat = Tensor.reuse(normalized, shape: input.shape)
+        output = out
+        normalized = xhat
+        if inverseStd.count != channels { inverseStd = [Float](repeating: 0, count: channels) }
+        for c in 0..<channels {
+            var mean: Float, variance: Float
+            if training {
+                var sum = 0.0
+                for b in 0..<batch { let row = input.data + (b * channels + c) * spatial; for i in 0..<spatial { sum += Double(row[i]) } }
+                let m = sum / Double(count)
+                var squares = 0.0
+                for b in 0..<batch {
+                    let row = input.data + (b * channels + c) * spatial
+                    for i in 0..<spatial { let d = Double(row[i]) - m; squares += d * d }
+                }
+                mean = Float(m)
+                variance = Float(squares / Double(count))
+                let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
+                runningMean.value.data[c] = (1 - momentum) * runningMean.value.data[c] + momentum * mean
+                runningVariance.value.data[c] = (1 - momentum) * runningVariance.value.data[c] + momentum * unbiased
+            } else {
+                mean = runningMean.value.data[c]
+                variance = runningVariance.value.data[c]
+            }
+            let invStd = 1 / (variance + epsilon).squareRoot()
+            inverseStd[c] = invStd
+            let gamma = weight.value.data[c], beta = bias.value.data[c]
+            for b in 0..<batch {
+                let offset = (b * channels + c) * spatial
+                for i in 0..<spatial {
+                    let normal = (input.data[offset + i] - mean) * invStd
+                    xhat.data[offset + i] = normal
+                    out.data[offset + i] = gamma * normal + beta
+                }
+            }
+        }
+        if training { batchesTracked.value.data[0] += 1 }
+        return out
+    }
+
+    /// The gradient of training-mode normalisation:
+    /// dx = γ·invstd/N · (N·dy − Σdy − x̂·Σ(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy.
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let xhat = normalized else { preconditionFailure("BatchNorm.backward before forward") }
+        let batch = outputGradient.shape[0]
+        let spatial = outputGradient.count / (batch * channels)
+        let count = Float(batch * spatial)
+        let (weightGradient, weightBeta) = weight.gradientForAccumulation()
+        let (biasGradient, biasBeta) = bias.gradientForAccumulation()
+        let dx = needsInputGradient ? Tensor.reuse(inputGradient, shape: outputGradient.shape) : nil
+        if let dx { inputGradient = dx }
+        for c in 0..<channels {
+            var sumDy: Float = 0, sumDyXhat: Float = 0
+            for b in 0..<batch {
+                let offset = (b * channels + c) * spatial
+                for i in 0..<spatial {
+                    sumDy += outputGradient.data[offset + i]
+                    sumDyXhat += outputGradient.data[offset + i] * xhat.data[offset + i]
+                }
+            }
+            weightGradient.data[c] = sumDyXhat + (weightBeta == 0 ? 0 : weightGradient.data[c])
+            biasGradient.data[c] = sumDy + (biasBeta == 0 ? 0 : biasGradient.data[c])
+            guard let dx else { continue }
+            let scale = weight.value.data[c] * inverseStd[c] / count
+            for b in 0..<batch {
+                let offset = (b * channels + c) * spatial
+                for i in 0..<spatial {
+                    dx.data[offset + i] = scale * (count * outputGradient.data[offset + i] - sumDy - xhat.data[offset + i] * sumDyXhat)
+                }
+            }
+        }
+        return dx
+    }
+}

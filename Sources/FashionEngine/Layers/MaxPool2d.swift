@@ -1,0 +1,53 @@
+/// Max pooling over `[B, C, H, W]` with a square window and stride equal to it (`nn.MaxPool2d(k)`,
+/// floor mode: a last partial window is dropped). The gradient goes to the maximum of each window.
+public final class MaxPool2d: Layer {
+    public let size: Int
+    private var output: Tensor?
+    private var inputGradient: Tensor?
+    private var inputShape: [Int] = []
+    private var argmax: [Int32] = []
+
+    public init(_ size: Int) { self.size = size }
+
+    public var summary: String { "MaxPool2d(kernel_size=\(size), stride=\(size), padding=0, dilation=1, ceil_mode=False)" }
+    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], inputShape[1] / size, inputShape[2] / size] }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+        let (outHeight, outWidth) = (height / size, width / size)
+        let out = Tensor.reuse(output, shape: [input.shape[0], input.shape[1], outHeight, outWidth])
+        output = out
+        inputShape = input.shape
+        if argmax.count < out.count { argmax = [Int32](repeating: 0, count: out.capacity) }
+        argmax.withUnsafeMutableBufferPointer { indices in
+            for plane in 0..<planes {
+                let source = input.data + plane * height * width
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        var best = (oy * size) * width + ox * size
+                        for dy in 0..<size {
+                            for dx in 0..<size {
+                                let index = (oy * size + dy) * width + ox * size + dx
+                                // NaN propagates, as in PyTorch.
+                                if source[index] > source[best] || source[index].isNaN { best = index }
+                            }
+                        }
+                        let o = (plane * outHeight + oy) * outWidth + ox
+                        out.data[o] = source[best]
+                        indices[o] = Int32(plane * height * width + best)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard needsInputGradient else { return nil }
+        let dx = Tensor.reuse(inputGradient, shape: inputShape)
+        inputGradient = dx
+        dx.fill(0)
+        for o in 0..<outputGradient.count { dx.data[Int(argmax[o])] += outputGradient.data[o] }
+        return dx
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import FashionCore
+import FashionEngine
+
+/// Conv2d, MaxPool2d and BatchNorm against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
+/// float64 stored as float32): forward outputs, input gradients and parameter gradients.
+@Suite struct LayerFixtureTests {
+    static let fixtures: Safetensors? = try? Safetensors.read(
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/layers.safetensors").path)
+
+    func tensor(_ name: String) throws -> Tensor {
+        let entry = try #require(Self.fixtures?[name], "fixture \(name)")
+        return Tensor(shape: entry.shape, values: entry.floats())
+    }
+
+    func expectClose(_ actual: Tensor, _ name: String, tolerance: Double = 1e-5) throws {
+        let expected = try tensor(name)
+        #expect(actual.shape == expected.shape, "\(name) shape")
+        let scale = expected.toArray().map { abs(Double($0)) }.max() ?? 1
+        let error = zip(actual.toArray(), expected.toArray()).map { abs(Double($0) - Double($1)) }.max() ?? 0
+        #expect(error / max(scale, 1e-12) < tolerance, "\(name): max relative error \(error / scale)")
+    }
+
+    /// Runs forward and backward (upstream gradient from the fixture) and checks everything.
+    func check(_ layer: Layer, prefix: String, parameters: [String: Parameter] = [:]) throws {
+        for (name, parameter) in parameters { parameter.value.copy(from: try tensor("\(prefix).\(name)").toArray()) }
+        let y = layer.forward(try tensor("\(prefix).x"), training: true)
+        try expectClose(y, "\(prefix).y")
+        parameters.values.forEach { $0.zeroGradient() }
+        let dx = try #require(layer.backward(try tensor("\(prefix).upstream"), needsInputGradient: true))
+        try expectClose(dx, "\(prefix).dx")
+        for (name, parameter) in parameters { try expectClose(parameter.gradient, "\(prefix).d\(name)") }
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
+    func conv2dWithPadding() throws {
+        var generator = SeededGenerator(seed: 0)
+        let conv = Conv2d(3, 4, kernel: 3, padding: 1, using: &generator)
+        try check(conv, prefix: "conv_pad", parameters: ["weight": conv.weight, "bias": conv.bias!])
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
+    func conv2dWithStride() throws {
+        var generator = SeededGenerator(seed: 0)
+        let conv = Conv2d(2, 3, kernel: 3, stride: 2, using: &generator)
+        try check(conv, prefix: "conv_stride", parameters: ["weight": conv.weight, "bias": conv.bias!])
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
+    func maxPool() throws {
+        try check(MaxPool2d(2), prefix: "pool")
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"), arguments: [("bn2d", true), ("bn1d", false)])
+    func batchNorm(prefix: String, spatial: Bool) throws {
+        let channels = try tensor("\(prefix).weight").count
+        let norm = BatchNorm(channels, spatial: spatial)
+        try check(norm, prefix: prefix, parameters: ["weight": norm.weight, "bias": norm.bias])
+        try expectClose(norm.runningMean.value, "\(prefix).running_mean")
+        try expectClose(norm.runningVariance.value, "\(prefix).running_var")
+        #expect(norm.batchesTracked.value.data[0] == 1)
+    }
+
+    @Test func convolutionalStateDictHasPyTorchNames() throws {
+        var generator = SeededGenerator(seed: 1)
+        let model = Sequential(inputShape: [1, 8, 8], [
+            Conv2d(1, 2, kernel: 3, padding: 1, using: &generator), BatchNorm(2, spatial: true), ReLU(), MaxPool2d(2),
+            Flatten(), Linear(32, 10, using: &generator),
+        ])
+        let file = model.stateDict()
+        #expect(Set(file.names) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                                    "1.num_batches_tracked", "5.weight", "5.bias"])
+        #expect(file["1.num_batches_tracked"]?.dtype == "I64")
+        _ = model.forward(Tensor(shape: [3, 1, 8, 8], values: (0..<192).map { Float($0 % 7) }), training: true)
+        let copy = Sequential(inputShape: [1, 8, 8], [
+            Conv2d(1, 2, kernel: 3, padding: 1, using: &generator), BatchNorm(2, spatial: true), ReLU(), MaxPool2d(2),
+            Flatten(), Linear(32, 10, using: &generator),
+        ])
+        try copy.load(Safetensors.parse(model.stateDict().encoded(), name: "m"), name: "m")
+        let x = Tensor(shape: [2, 1, 8, 8], values: (0..<128).map { Float($0 % 5) })
+        #expect(copy.forward(x, training: false).toArray() == model.forward(x, training: false).toArray())
+    }
+}
+
+@Suite struct DropoutTests {
+    @Test func dropsAboutPAndScalesTheRestInTrainingOnly() throws {
+        let dropout = Dropout(0.25, seed: 3)
+        let x = Tensor(shape: [100, 100], values: [Float](repeating: 1, count: 10_000))
+        let y = dropout.forward(x, training: true).toArray()
+        let zeros = y.filter { $0 == 0 }.count
+        #expect(abs(Double(zeros) / 10_000 - 0.25) < 0.02)
+        #expect(y.allSatisfy { $0 == 0 || abs($0 - 4.0 / 3.0) < 1e-6 })
+        let dx = try #require(dropout.backward(Tensor(shape: [100, 100], values: [Float](repeating: 1, count: 10_000)), needsInputGradient: true))
+        #expect(dx.toArray() == y)
+        #expect(dropout.forward(x, training: false).toArray() == x.toArray())
+        // The mask depends on the seed and the number of training passes only.
+        let again = Dropout(0.25, seed: 3)
+        #expect(again.forward(x, training: true).toArray() == y)
+        #expect(again.forward(x, training: true).toArray() != y)
+    }
+}

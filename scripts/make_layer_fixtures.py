@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""PyTorch's numbers for FashionLab's Conv2d, MaxPool2d and BatchNorm layers (the fidelity fixtures).
+
+Computes each layer's forward output and the gradients of sum(output * upstream) in float64, stores them
+as float32 in Tests/FashionEngineTests/Fixtures/layers.safetensors (small: a few kB).
+
+    .venv/bin/python scripts/make_layer_fixtures.py
+"""
+import os
+import torch
+from safetensors.torch import save_file
+
+torch.manual_seed(0)
+torch.set_default_dtype(torch.float64)
+out = {}
+
+
+def record(prefix, module, x, extra=()):
+    x = x.clone().requires_grad_(True)
+    y = module(x)
+    upstream = torch.randn_like(y)
+    (y * upstream).sum().backward()
+    out[prefix + ".x"] = x.detach()
+    out[prefix + ".y"] = y.detach()
+    out[prefix + ".upstream"] = upstream
+    out[prefix + ".dx"] = x.grad
+    for name, parameter in module.named_parameters():
+        out[f"{prefix}.{name}"] = parameter.detach()
+        out[f"{prefix}.d{name}"] = parameter.grad
+    for name, buffer in module.named_buffers():
+        if buffer.dtype.is_floating_point:
+            out[f"{prefix}.{name}"] = buffer.detach()
+
+
+# Conv2d 3→4, 3×3, padding 1, on 2 images of 5×6; and 2→3, 3×3, stride 2, no padding, on 7×7.
+record("conv_pad", torch.nn.Conv2d(3, 4, 3, padding=1), torch.randn(2, 3, 5, 6))
+record("conv_stride", torch.nn.Conv2d(2, 3, 3, stride=2), torch.randn(2, 2, 7, 7))
+# MaxPool2d 2×2 on 2×3×6×5 (odd width: floor mode drops the last column).
+record("pool", torch.nn.MaxPool2d(2), torch.randn(2, 3, 6, 5))
+# BatchNorm2d (training mode: batch statistics; running stats after one step) and BatchNorm1d.
+bn2 = torch.nn.BatchNorm2d(3)
+with torch.no_grad():
+    bn2.weight.copy_(torch.randn(3)); bn2.bias.copy_(torch.randn(3))
+record("bn2d", bn2, torch.randn(4, 3, 3, 2) * 2 + 1)
+bn1 = torch.nn.BatchNorm1d(5)
+with torch.no_grad():
+    bn1.weight.copy_(torch.randn(5)); bn1.bias.copy_(torch.randn(5))
+record("bn1d", bn1, torch.randn(6, 5) * 3 - 1)
+
+path = os.path.join(os.path.dirname(__file__), "..", "Tests", "FashionEngineTests", "Fixtures", "layers.safetensors")
+save_file({k: v.to(torch.float32).contiguous() for k, v in out.items()}, path,
+          metadata={"torch": torch.__version__, "note": "float64 computation stored as float32"})
+print(f"wrote {len(out)} tensors to {os.path.normpath(path)}")

@@ -53,7 +53,7 @@ struct LabCommand: ParsableCommand {
         let device = try deviceOptions.select(quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         var generator = SeededGenerator(seed: seed)
-        let samples = PNG.encode(SampleGrid.render(data.train, perClass: 10, using: &generator))
+        let samples = PNG.encode(SampleGrid.render(data.train, perClass: 10, rowNames: FashionMNIST.classNames, using: &generator))
         try AtomicFile.write(samples, to: out + "/fashion_mnist_samples.png")
         if !quiet {
             print("Fashion-MNIST: \(data.train.imageShape) training and \(data.test.imageShape) test images, 10 classes; samples in \(out)/fashion_mnist_samples.png")

@@ -39,7 +39,7 @@ struct PrepareCommand: ParsableCommand {
     func run() throws {
         let data = try dataOptions.load(quiet: json)
         var generator = SeededGenerator(seed: seed)
-        let grid = SampleGrid.render(data.train, perClass: 10, using: &generator)
+        let grid = SampleGrid.render(data.train, perClass: 10, rowNames: FashionMNIST.classNames, using: &generator)
         try AtomicFile.write(PNG.encode(grid), to: out)
 
         let summary = Summary(

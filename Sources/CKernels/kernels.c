@@ -97,3 +97,53 @@ void fl_gather_pixels(float *restrict out, const uint8_t *restrict images, const
         for (size_t i = 0; i < pixels; i++) target[i] = table[source[i]];
     }
 }
+
+/* im2col for one image [C, H, W] into [C*k*k, Ho*Wo], zero padding. */
+MULTIVERSION
+void fl_im2col(const float *restrict image, long channels, long height, long width, long kernel, long stride,
+               long padding, float *restrict col) {
+    long out_h = (height + 2 * padding - kernel) / stride + 1, out_w = (width + 2 * padding - kernel) / stride + 1;
+    for (long c = 0; c < channels; c++) {
+        const float *plane = image + c * height * width;
+        for (long ky = 0; ky < kernel; ky++) {
+            for (long kx = 0; kx < kernel; kx++) {
+                float *row = col + ((c * kernel + ky) * kernel + kx) * out_h * out_w;
+                for (long oy = 0; oy < out_h; oy++) {
+                    long iy = oy * stride - padding + ky;
+                    float *line = row + oy * out_w;
+                    if (iy < 0 || iy >= height) { for (long ox = 0; ox < out_w; ox++) line[ox] = 0.0f; continue; }
+                    const float *source = plane + iy * width;
+                    for (long ox = 0; ox < out_w; ox++) {
+                        long ix = ox * stride - padding + kx;
+                        line[ox] = (ix >= 0 && ix < width) ? source[ix] : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The adjoint of fl_im2col: adds columns back into an image gradient [C, H, W]. */
+MULTIVERSION
+void fl_col2im(const float *restrict col, long channels, long height, long width, long kernel, long stride,
+               long padding, float *restrict image) {
+    long out_h = (height + 2 * padding - kernel) / stride + 1, out_w = (width + 2 * padding - kernel) / stride + 1;
+    for (long c = 0; c < channels; c++) {
+        float *plane = image + c * height * width;
+        for (long ky = 0; ky < kernel; ky++) {
+            for (long kx = 0; kx < kernel; kx++) {
+                const float *row = col + ((c * kernel + ky) * kernel + kx) * out_h * out_w;
+                for (long oy = 0; oy < out_h; oy++) {
+                    long iy = oy * stride - padding + ky;
+                    if (iy < 0 || iy >= height) continue;
+                    float *target = plane + iy * width;
+                    const float *line = row + oy * out_w;
+                    for (long ox = 0; ox < out_w; ox++) {
+                        long ix = ox * stride - padding + kx;
+                        if (ix >= 0 && ix < width) target[ix] += line[ox];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -88,8 +88,8 @@ public final class Trainer {
         let trainSeconds = seconds(since: trainStart)
 
         let evaluationStart = DispatchTime.now()
-        let trainResult = model.evaluate(on: train, scale: config.scale, batchSize: config.evaluationBatchSize)
-        let validationResult = validation.map { model.evaluate(on: $0, scale: config.scale, batchSize: config.evaluationBatchSize) }
+        let trainResult = model.evaluate(on: train, scale: config.scale, batchSize: config.effectiveEvaluationBatchSize)
+        let validationResult = validation.map { model.evaluate(on: $0, scale: config.scale, batchSize: config.effectiveEvaluationBatchSize) }
         let metrics = EpochMetrics(
             epoch: epochIndex + 1, learningRate: optimizer.learningRate,
             trainLoss: trainLoss, trainAccuracy: trainResult.accuracy,

@@ -27,6 +27,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Batch size of the evaluation passes (does not change results, only speed and memory).
     public var evaluationBatchSize = 1000
+    /// The evaluation batch actually used: at most 256 images for the CNN, whose activations for 1,000
+    /// images would take about 600 MB.
+    public var effectiveEvaluationBatchSize: Int { model == "cnn" ? min(evaluationBatchSize, 256) : evaluationBatchSize }
     /// Train on the first N training images only (quick experiments, tests); nil for all.
     public var trainingSubset: Int?
 

@@ -35,6 +35,14 @@ void fl_sum_rows(float *sum, const float *x, size_t rows, size_t cols, int accum
 void fl_gather_pixels(float *out, const uint8_t *images, const int32_t *index, size_t rows,
                       size_t pixels, const float *table);
 
+/// Unrolls one image [C, H, W] into columns [C·k·k, Ho·Wo] (zero padding), for convolution as a GEMM.
+void fl_im2col(const float *image, long channels, long height, long width, long kernel, long stride,
+               long padding, float *col);
+
+/// Adds columns [C·k·k, Ho·Wo] back into an image gradient [C, H, W] (the adjoint of fl_im2col).
+void fl_col2im(const float *col, long channels, long height, long width, long kernel, long stride,
+               long padding, float *image);
+
 /// A task of a parallel loop: called once for each index in [0, count).
 typedef void (*fl_task_fn)(void *context, long index);
 

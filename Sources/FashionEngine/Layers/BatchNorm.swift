@@ -1,3 +1,4 @@
+import FashionCore
 import Foundation
 
 /// Batch normalisation over the channels of `[B, C]` (`nn.BatchNorm1d`) or `[B, C, H, W]` (`nn.BatchNorm2d`):
@@ -48,35 +49,44 @@ public final class BatchNorm: Layer {
         output = out
         normalized = xhat
         if inverseStd.count != channels { inverseStd = [Float](repeating: 0, count: channels) }
-        for c in 0..<channels {
-            var mean: Float, variance: Float
-            if training {
-                var sum = 0.0
-                for b in 0..<batch { let row = input.data + (b * channels + c) * spatial; for i in 0..<spatial { sum += Double(row[i]) } }
-                let m = sum / Double(count)
-                var squares = 0.0
-                for b in 0..<batch {
-                    let row = input.data + (b * channels + c) * spatial
-                    for i in 0..<spatial { let d = Double(row[i]) - m; squares += d * d }
-                }
-                mean = Float(m)
-                variance = Float(squares / Double(count))
-                let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
-                runningMean.value.data[c] = (1 - momentum) * runningMean.value.data[c] + momentum * mean
-                runningVariance.value.data[c] = (1 - momentum) * runningVariance.value.data[c] + momentum * unbiased
-            } else {
-                mean = runningMean.value.data[c]
-                variance = runningVariance.value.data[c]
-            }
-            let invStd = 1 / (variance + epsilon).squareRoot()
-            inverseStd[c] = invStd
-            let gamma = weight.value.data[c], beta = bias.value.data[c]
-            for b in 0..<batch {
-                let offset = (b * channels + c) * spatial
-                for i in 0..<spatial {
-                    let normal = (input.data[offset + i] - mean) * invStd
-                    xhat.data[offset + i] = normal
-                    out.data[offset + i] = gamma * normal + beta
+        let (x, y, normal) = (input.data, out.data, xhat.data)
+        let (runMean, runVar) = (runningMean.value.data, runningVariance.value.data)
+        let (gamma, beta) = (weight.value.data, bias.value.data)
+        let (channels, momentum, epsilon) = (self.channels, self.momentum, self.epsilon)
+        inverseStd.withUnsafeMutableBufferPointer { inverse in
+            nonisolated(unsafe) let inverse = inverse
+            // Channels are independent: spread them over the threads.
+            parallelFor(channels, minimumChunk: 1) { range in
+                for c in range {
+                    var mean: Float, variance: Float
+                    if training {
+                        var sum = 0.0
+                        for b in 0..<batch { let row = x + (b * channels + c) * spatial; for i in 0..<spatial { sum += Double(row[i]) } }
+                        let m = sum / Double(count)
+                        var squares = 0.0
+                        for b in 0..<batch {
+                            let row = x + (b * channels + c) * spatial
+                            for i in 0..<spatial { let d = Double(row[i]) - m; squares += d * d }
+                        }
+                        mean = Float(m)
+                        variance = Float(squares / Double(count))
+                        let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
+                        runMean[c] = (1 - momentum) * runMean[c] + momentum * mean
+                        runVar[c] = (1 - momentum) * runVar[c] + momentum * unbiased
+                    } else {
+                        mean = runMean[c]
+                        variance = runVar[c]
+                    }
+                    let invStd = 1 / (variance + epsilon).squareRoot()
+                    inverse[c] = invStd
+                    for b in 0..<batch {
+                        let offset = (b * channels + c) * spatial
+                        for i in 0..<spatial {
+                            let value = (x[offset + i] - mean) * invStd
+                            normal[offset + i] = value
+                            y[offset + i] = gamma[c] * value + beta[c]
+                        }
+                    }
                 }
             }
         }

@@ -1,10 +1,12 @@
+import CKernels
 import FashionCore
 
 /// A 2-D convolution over `[B, C, H, W]` with a square kernel, stride and zero padding, as `nn.Conv2d`
 /// (weight `[O, C, k, k]`, bias `[O]`, both ~ U(−1/√(C·k·k), 1/√(C·k·k))).
 ///
 /// Each image is unrolled into columns (im2col, `[C·k·k, Ho·Wo]`) and multiplied by the weights as one
-/// GEMM; the backward pass unrolls again rather than keeping every image's columns.
+/// GEMM; the backward pass unrolls again rather than keeping every image's columns. Images are spread over
+/// the threads, each with its own column buffer (and, backward, its own weight-gradient partial sum).
 public final class Conv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -19,6 +21,7 @@ public final class Conv2d: Layer {
     private var inputGradient: Tensor?
     private var columns: Tensor?
     private var columnGradient: Tensor?
+    private var partialGradients: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 using generator: inout SeededGenerator) {
@@ -49,23 +52,28 @@ public final class Conv2d: Layer {
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let pixels = outHeight * outWidth, depth = inChannels * kernel * kernel
         let out = Tensor.reuse(output, shape: [batch, outChannels, outHeight, outWidth])
-        let col = Tensor.reuse(columns, shape: [depth, pixels])
+        let workers = min(Threads.count, batch)
+        let col = Tensor.reuse(columns, shape: [workers, depth, pixels])
         output = out
         columns = col
         self.input = input
-        for b in 0..<batch {
-            im2col(input.data + b * inChannels * height * width, height, width, into: col.data)
-            // out[b] [O, Ho·Wo] = W [O, C·k·k] · col [C·k·k, Ho·Wo]
-            BLAS.shared.gemm(transposeA: false, transposeB: false, m: outChannels, n: pixels, k: depth, alpha: 1,
-                             a: weight.value.data, lda: depth, b: col.data, ldb: pixels,
-                             beta: 0, c: out.data + b * outChannels * pixels, ldc: pixels)
-        }
-        if let bias {
-            for b in 0..<batch {
-                for o in 0..<outChannels {
-                    let row = out.data + (b * outChannels + o) * pixels
-                    let value = bias.value.data[o]
-                    for i in 0..<pixels { row[i] += value }
+        let (x, y, w, cols) = (input.data, out.data, weight.value.data, col.data)
+        let biasValues = bias?.value.data
+        let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
+        forEachWorker(workers, batch: batch) { worker, images in
+            let scratch = cols + worker * depth * pixels
+            for b in images {
+                fl_im2col(x + b * channels * height * width, channels, height, width, kernel, stride, padding, scratch)
+                let target = y + b * outChannels * pixels
+                // out[b] [O, Ho·Wo] = W [O, C·k·k] · col [C·k·k, Ho·Wo]  (inline: this thread's share)
+                BLAS.shared.gemm(transposeA: false, transposeB: false, m: outChannels, n: pixels, k: depth, alpha: 1,
+                                 a: w, lda: depth, b: scratch, ldb: pixels, beta: 0, c: target, ldc: pixels)
+                if let biasValues {
+                    for o in 0..<outChannels {
+                        let row = target + o * pixels
+                        let value = biasValues[o]
+                        for i in 0..<pixels { row[i] += value }
+                    }
                 }
             }
         }
@@ -77,7 +85,11 @@ public final class Conv2d: Layer {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let pixels = outHeight * outWidth, depth = inChannels * kernel * kernel
+        let workers = col.shape[0]
         let (weightGradient, firstBeta) = weight.gradientForAccumulation()
+        // One weight-gradient partial sum per worker, added together at the end.
+        let partials = Tensor.reuse(partialGradients, shape: [workers, outChannels, depth])
+        partialGradients = partials
         var dx: Tensor?
         var dcol: Tensor?
         if needsInputGradient {
@@ -85,23 +97,36 @@ public final class Conv2d: Layer {
             gradient.fill(0)
             inputGradient = gradient
             dx = gradient
-            dcol = Tensor.reuse(columnGradient, shape: [depth, pixels])
+            dcol = Tensor.reuse(columnGradient, shape: [workers, depth, pixels])
             columnGradient = dcol
         }
-        for b in 0..<batch {
-            let dout = outputGradient.data + b * outChannels * pixels
-            im2col(input.data + b * inChannels * height * width, height, width, into: col.data)
-            // dW [O, C·k·k] += dout[b] [O, Ho·Wo] · colᵀ
-            BLAS.shared.gemm(transposeA: false, transposeB: true, m: outChannels, n: depth, k: pixels, alpha: 1,
-                             a: dout, lda: pixels, b: col.data, ldb: pixels,
-                             beta: b == 0 ? firstBeta : 1, c: weightGradient.data, ldc: depth)
-            if let dx, let dcol {
-                // dcol [C·k·k, Ho·Wo] = Wᵀ · dout[b]
-                BLAS.shared.gemm(transposeA: true, transposeB: false, m: depth, n: pixels, k: outChannels, alpha: 1,
-                                 a: weight.value.data, lda: depth, b: dout, ldb: pixels,
-                                 beta: 0, c: dcol.data, ldc: pixels)
-                col2im(dcol.data, height, width, into: dx.data + b * inChannels * height * width)
+        let (x, dy, w, cols, parts) = (input.data, outputGradient.data, weight.value.data, col.data, partials.data)
+        let (dxData, dcolData) = (dx?.data, dcol?.data)
+        let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
+        forEachWorker(workers, batch: batch) { worker, images in
+            let scratch = cols + worker * depth * pixels
+            let partial = parts + worker * outChannels * depth
+            for b in images {
+                let dout = dy + b * outChannels * pixels
+                fl_im2col(x + b * channels * height * width, channels, height, width, kernel, stride, padding, scratch)
+                // dW [O, C·k·k] += dout[b] [O, Ho·Wo] · colᵀ
+                BLAS.shared.gemm(transposeA: false, transposeB: true, m: outChannels, n: depth, k: pixels, alpha: 1,
+                                 a: dout, lda: pixels, b: scratch, ldb: pixels,
+                                 beta: b == images.lowerBound ? 0 : 1, c: partial, ldc: depth)
+                if let dxData, let dcolData {
+                    let gradientColumns = dcolData + worker * depth * pixels
+                    // dcol [C·k·k, Ho·Wo] = Wᵀ · dout[b]
+                    BLAS.shared.gemm(transposeA: true, transposeB: false, m: depth, n: pixels, k: outChannels, alpha: 1,
+                                     a: w, lda: depth, b: dout, ldb: pixels, beta: 0, c: gradientColumns, ldc: pixels)
+                    fl_col2im(gradientColumns, channels, height, width, kernel, stride, padding, dxData + b * channels * height * width)
+                }
             }
+        }
+        let count = outChannels * depth
+        for i in 0..<count {
+            var sum: Float = firstBeta == 0 ? 0 : weightGradient.data[i]
+            for worker in 0..<workers { sum += parts[worker * count + i] }
+            weightGradient.data[i] = sum
         }
         if let bias {
             let (biasGradient, biasBeta) = bias.gradientForAccumulation()
@@ -118,53 +143,10 @@ public final class Conv2d: Layer {
         return dx
     }
 
-    /// Unrolls one image `[C, H, W]` into `[C·k·k, Ho·Wo]` columns (zeros where the kernel hangs over the edge).
-    private func im2col(_ image: UnsafePointer<Float>, _ height: Int, _ width: Int, into col: UnsafeMutablePointer<Float>) {
-        let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        var row = 0
-        for c in 0..<inChannels {
-            let channel = image + c * height * width
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let target = col + row * outHeight * outWidth
-                    for oy in 0..<outHeight {
-                        let iy = oy * stride - padding + ky
-                        let line = target + oy * outWidth
-                        guard iy >= 0, iy < height else {
-                            line.update(repeating: 0, count: outWidth)
-                            continue
-                        }
-                        for ox in 0..<outWidth {
-                            let ix = ox * stride - padding + kx
-                            line[ox] = ix >= 0 && ix < width ? channel[iy * width + ix] : 0
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
-    }
-
-    /// Adds columns back into an image gradient `[C, H, W]` (the adjoint of im2col).
-    private func col2im(_ col: UnsafePointer<Float>, _ height: Int, _ width: Int, into image: UnsafeMutablePointer<Float>) {
-        let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        var row = 0
-        for c in 0..<inChannels {
-            let channel = image + c * height * width
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let source = col + row * outHeight * outWidth
-                    for oy in 0..<outHeight {
-                        let iy = oy * stride - padding + ky
-                        guard iy >= 0, iy < height else { continue }
-                        for ox in 0..<outWidth {
-                            let ix = ox * stride - padding + kx
-                            if ix >= 0, ix < width { channel[iy * width + ix] += source[oy * outWidth + ox] }
-                        }
-                    }
-                    row += 1
-                }
-            }
+    /// Runs `body(worker, images)` for `workers` contiguous shares of the batch, in parallel.
+    private func forEachWorker(_ workers: Int, batch: Int, _ body: (Int, Range<Int>) -> Void) {
+        parallelFor(workers, minimumChunk: 1) { range in
+            for worker in range { body(worker, (batch * worker / workers)..<(batch * (worker + 1) / workers)) }
         }
     }
 }

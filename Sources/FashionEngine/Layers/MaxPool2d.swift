@@ -1,3 +1,5 @@
+import FashionCore
+
 /// Max pooling over `[B, C, H, W]` with a square window and stride equal to it (`nn.MaxPool2d(k)`,
 /// floor mode: a last partial window is dropped). The gradient goes to the maximum of each window.
 public final class MaxPool2d: Layer {
@@ -19,22 +21,26 @@ public final class MaxPool2d: Layer {
         output = out
         inputShape = input.shape
         if argmax.count < out.count { argmax = [Int32](repeating: 0, count: out.capacity) }
+        let (x, y, size) = (input.data, out.data, self.size)
         argmax.withUnsafeMutableBufferPointer { indices in
-            for plane in 0..<planes {
-                let source = input.data + plane * height * width
-                for oy in 0..<outHeight {
-                    for ox in 0..<outWidth {
-                        var best = (oy * size) * width + ox * size
-                        for dy in 0..<size {
-                            for dx in 0..<size {
-                                let index = (oy * size + dy) * width + ox * size + dx
-                                // NaN propagates, as in PyTorch.
-                                if source[index] > source[best] || source[index].isNaN { best = index }
+            nonisolated(unsafe) let indices = indices
+            parallelFor(planes, minimumChunk: 8) { range in
+                for plane in range {
+                    let source = x + plane * height * width
+                    for oy in 0..<outHeight {
+                        for ox in 0..<outWidth {
+                            var best = (oy * size) * width + ox * size
+                            for dy in 0..<size {
+                                for dx in 0..<size {
+                                    let index = (oy * size + dy) * width + ox * size + dx
+                                    // NaN propagates, as in PyTorch.
+                                    if source[index] > source[best] || source[index].isNaN { best = index }
+                                }
                             }
+                            let o = (plane * outHeight + oy) * outWidth + ox
+                            y[o] = source[best]
+                            indices[o] = Int32(plane * height * width + best)
                         }
-                        let o = (plane * outHeight + oy) * outWidth + ox
-                        out.data[o] = source[best]
-                        indices[o] = Int32(plane * height * width + best)
                     }
                 }
             }

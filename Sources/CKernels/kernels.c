@@ -147,3 +147,61 @@ void fl_col2im(const float *restrict col, long channels, long height, long width
         }
     }
 }
+
+/* Sum of x[b, c, :] over b for one channel c of [B, C, S] data, with 16 partial sums so the loop
+   vectorises under strict floating-point rules. */
+static double channel_sum(const float *x, long batch, long channels, long spatial, long c, double shift) {
+    double total = 0.0;
+    for (long b = 0; b < batch; b++) {
+        const float *row = x + (b * channels + c) * spatial;
+        float partial[16] = {0};
+        long i = 0;
+        for (; i + 16 <= spatial; i += 16)
+            for (int l = 0; l < 16; l++) partial[l] += row[i + l] - (float)shift;
+        for (; i < spatial; i++) partial[0] += row[i] - (float)shift;
+        for (int l = 0; l < 16; l++) total += partial[l];
+    }
+    return total;
+}
+
+MULTIVERSION
+void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance) {
+    long count = batch * spatial;
+    double m = channel_sum(x, batch, channels, spatial, c, 0.0) / (double)count;
+    double squares = 0.0;
+    for (long b = 0; b < batch; b++) {
+        const float *row = x + (b * channels + c) * spatial;
+        float partial[16] = {0};
+        float fm = (float)m;
+        long i = 0;
+        for (; i + 16 <= spatial; i += 16)
+            for (int l = 0; l < 16; l++) { float d = row[i + l] - fm; partial[l] += d * d; }
+        for (; i < spatial; i++) { float d = row[i] - fm; partial[0] += d * d; }
+        for (int l = 0; l < 16; l++) squares += partial[l];
+    }
+    *mean = m;
+    *variance = squares / (double)count;
+}
+
+MULTIVERSION
+void fl_maxpool2(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
+    long out_h = height / 2, out_w = width / 2;
+    for (long p = 0; p < planes; p++) {
+        const float *source = x + p * height * width;
+        for (long oy = 0; oy < out_h; oy++) {
+            const float *top = source + (2 * oy) * width, *bottom = top + width;
+            float *out = y + (p * out_h + oy) * out_w;
+            int32_t *index = argmax + (p * out_h + oy) * out_w;
+            for (long ox = 0; ox < out_w; ox++) {
+                long i = 2 * ox;
+                long best = (2 * oy) * width + i;
+                float value = top[i];
+                if (top[i + 1] > value || top[i + 1] != top[i + 1]) { value = top[i + 1]; best = (2 * oy) * width + i + 1; }
+                if (bottom[i] > value || bottom[i] != bottom[i]) { value = bottom[i]; best = (2 * oy + 1) * width + i; }
+                if (bottom[i + 1] > value || bottom[i + 1] != bottom[i + 1]) { value = bottom[i + 1]; best = (2 * oy + 1) * width + i + 1; }
+                out[ox] = value;
+                index[ox] = (int32_t)(p * height * width + best);
+            }
+        }
+    }
+}

@@ -100,3 +100,29 @@ import FashionEngine
         #expect(again.forward(x, training: true).toArray() != y)
     }
 }
+
+@Suite struct MaxPoolThreadingTests {
+    /// Enough planes to be split over threads: every chunk's indices must point into its own planes.
+    @Test func manyPlanesPoolAndRouteGradientsCorrectly() throws {
+        var generator = SeededGenerator(seed: 8)
+        let (batch, channels, side) = (5, 16, 6)
+        let x = Tensor(shape: [batch, channels, side, side], values: (0..<(batch * channels * side * side)).map { _ in generator.nextUnitFloat() })
+        let pool = MaxPool2d(2)
+        let y = pool.forward(x, training: true)
+        let dy = Tensor(shape: y.shape, values: (0..<y.count).map { Float($0 % 7 + 1) })
+        let dx = try #require(pool.backward(dy, needsInputGradient: true))
+        var expectedDx = [Float](repeating: 0, count: x.count)
+        for plane in 0..<(batch * channels) {
+            for oy in 0..<(side / 2) {
+                for ox in 0..<(side / 2) {
+                    let candidates = [(0, 0), (0, 1), (1, 0), (1, 1)].map { plane * side * side + (2 * oy + $0.0) * side + 2 * ox + $0.1 }
+                    let best = candidates.max { x.data[$0] < x.data[$1] }!
+                    let o = (plane * (side / 2) + oy) * (side / 2) + ox
+                    #expect(y.data[o] == x.data[best])
+                    expectedDx[best] += dy.data[o]
+                }
+            }
+        }
+        #expect(dx.toArray() == expectedDx)
+    }
+}

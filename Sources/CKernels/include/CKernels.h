@@ -43,6 +43,12 @@ void fl_im2col(const float *image, long channels, long height, long width, long 
 void fl_col2im(const float *col, long channels, long height, long width, long kernel, long stride,
                long padding, float *image);
 
+/// Mean and (biased) variance of channel c of [B, C, S] data, accumulated in double per row.
+void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance);
+
+/// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode), recording each maximum's flat index.
+void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax);
+
 /// A task of a parallel loop: called once for each index in [0, count).
 typedef void (*fl_task_fn)(void *context, long index);
 

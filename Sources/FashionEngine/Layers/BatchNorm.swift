@@ -1,3 +1,4 @@
+import CKernels
 import FashionCore
 import Foundation
 
@@ -60,17 +61,11 @@ public final class BatchNorm: Layer {
                 for c in range {
                     var mean: Float, variance: Float
                     if training {
-                        var sum = 0.0
-                        for b in 0..<batch { let row = x + (b * channels + c) * spatial; for i in 0..<spatial { sum += Double(row[i]) } }
-                        let m = sum / Double(count)
-                        var squares = 0.0
-                        for b in 0..<batch {
-                            let row = x + (b * channels + c) * spatial
-                            for i in 0..<spatial { let d = Double(row[i]) - m; squares += d * d }
-                        }
+                        var m = 0.0, v = 0.0
+                        fl_channel_moments(x, batch, channels, spatial, c, &m, &v)
                         mean = Float(m)
-                        variance = Float(squares / Double(count))
-                        let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
+                        variance = Float(v)
+                        let unbiased = count > 1 ? Float(v * Double(count) / Double(count - 1)) : variance
                         runMean[c] = (1 - momentum) * runMean[c] + momentum * mean
                         runVar[c] = (1 - momentum) * runVar[c] + momentum * unbiased
                     } else {

@@ -1,3 +1,4 @@
+import CKernels
 import FashionCore
 
 /// Max pooling over `[B, C, H, W]` with a square window and stride equal to it (`nn.MaxPool2d(k)`,
@@ -25,6 +26,18 @@ public final class MaxPool2d: Layer {
         argmax.withUnsafeMutableBufferPointer { indices in
             nonisolated(unsafe) let indices = indices
             parallelFor(planes, minimumChunk: 8) { range in
+                if size == 2 {
+                    let offset = range.lowerBound
+                    fl_maxpool2(x + offset * height * width, range.count, height, width,
+                                y + offset * outHeight * outWidth, indices.baseAddress! + offset * outHeight * outWidth)
+                    // Indices are relative to the chunk's first plane: make them absolute.
+                    if offset > 0 {
+                        for o in (offset * outHeight * outWidth)..<((offset + range.count) * outHeight * outWidth) {
+                            indices[o] += Int32(offset * height * width)
+                        }
+                    }
+                    return
+                }
                 for plane in range {
                     let source = x + plane * height * width
                     for oy in 0..<outHeight {

@@ -24,13 +24,14 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // IDX + gzip reading, the Fashion-MNIST catalogue, locating/downloading/verifying, Dataset.
-        // What every part shares: atomic file writing, the seeded RNG, parallel loops.
+        // What every part shares: atomic file writing, directory locks, the seeded RNG, parallel loops.
         .target(name: "FashionCore", dependencies: ["CKernels"]),
+        // IDX + gzip reading, the Fashion-MNIST catalogue, locating/downloading/verifying, Dataset.
         .target(name: "FashionData", dependencies: ["CZlib", "FashionCore"]),
-        // PNG encoding/decoding and image grids.
+        // PNG and PGM, image grids, a pixel font, pictures prepared like the dataset's.
         .target(name: "FashionImaging", dependencies: ["CZlib", "FashionData", "FashionCore"]),
-        // Elementwise CPU loops compiled for AVX-512, AVX2 and baseline x86-64, chosen at run time.
+        // The C parts: vectorised loops compiled for AVX-512, AVX2 and baseline x86-64 (chosen at run time),
+        // the AVX-512 GEMM kernels, im2col, the thread pool and the Ctrl-C flag.
         .target(name: "CKernels"),
         // Tensors, the CPU backend (BLAS found at run time), layers, losses, optimisers, checkpoints.
         .target(name: "FashionEngine", dependencies: ["FashionCore", "CKernels"]),

@@ -98,7 +98,9 @@ void fl_gather_pixels(float *restrict out, const uint8_t *restrict images, const
     }
 }
 
-/* im2col for one image [C, H, W] into [C*k*k, Ho*Wo], zero padding. */
+/* im2col for one image [C, H, W] into [C*k*k, Ho*Wo], zero padding. For each output row the columns
+   whose input lies inside the image form one range: zeros before it, a copy (contiguous for stride 1),
+   zeros after it. */
 MULTIVERSION
 void fl_im2col(const float *restrict image, long channels, long height, long width, long kernel, long stride,
                long padding, float *restrict col) {
@@ -108,15 +110,23 @@ void fl_im2col(const float *restrict image, long channels, long height, long wid
         for (long ky = 0; ky < kernel; ky++) {
             for (long kx = 0; kx < kernel; kx++) {
                 float *row = col + ((c * kernel + ky) * kernel + kx) * out_h * out_w;
+                /* ox with 0 <= ox*stride - padding + kx < width */
+                long first = padding - kx > 0 ? (padding - kx + stride - 1) / stride : 0;
+                long last = (width - 1 + padding - kx) >= 0 ? (width - 1 + padding - kx) / stride + 1 : 0;
+                if (last > out_w) last = out_w;
+                if (first > last) first = last;
                 for (long oy = 0; oy < out_h; oy++) {
                     long iy = oy * stride - padding + ky;
                     float *line = row + oy * out_w;
                     if (iy < 0 || iy >= height) { for (long ox = 0; ox < out_w; ox++) line[ox] = 0.0f; continue; }
-                    const float *source = plane + iy * width;
-                    for (long ox = 0; ox < out_w; ox++) {
-                        long ix = ox * stride - padding + kx;
-                        line[ox] = (ix >= 0 && ix < width) ? source[ix] : 0.0f;
+                    const float *source = plane + iy * width - padding + kx;
+                    for (long ox = 0; ox < first; ox++) line[ox] = 0.0f;
+                    if (stride == 1) {
+                        for (long ox = first; ox < last; ox++) line[ox] = source[ox];
+                    } else {
+                        for (long ox = first; ox < last; ox++) line[ox] = source[ox * stride];
                     }
+                    for (long ox = last; ox < out_w; ox++) line[ox] = 0.0f;
                 }
             }
         }
@@ -202,6 +212,20 @@ void fl_maxpool2(const float *restrict x, long planes, long height, long width, 
                 out[ox] = value;
                 index[ox] = (int32_t)(p * height * width + best);
             }
+        }
+    }
+}
+
+/* y = gamma * (x - mean) * inv_std + beta for channel c of [B, C, S] data, keeping the normalised x̂. */
+MULTIVERSION
+void fl_batchnorm_apply(const float *restrict x, float *restrict y, float *restrict xhat, long batch, long channels,
+                        long spatial, long c, float mean, float inv_std, float gamma, float beta) {
+    for (long b = 0; b < batch; b++) {
+        long offset = (b * channels + c) * spatial;
+        for (long i = 0; i < spatial; i++) {
+            float value = (x[offset + i] - mean) * inv_std;
+            xhat[offset + i] = value;
+            y[offset + i] = gamma * value + beta;
         }
     }
 }

@@ -46,6 +46,10 @@ void fl_col2im(const float *col, long channels, long height, long width, long ke
 /// Mean and (biased) variance of channel c of [B, C, S] data, accumulated in double per row.
 void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance);
 
+/// y = γ·(x − mean)·inv_std + β for channel c of [B, C, S] data, writing the normalised x̂ too.
+void fl_batchnorm_apply(const float *x, float *y, float *xhat, long batch, long channels, long spatial, long c,
+                        float mean, float inv_std, float gamma, float beta);
+
 /// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode), recording each maximum's flat index.
 void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax);
 

@@ -74,14 +74,7 @@ public final class BatchNorm: Layer {
                     }
                     let invStd = 1 / (variance + epsilon).squareRoot()
                     inverse[c] = invStd
-                    for b in 0..<batch {
-                        let offset = (b * channels + c) * spatial
-                        for i in 0..<spatial {
-                            let value = (x[offset + i] - mean) * invStd
-                            normal[offset + i] = value
-                            y[offset + i] = gamma[c] * value + beta[c]
-                        }
-                    }
+                    fl_batchnorm_apply(x, y, normal, batch, channels, spatial, c, mean, invStd, gamma[c], beta[c])
                 }
             }
         }

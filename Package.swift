@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),
-        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"]),
+        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionData", "FashionCore"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore"]),

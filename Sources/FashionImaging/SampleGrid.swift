@@ -28,9 +28,4 @@ public enum SampleGrid {
         }
         return image
     }
-
-    /// The x offset of the tiles when `rowNames` are drawn (the margin's width).
-    public static func margin(for rowNames: [String]) -> Int {
-        (rowNames.map { PixelFont.width($0, scale: 2) }.max() ?? 0) + 12
-    }
 }

@@ -61,8 +61,8 @@ public struct Benchmark {
         let model = Sequential.mlp(hidden: [hidden])
         let evaluation = (0..<repetitions).map { _ in
             let start = DispatchTime.now()
-            _ = model.evaluate(on: train, scale: true)
-            _ = model.evaluate(on: test, scale: true)
+            _ = model.evaluate(on: train, encoding: PixelEncoding(scale: true))
+            _ = model.evaluate(on: test, encoding: PixelEncoding(scale: true))
             let elapsed = Self.seconds(since: start)
             progress(String(format: "evaluation (60k + 10k): %.3f s", elapsed))
             return elapsed

@@ -11,8 +11,8 @@ public struct EvaluationResult: Sendable {
 
 extension Sequential {
     /// Runs the model over `dataset` in batches (no gradients) and measures loss and accuracy.
-    public func evaluate(on dataset: Dataset, scale: Bool, batchSize: Int = 1000) -> EvaluationResult {
-        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, scale: scale, sampleShape: inputShape)
+    public func evaluate(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000) -> EvaluationResult {
+        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, encoding: encoding, sampleShape: inputShape)
         let loss = SoftmaxCrossEntropy()
         var lossSum = 0.0
         var correct = 0
@@ -28,8 +28,8 @@ extension Sequential {
 
 extension Sequential {
     /// counts[true][predicted] over `dataset`.
-    public func confusionMatrix(on dataset: Dataset, scale: Bool, batchSize: Int = 1000) -> [[Int]] {
-        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, scale: scale, sampleShape: inputShape)
+    public func confusionMatrix(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000) -> [[Int]] {
+        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, encoding: encoding, sampleShape: inputShape)
         var counts = [[Int]](repeating: [Int](repeating: 0, count: dataset.classCount), count: dataset.classCount)
         for index in 0..<batches.batchCount {
             let (inputs, labels) = batches.load(batch: index)

@@ -52,9 +52,10 @@ public enum ModelFile {
 
 extension Sequential {
     /// Class probabilities (softmax of the logits) for `count` gray 28×28 images.
-    public func probabilities(images: [UInt8], count: Int, scale: Bool) -> [[Float]] {
+    public func probabilities(images: [UInt8], count: Int, encoding: PixelEncoding) -> [[Float]] {
         let inputs = Tensor(shape: [count] + inputShape)
-        for i in 0..<images.count { inputs.data[i] = scale ? Float(images[i]) / 255 : Float(images[i]) }
+        let table = encoding.table
+        for i in 0..<images.count { inputs.data[i] = table[Int(images[i])] }
         let logits = forward(inputs, training: false)
         let classes = logits.count / count
         return (0..<count).map { row in

@@ -37,7 +37,7 @@ public final class Trainer {
     public let validation: Dataset?
     public private(set) var history: TrainingHistory
     public let batches: BatchIterator
-    private let loss = SoftmaxCrossEntropy()
+    private let loss: SoftmaxCrossEntropy
     /// When set, a checkpoint (weights, optimiser state, shuffling state, metrics) is written here,
     /// atomically, after every epoch; `Trainer.resume(from:…)` continues from it.
     public var checkpointDirectory: String?
@@ -53,9 +53,11 @@ public final class Trainer {
         model = config.makeModel()
         optimizer = config.makeOptimizer()
         history = TrainingHistory(config: config)
-        // The shuffling stream is separate from the initialisation stream, both from the seed.
-        batches = BatchIterator(dataset: train, batchSize: config.batchSize, shuffle: true, scale: config.scale,
-                                sampleShape: model.inputShape, generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
+        loss = SoftmaxCrossEntropy(labelSmoothing: config.labelSmoothing ?? 0)
+        // The shuffling (and augmentation) stream is separate from the initialisation stream, both from the seed.
+        batches = BatchIterator(dataset: train, batchSize: config.batchSize, shuffle: true, encoding: config.encoding,
+                                augmentation: config.augmentation, sampleShape: model.inputShape,
+                                generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
     }
 
     /// Trains for the configured epochs (or until the observer stops it, the loss diverges or a stop
@@ -81,18 +83,21 @@ public final class Trainer {
         let epochIndex = history.epochs.count
         optimizer.learningRate = config.schedule.rate(base: config.learningRate, epoch: epochIndex, epochs: config.epochs)
         let trainStart = DispatchTime.now()
-        guard let trainLoss = trainEpoch(observer: observer) else {
+        guard let trained = trainEpoch(observer: observer) else {
             history.interrupted = true
             return nil
         }
         let trainSeconds = seconds(since: trainStart)
 
         let evaluationStart = DispatchTime.now()
-        let trainResult = model.evaluate(on: train, scale: config.scale, batchSize: config.effectiveEvaluationBatchSize)
-        let validationResult = validation.map { model.evaluate(on: $0, scale: config.scale, batchSize: config.effectiveEvaluationBatchSize) }
+        let evaluationBatch = config.effectiveEvaluationBatchSize
+        let trainAccuracy = config.trainingMetrics == .batches
+            ? trained.accuracy : model.evaluate(on: train, encoding: config.encoding, batchSize: evaluationBatch).accuracy
+        let validationResult = validation.map { model.evaluate(on: $0, encoding: config.encoding, batchSize: evaluationBatch) }
+        let trainLoss = trained.loss
         let metrics = EpochMetrics(
             epoch: epochIndex + 1, learningRate: optimizer.learningRate,
-            trainLoss: trainLoss, trainAccuracy: trainResult.accuracy,
+            trainLoss: trainLoss, trainAccuracy: trainAccuracy,
             validationLoss: validationResult?.loss, validationAccuracy: validationResult?.accuracy,
             trainSeconds: trainSeconds, evaluationSeconds: seconds(since: evaluationStart))
         history.epochs.append(metrics)
@@ -114,8 +119,9 @@ public final class Trainer {
     }
 
     /// One pass over the shuffled training set; returns the mean batch loss (NaN or infinite once
-    /// diverged), or nil when a stop was requested.
-    public func trainEpoch(observer: TrainingObserver? = nil) -> Double? {
+    /// diverged) and the fraction of training samples classified correctly as they were trained,
+    /// or nil when a stop was requested.
+    public func trainEpoch(observer: TrainingObserver? = nil) -> (loss: Double, accuracy: Double)? {
         batches.startEpoch()
         let parameters = model.parameters
         // Plain SGD is applied inside the backward pass (see `Parameter.fusedSGDRate`).
@@ -123,6 +129,7 @@ public final class Trainer {
         for parameter in parameters { parameter.fusedSGDRate = fusedRate }
         defer { for parameter in parameters { parameter.fusedSGDRate = nil } }
         var lossSum = 0.0
+        var correct = 0
         for index in 0..<batches.batchCount {
             if let stopRequested, stopRequested() { return nil }
             let (inputs, labels) = batches.load(batch: index)
@@ -131,12 +138,13 @@ public final class Trainer {
             model.backward(loss.gradient!)
             optimizer.step(parameters)
             lossSum += Double(result.loss)
+            correct += result.correct
             observer?.trainer(self, didFinishBatch: index, of: batches.batchCount, loss: result.loss)
             if !result.loss.isFinite {
-                return Double(result.loss)  // diverged: further steps would only spread NaNs
+                return (Double(result.loss), .nan)  // diverged: further steps would only spread NaNs
             }
         }
-        return lossSum / Double(batches.batchCount)
+        return (lossSum / Double(batches.batchCount), Double(correct) / Double(train.count))
     }
 
     private func seconds(since start: DispatchTime) -> Double {

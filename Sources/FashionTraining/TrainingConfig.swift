@@ -6,9 +6,18 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case sgd, adam, adamw
 }
 
+/// How a run measures training accuracy after each epoch.
+public enum TrainingMetrics: String, Codable, Sendable, CaseIterable {
+    /// A separate pass over the whole training set in evaluation mode (the notebook's definition).
+    case wholeSet = "whole-set"
+    /// The running mean over the epoch's training batches as they were trained (Keras's definition:
+    /// free, but measured in training mode while the weights still change).
+    case batches
+}
+
 /// Everything that defines a training run; saved with its metrics and checkpoint.
 public struct TrainingConfig: Codable, Sendable, Equatable {
-    /// "mlp" (the notebook's network) or "cnn" (`Sequential.cnn`).
+    /// "mlp" (the notebook's network), "cnn" (`Sequential.cnn`) or "cnn-large" (`Sequential.largeCNN`).
     public var model = "mlp"
     /// Hidden layer sizes of the MLP.
     public var hidden = [1000]
@@ -25,23 +34,40 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Divide pixels by 255 (true) or feed raw 0…255 values (false).
     public var scale = true
     public var seed: UInt64 = 0
+    /// Subtract the training pixels' mean and divide by their standard deviation (after scaling); nil for none.
+    public var normalization: PixelEncoding.Normalization?
+    /// Random changes to training images; nil for none.
+    public var augmentation: Augmentation?
+    /// Label smoothing of the training loss (PyTorch's `CrossEntropyLoss(label_smoothing:)`); nil for none.
+    public var labelSmoothing: Float?
+    /// How training accuracy and loss are measured after each epoch; nil means `.wholeSet`.
+    public var trainingMetrics: TrainingMetrics?
     /// Batch size of the evaluation passes (does not change results, only speed and memory).
     public var evaluationBatchSize = 1000
     /// The evaluation batch actually used: at most 256 images for the CNN, whose activations for 1,000
     /// images would take about 600 MB.
-    public var effectiveEvaluationBatchSize: Int { model == "cnn" ? min(evaluationBatchSize, 256) : evaluationBatchSize }
+    public var effectiveEvaluationBatchSize: Int { isConvolutional ? min(evaluationBatchSize, 256) : evaluationBatchSize }
+    /// True for the models that take `[1, 28, 28]` images.
+    public var isConvolutional: Bool { model != "mlp" }
     /// Train on the first N training images only (quick experiments, tests); nil for all.
     public var trainingSubset: Int?
 
     public init() {}
 
+    /// How pixels become inputs in this run, for training, evaluation and prediction alike.
+    public var encoding: PixelEncoding { PixelEncoding(scale: scale, normalization: normalization) }
+
     /// A new model as this configuration describes, initialised from `seed`.
     public func makeModel() -> Sequential {
-        model == "cnn" ? Sequential.cnn(seed: seed) : Sequential.mlp(inputs: 784, hidden: hidden, classes: 10, seed: seed)
+        switch model {
+        case "cnn": Sequential.cnn(seed: seed)
+        case "cnn-large": Sequential.largeCNN(seed: seed)
+        default: Sequential.mlp(inputs: 784, hidden: hidden, classes: 10, seed: seed)
+        }
     }
 
     /// The models `makeModel` knows.
-    public static let models = ["mlp", "cnn"]
+    public static let models = ["mlp", "cnn", "cnn-large"]
 
     /// A new optimiser for this configuration.
     public func makeOptimizer() -> Optimizer {
@@ -54,12 +80,20 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// A one-line description: `mlp 784-1000-10, adam lr 0.001, batch 32, scaled, 5 epochs, seed 0`.
     public var summary: String {
-        var parts = [model == "cnn" ? "cnn (4 conv + BN, 2 pools, 256 dense)" : "\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10",
+        let network = switch model {
+        case "cnn": "cnn (4 conv + BN, 2 pools, 256 dense)"
+        case "cnn-large": "cnn-large (5 conv + BN, 64-128-256 channels, global average pooling)"
+        default: "\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10"
+        }
+        var parts = [network,
                      "\(optimizer.rawValue) lr \(learningRate)"]
         if momentum != 0 { parts.append("momentum \(momentum)\(nesterov ? " (Nesterov)" : "")") }
         if weightDecay != 0 { parts.append("weight decay \(weightDecay)") }
         if schedule != .constant { parts.append("\(schedule) schedule") }
         parts += ["batch \(batchSize)", scale ? "scaled" : "unscaled", "\(epochs) epochs", "seed \(seed)"]
+        if normalization != nil { parts.append("normalised") }
+        if let augmentation, !augmentation.isIdentity { parts.append("augmented (\(augmentation.summary))") }
+        if let labelSmoothing, labelSmoothing > 0 { parts.append("label smoothing \(labelSmoothing)") }
         if let trainingSubset { parts.append("first \(trainingSubset) training images") }
         return parts.joined(separator: ", ")
     }

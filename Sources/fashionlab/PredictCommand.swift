@@ -51,7 +51,7 @@ struct PredictCommand: ParsableCommand {
                     : (showInput as NSString).deletingPathExtension + "-\(index + 1).png"
                 try AtomicFile.write(PNG.encode(input), to: target)
             }
-            let probabilities = network.probabilities(images: input.pixels, count: 1, scale: config.scale)[0]
+            let probabilities = network.probabilities(images: input.pixels, count: 1, encoding: config.encoding)[0]
             let top = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(3)
                 .map { Guess(label: $0, name: FashionMNIST.classNames[$0], probability: probabilities[$0]) }
             if json {

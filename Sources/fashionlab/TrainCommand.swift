@@ -49,7 +49,8 @@ struct TrainCommand: ParsableCommand {
             directory = resume
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
-            let config = options.config
+            var config = options.config
+            if options.normalize { config.normalization = .measured(on: data.train, scale: config.scale) }
             guard config.batchSize <= min(data.train.count, config.trainingSubset ?? .max) else {
                 throw ValidationError("--batch-size \(config.batchSize) is larger than the \(min(data.train.count, config.trainingSubset ?? .max)) training images")
             }
@@ -72,7 +73,7 @@ struct TrainCommand: ParsableCommand {
             Terminal.note("Interrupted in epoch \(history.epochs.count + 1); the \(history.epochs.count) completed epoch(s) are saved in \(directory). Continue with: fashionlab train --resume \(directory)")
             throw ExitCode(130)
         }
-        let confusion = trainer.model.confusionMatrix(on: data.test, scale: config.scale)
+        let confusion = trainer.model.confusionMatrix(on: data.test, encoding: config.encoding)
         let label = URL(fileURLWithPath: directory).lastPathComponent
         let run = RunForReport(label: label, history: history, model: trainer.model, confusion: confusion)
         try RunOutputs.writeCharts(for: [run], title: config.chartTitle, device: device, to: directory)

@@ -4,10 +4,11 @@ import FashionEngine
 import FashionTraining
 
 extension OptimizerKind: ExpressibleByArgument {}
+extension TrainingMetrics: ExpressibleByArgument {}
 
 /// The flags that define a training run, shared by `train` and `bench`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Model: mlp (the notebook's, sized by --hidden) or cnn (4 convolutions with batch normalisation).")
+    @Option(help: "Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation) or cnn-large (5 wider convolutions, global average pooling).")
     var model = "mlp"
 
     @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64).", valueName: "SIZES"))
@@ -46,6 +47,18 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Train on the first N training images only (quick experiments).", valueName: "N"))
     var subset: Int?
 
+    @Flag(help: "Normalise inputs by the training pixels' mean and standard deviation.")
+    var normalize = false
+
+    @Option(help: ArgumentHelp("Training augmentation, comma-separated: flip, crop:PADDING, erase:PROBABILITY (e.g. flip,crop:2,erase:0.5); none for none.", valueName: "LIST"))
+    var augment = "none"
+
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss, in [0, 1).")
+    var labelSmoothing: Float = 0
+
+    @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
+    var trainMetrics = TrainingMetrics.wholeSet
+
     @OptionGroup var threadOptions: ThreadOptions
 
     var hiddenSizes: [Int]? {
@@ -70,6 +83,35 @@ struct TrainingOptions: ParsableArguments {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let subset, subset < 1 { throw ValidationError("--subset must be at least 1, got \(subset)") }
+        guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
+        guard try augmentation?.isIdentity ?? true || model != "mlp" else { throw ValidationError("--augment needs a convolutional --model (cnn or cnn-large)") }
+    }
+
+    /// `--augment` parsed; nil for none.
+    var augmentation: Augmentation? {
+        get throws {
+            guard augment != "none" else { return nil }
+            var result = Augmentation()
+            for item in augment.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                switch (parts[0], parts.count) {
+                case ("flip", 1): result.flip = true
+                case ("crop", 2):
+                    guard let padding = Int(parts[1]), (1...8).contains(padding) else {
+                        throw ValidationError("--augment '\(item)': crop padding must be a whole number from 1 to 8")
+                    }
+                    result.cropPadding = padding
+                case ("erase", 2):
+                    guard let probability = Float(parts[1]), probability > 0, probability <= 1 else {
+                        throw ValidationError("--augment '\(item)': erase probability must be in (0, 1]")
+                    }
+                    result.erasing = probability
+                default:
+                    throw ValidationError("--augment '\(item)' is not flip, crop:PADDING or erase:PROBABILITY")
+                }
+            }
+            return result
+        }
     }
 
     var config: TrainingConfig {
@@ -87,6 +129,9 @@ struct TrainingOptions: ParsableArguments {
         config.scale = !noScale
         config.seed = seed
         config.trainingSubset = subset
+        config.augmentation = try? augmentation
+        config.labelSmoothing = labelSmoothing > 0 ? labelSmoothing : nil
+        config.trainingMetrics = trainMetrics == .wholeSet ? nil : trainMetrics
         return config
     }
 

@@ -4,11 +4,18 @@ import Foundation
 ///
 /// loss = mean over the batch of logsumexp(z) − z_y, computed stably (max subtracted);
 /// dloss/dz = (softmax(z) − onehot(y)) / B.
+///
+/// With label smoothing ε the target is (1 − ε)·onehot(y) + ε/C, as in PyTorch's
+/// `CrossEntropyLoss(label_smoothing: ε)`: loss = (1 − ε)·(−log p_y) + ε·mean over c of (−log p_c).
 public final class SoftmaxCrossEntropy {
     /// The gradient with respect to the logits after the last `callAsFunction(…, computeGradient: true)`.
     public private(set) var gradient: Tensor?
+    /// ε, 0 for plain cross-entropy.
+    public let labelSmoothing: Float
 
-    public init() {}
+    public init(labelSmoothing: Float = 0) {
+        self.labelSmoothing = labelSmoothing
+    }
 
     /// The result of one evaluation of the loss over a batch.
     public struct Result: Sendable {
@@ -44,12 +51,19 @@ public final class SoftmaxCrossEntropy {
             for c in 0..<classes { sum += expf(z[c] - maxValue) }
             let logSum = logf(sum)
             // log Σ exp(z) − z_y, with the max taken out first so large logits lose no precision.
-            lossSum += Double(logSum + (maxValue - z[label]))
+            var sampleLoss = logSum + (maxValue - z[label])
+            if labelSmoothing > 0 {
+                var meanLoss: Float = 0
+                for c in 0..<classes { meanLoss += logSum + (maxValue - z[c]) }
+                sampleLoss = (1 - labelSmoothing) * sampleLoss + labelSmoothing * meanLoss / Float(classes)
+            }
+            lossSum += Double(sampleLoss)
             if argmax == label { correct += 1 }
             if let dz {
                 let row = dz + b * classes
-                for c in 0..<classes { row[c] = expf((z[c] - maxValue) - logSum) * scale }
-                row[label] -= scale
+                let spread = labelSmoothing / Float(classes) * scale
+                for c in 0..<classes { row[c] = expf((z[c] - maxValue) - logSum) * scale - spread }
+                row[label] -= (1 - labelSmoothing) * scale
             }
         }
         return Result(loss: Float(lossSum / Double(batch)), lossSum: lossSum, correct: correct)

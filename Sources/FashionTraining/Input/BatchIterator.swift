@@ -4,14 +4,16 @@ import FashionData
 import FashionEngine
 
 /// Cuts a dataset into batches: reshuffled every epoch from a seeded generator (or in file order),
-/// the last partial batch kept (PyTorch's `DataLoader` default), pixels converted to floats —
-/// divided by 255 when `scale` is on, raw 0…255 otherwise — into buffers allocated once.
+/// the last partial batch kept (PyTorch's `DataLoader` default), pixels converted to floats by a
+/// `PixelEncoding` and, for training, augmented — into buffers allocated once.
 public final class BatchIterator {
     public let dataset: Dataset
     public let batchSize: Int
     public let shuffle: Bool
-    public let scale: Bool
-    /// The generator that shuffles; part of a run's state.
+    public let encoding: PixelEncoding
+    /// Random changes applied to every image of a batch (training only); nil for none.
+    public let augmentation: Augmentation?
+    /// The generator that shuffles and augments; part of a run's state.
     public var generator: SeededGenerator
     /// The inputs of the current batch, `[B, rows·cols]` (or `[B, 1, rows, cols]` with `imageShaped`).
     public let inputs: Tensor
@@ -24,21 +26,21 @@ public final class BatchIterator {
     public private(set) var order: [Int32]
     private let pixelValues: [Float]
 
-    public init(dataset: Dataset, batchSize: Int, shuffle: Bool, scale: Bool, sampleShape: [Int]? = nil,
-                generator: SeededGenerator = SeededGenerator(seed: 0)) {
+    public init(dataset: Dataset, batchSize: Int, shuffle: Bool, encoding: PixelEncoding, augmentation: Augmentation? = nil,
+                sampleShape: [Int]? = nil, generator: SeededGenerator = SeededGenerator(seed: 0)) {
         precondition(batchSize > 0, "batch size must be positive")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
-        self.scale = scale
+        self.encoding = encoding
+        self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
         self.generator = generator
         self.sampleShape = sampleShape ?? [dataset.pixelsPerImage]
         let rows = min(batchSize, dataset.count)
         inputs = Tensor(shape: [rows] + self.sampleShape)
         labels = LabelBuffer(capacity: rows)
         order = (0..<Int32(dataset.count)).map { $0 }
-        // x.float() / 255 exactly as PyTorch computes it, one table lookup per pixel.
-        pixelValues = (0..<256).map { scale ? Float($0) / 255 : Float($0) }
+        pixelValues = encoding.table
     }
 
     /// Continues from a saved order; it must be a permutation of `0..<dataset.count`.
@@ -81,6 +83,8 @@ public final class BatchIterator {
                 }
             }
         }
+        augmentation?.apply(to: inputs.data, count: rows, height: dataset.rows, width: dataset.cols,
+                            black: pixelValues[0], using: &generator)
         return (inputs, labels)
     }
 }

@@ -229,3 +229,38 @@ void fl_batchnorm_apply(const float *restrict x, float *restrict y, float *restr
         }
     }
 }
+
+MULTIVERSION
+void fl_batchnorm_backward(const float *restrict dy, const float *restrict xhat, float *restrict dx, long batch,
+                           long channels, long spatial, long c, float gamma_inv_std, float *sum_dy, float *sum_dy_xhat) {
+    float partial_dy[16] = {0}, partial_dy_xhat[16] = {0};
+    for (long b = 0; b < batch; b++) {
+        long offset = (b * channels + c) * spatial;
+        long i = 0;
+        for (; i + 16 <= spatial; i += 16)
+            for (int l = 0; l < 16; l++) {
+                partial_dy[l] += dy[offset + i + l];
+                partial_dy_xhat[l] += dy[offset + i + l] * xhat[offset + i + l];
+            }
+        for (; i < spatial; i++) {
+            partial_dy[0] += dy[offset + i];
+            partial_dy_xhat[0] += dy[offset + i] * xhat[offset + i];
+        }
+    }
+    float s = 0, sx = 0;
+    for (int l = 0; l < 16; l++) { s += partial_dy[l]; sx += partial_dy_xhat[l]; }
+    *sum_dy = s;
+    *sum_dy_xhat = sx;
+    if (!dx) return;
+    float count = (float)(batch * spatial), scale = gamma_inv_std / count;
+    for (long b = 0; b < batch; b++) {
+        long offset = (b * channels + c) * spatial;
+        for (long i = 0; i < spatial; i++)
+            dx[offset + i] = scale * (count * dy[offset + i] - s - xhat[offset + i] * sx);
+    }
+}
+
+MULTIVERSION
+double fl_channel_sum(const float *x, long batch, long channels, long spatial, long c) {
+    return channel_sum(x, batch, channels, spatial, c, 0.0);
+}

@@ -43,12 +43,20 @@ void fl_im2col(const float *image, long channels, long height, long width, long 
 void fl_col2im(const float *col, long channels, long height, long width, long kernel, long stride,
                long padding, float *image);
 
+/// Sum of channel c of [B, C, S] data (a convolution's bias gradient), accumulated in double per row.
+double fl_channel_sum(const float *x, long batch, long channels, long spatial, long c);
+
 /// Mean and (biased) variance of channel c of [B, C, S] data, accumulated in double per row.
 void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance);
 
 /// y = γ·(x − mean)·inv_std + β for channel c of [B, C, S] data, writing the normalised x̂ too.
 void fl_batchnorm_apply(const float *x, float *y, float *xhat, long batch, long channels, long spatial, long c,
                         float mean, float inv_std, float gamma, float beta);
+
+/// Batch-norm backward for channel c of [B, C, S]: Σdy and Σdy·x̂ into sum_dy and sum_dy_xhat, and (when dx is
+/// not NULL) dx = γ·inv_std/N · (N·dy − Σdy − x̂·Σdy·x̂).
+void fl_batchnorm_backward(const float *dy, const float *xhat, float *dx, long batch, long channels, long spatial, long c,
+                           float gamma_inv_std, float *sum_dy, float *sum_dy_xhat);
 
 /// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode), recording each maximum's flat index.
 void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax);

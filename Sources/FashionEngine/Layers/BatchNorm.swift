@@ -88,28 +88,21 @@ public final class BatchNorm: Layer {
         guard let xhat = normalized else { preconditionFailure("BatchNorm.backward before forward") }
         let batch = outputGradient.shape[0]
         let spatial = outputGradient.count / (batch * channels)
-        let count = Float(batch * spatial)
         let (weightGradient, weightBeta) = weight.gradientForAccumulation()
         let (biasGradient, biasBeta) = bias.gradientForAccumulation()
         let dx = needsInputGradient ? Tensor.reuse(inputGradient, shape: outputGradient.shape) : nil
         if let dx { inputGradient = dx }
-        for c in 0..<channels {
-            var sumDy: Float = 0, sumDyXhat: Float = 0
-            for b in 0..<batch {
-                let offset = (b * channels + c) * spatial
-                for i in 0..<spatial {
-                    sumDy += outputGradient.data[offset + i]
-                    sumDyXhat += outputGradient.data[offset + i] * xhat.data[offset + i]
-                }
-            }
-            weightGradient.data[c] = sumDyXhat + (weightBeta == 0 ? 0 : weightGradient.data[c])
-            biasGradient.data[c] = sumDy + (biasBeta == 0 ? 0 : biasGradient.data[c])
-            guard let dx else { continue }
-            let scale = weight.value.data[c] * inverseStd[c] / count
-            for b in 0..<batch {
-                let offset = (b * channels + c) * spatial
-                for i in 0..<spatial {
-                    dx.data[offset + i] = scale * (count * outputGradient.data[offset + i] - sumDy - xhat.data[offset + i] * sumDyXhat)
+        let (dy, normal, dxData) = (outputGradient.data, xhat.data, dx?.data)
+        let (gamma, dGamma, dBeta) = (weight.value.data, weightGradient.data, biasGradient.data)
+        let channels = self.channels
+        inverseStd.withUnsafeBufferPointer { inverse in
+            nonisolated(unsafe) let inverse = inverse
+            parallelFor(channels, minimumChunk: 1) { range in
+                for c in range {
+                    var sumDy: Float = 0, sumDyXhat: Float = 0
+                    fl_batchnorm_backward(dy, normal, dxData, batch, channels, spatial, c, gamma[c] * inverse[c], &sumDy, &sumDyXhat)
+                    dGamma[c] = sumDyXhat + (weightBeta == 0 ? 0 : dGamma[c])
+                    dBeta[c] = sumDy + (biasBeta == 0 ? 0 : dBeta[c])
                 }
             }
         }

@@ -122,21 +122,19 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        let count = outChannels * depth
-        for i in 0..<count {
-            var sum: Float = firstBeta == 0 ? 0 : weightGradient.data[i]
-            for worker in 0..<workers { sum += parts[worker * count + i] }
-            weightGradient.data[i] = sum
-        }
-        if let bias {
-            let (biasGradient, biasBeta) = bias.gradientForAccumulation()
-            if biasBeta == 0 { biasGradient.fill(0) }
-            for b in 0..<batch {
-                for o in 0..<outChannels {
-                    let row = outputGradient.data + (b * outChannels + o) * pixels
-                    var sum: Float = 0
-                    for i in 0..<pixels { sum += row[i] }
-                    biasGradient.data[o] += sum
+        // Sum the workers' partial weight gradients, and the bias gradient, one output channel per task.
+        let (dW, dWBeta) = (weightGradient.data, firstBeta)
+        let biasGradient = bias?.gradientForAccumulation()
+        let (dB, dBBeta) = (biasGradient?.tensor.data, biasGradient?.beta ?? 0)
+        parallelFor(outChannels, minimumChunk: 1) { range in
+            for o in range {
+                for i in (o * depth)..<((o + 1) * depth) {
+                    var sum: Float = dWBeta == 0 ? 0 : dW[i]
+                    for worker in 0..<workers { sum += parts[worker * outChannels * depth + i] }
+                    dW[i] = sum
+                }
+                if let dB {
+                    dB[o] = Float(fl_channel_sum(dy, batch, outChannels, pixels, o)) + (dBBeta == 0 ? 0 : dB[o])
                 }
             }
         }

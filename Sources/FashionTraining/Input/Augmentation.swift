@@ -42,7 +42,8 @@ public struct Augmentation: Codable, Sendable, Equatable {
             let image = images + index * height * width
             if flip && generator.nextUnitFloat() < 0.5 {
                 for row in 0..<height {
-                    let line = image + row * width
+                    var line = UnsafeMutableBufferPointer(start: image + row * width, count: width)
+                    line.reverse()
                 }
             }
             if cropPadding > 0 {

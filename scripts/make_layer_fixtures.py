@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch's numbers for FashionLab's Conv2d, MaxPool2d and BatchNorm layers (the fidelity fixtures).
+"""PyTorch's numbers for FashionLab's Conv2d, MaxPool2d, BatchNorm and global average pooling layers and the
+label-smoothed cross-entropy (the fidelity fixtures).
 
 Computes each layer's forward output and the gradients of sum(output * upstream) in float64, stores them
 as float32 in Tests/FashionEngineTests/Fixtures/layers.safetensors (small: a few kB).
@@ -46,6 +47,18 @@ bn1 = torch.nn.BatchNorm1d(5)
 with torch.no_grad():
     bn1.weight.copy_(torch.randn(5)); bn1.bias.copy_(torch.randn(5))
 record("bn1d", bn1, torch.randn(6, 5) * 3 - 1)
+
+# Global average pooling (AdaptiveAvgPool2d(1)) on 2×3×4×5.
+record("gap", torch.nn.AdaptiveAvgPool2d(1), torch.randn(2, 3, 4, 5))
+# Cross-entropy with label smoothing 0.1: 4 samples, 10 classes; the loss and its gradient.
+logits = (torch.randn(4, 10) * 3).requires_grad_(True)
+labels = torch.tensor([3, 0, 9, 3])
+loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(logits, labels)
+loss.backward()
+out["smoothing.logits"] = logits.detach()
+out["smoothing.labels"] = labels.to(torch.float64)
+out["smoothing.loss"] = loss.detach().reshape(1)
+out["smoothing.dlogits"] = logits.grad
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "FashionEngineTests", "Fixtures", "layers.safetensors")
 save_file({k: v.to(torch.float32).contiguous() for k, v in out.items()}, path,

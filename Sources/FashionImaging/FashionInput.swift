@@ -26,6 +26,10 @@ public enum FashionInput {
             for i in gray.pixels.indices { gray.pixels[i] = 255 - gray.pixels[i] }
             background = 255 - background
         }
+        // Sensor noise: how far the border strays from its median (90th percentile). It is subtracted
+        // with the background, so a noisy photo's background stays black as the dataset's is.
+        let deviations = border.map { abs(Int($0) - Int(border[border.count / 2])) }.sorted()
+        background = min(254, background + deviations[deviations.count * 9 / 10])
         // Crop to the pixels clearly brighter than the background.
         let threshold = background + max(16, (255 - background) / 8)
         var (minX, minY, maxX, maxY) = (w, h, -1, -1)

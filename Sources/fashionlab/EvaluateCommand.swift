@@ -44,8 +44,9 @@ struct EvaluateCommand: ParsableCommand {
         let (network, config) = try ModelFile.load(model)
         let data = try dataOptions.load(quiet: json)
         let test = data.test
-        let result = network.evaluate(on: test, encoding: config.encoding)
-        let confusion = network.confusionMatrix(on: test, encoding: config.encoding)
+        let batch = config.effectiveEvaluationBatchSize
+        let result = network.evaluate(on: test, encoding: config.encoding, batchSize: batch)
+        let confusion = network.confusionMatrix(on: test, encoding: config.encoding, batchSize: batch)
         let names = FashionMNIST.classNames
         let perClass = (0..<10).map { Double(confusion[$0][$0]) / Double(max(1, confusion[$0].reduce(0, +))) }
         let pairs = (0..<10).flatMap { t in (0..<10).filter { $0 != t }.map { Pair(trueClass: names[t], predicted: names[$0], count: confusion[t][$0]) } }
@@ -53,8 +54,8 @@ struct EvaluateCommand: ParsableCommand {
 
         // The most confident mistakes, up to 40.
         var mistakes: [Mistake] = []
-        for start in stride(from: 0, to: test.count, by: 1000) {
-            let count = min(1000, test.count - start)
+        for start in stride(from: 0, to: test.count, by: batch) {
+            let count = min(batch, test.count - start)
             let probabilities = network.probabilities(images: Array(test.images[(start * 784)..<((start + count) * 784)]), count: count, encoding: config.encoding)
             for (offset, p) in probabilities.enumerated() {
                 let predicted = p.indices.max { p[$0] < p[$1] }!

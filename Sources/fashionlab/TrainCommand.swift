@@ -50,7 +50,7 @@ struct TrainCommand: ParsableCommand {
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
             var config = options.config
-            if options.normalize { config.normalization = .measured(on: data.train, scale: config.scale) }
+            if options.normalizesInputs { config.normalization = .measured(on: data.train, scale: config.scale) }
             guard config.batchSize <= min(data.train.count, config.trainingSubset ?? .max) else {
                 throw ValidationError("--batch-size \(config.batchSize) is larger than the \(min(data.train.count, config.trainingSubset ?? .max)) training images")
             }
@@ -73,7 +73,7 @@ struct TrainCommand: ParsableCommand {
             Terminal.note("Interrupted in epoch \(history.epochs.count + 1); the \(history.epochs.count) completed epoch(s) are saved in \(directory). Continue with: fashionlab train --resume \(directory)")
             throw ExitCode(130)
         }
-        let confusion = trainer.model.confusionMatrix(on: data.test, encoding: config.encoding)
+        let confusion = trainer.model.confusionMatrix(on: data.test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize)
         let label = URL(fileURLWithPath: directory).lastPathComponent
         let run = RunForReport(label: label, history: history, model: trainer.model, confusion: confusion)
         try RunOutputs.writeCharts(for: [run], title: config.chartTitle, device: device, to: directory)
@@ -115,6 +115,8 @@ final class EpochReporter: TrainingObserver {
         } else if !quiet {
             print(EpochReporter.line(metrics, epochs: trainer.config.epochs))
         }
+        // One line per epoch as it ends, also when standard output is a pipe or a file.
+        fflush(nil)  // every output stream (nil: referring to `stdout` is not concurrency-safe in Swift 6)
         return .continue
     }
 

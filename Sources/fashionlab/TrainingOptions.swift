@@ -8,6 +8,9 @@ extension TrainingMetrics: ExpressibleByArgument {}
 
 /// The flags that define a training run, shared by `train` and `bench`.
 struct TrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README).", valueName: "NAME"))
+    var recipe: String?
+
     @Option(help: "Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation) or cnn-large (5 wider convolutions, global average pooling).")
     var model = "mlp"
 
@@ -68,6 +71,14 @@ struct TrainingOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if let recipe {
+            guard Recipe.named(recipe) != nil else {
+                throw ValidationError("--recipe '\(recipe)' is not a known recipe (known: \(Recipe.all.map(\.name).joined(separator: ", ")))")
+            }
+            if let flag = flagsSetBesideRecipe.first {
+                throw ValidationError("--recipe \(recipe) sets \(flag) itself; leave \(flag) out, or give every flag without --recipe")
+            }
+        }
         guard TrainingConfig.models.contains(model) else {
             throw ValidationError("--model '\(model)' is not a known model (known: \(TrainingConfig.models.joined(separator: ", ")))")
         }
@@ -114,7 +125,40 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
+    /// The training flags given beside `--recipe` (anything different from its default).
+    private var flagsSetBesideRecipe: [String] {
+        let defaults = TrainingOptions.defaults
+        var flags: [String] = []
+        if model != defaults.model { flags.append("--model") }
+        if hidden != defaults.hidden { flags.append("--hidden") }
+        if optimizer != defaults.optimizer { flags.append("--optimizer") }
+        if lr != defaults.lr { flags.append("--lr") }
+        if momentum != defaults.momentum { flags.append("--momentum") }
+        if nesterov { flags.append("--nesterov") }
+        if weightDecay != defaults.weightDecay { flags.append("--weight-decay") }
+        if schedule != defaults.schedule { flags.append("--schedule") }
+        if batchSize != defaults.batchSize { flags.append("--batch-size") }
+        if epochs != defaults.epochs { flags.append("--epochs") }
+        if noScale { flags.append("--no-scale") }
+        if normalize { flags.append("--normalize") }
+        if augment != defaults.augment { flags.append("--augment") }
+        if labelSmoothing != defaults.labelSmoothing { flags.append("--label-smoothing") }
+        if trainMetrics != defaults.trainMetrics { flags.append("--train-metrics") }
+        return flags
+    }
+
+    private static let defaults = try! TrainingOptions.parse([])
+
+    /// Whether inputs are to be normalised by the training set's statistics (`--normalize` or the recipe).
+    var normalizesInputs: Bool { normalize || (recipe.flatMap(Recipe.named)?.normalize ?? false) }
+
     var config: TrainingConfig {
+        if let recipe = recipe.flatMap(Recipe.named) {
+            var config = recipe.config
+            config.seed = seed
+            config.trainingSubset = subset
+            return config
+        }
         var config = TrainingConfig()
         config.model = model
         config.hidden = hiddenSizes ?? [1000]
@@ -137,7 +181,8 @@ struct TrainingOptions: ParsableArguments {
 
     /// `runs/adam-lr0.001-b32-scaled-s0` and the like.
     var defaultRunName: String {
-        (model == "mlp" ? "" : model + "-") + "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
+        if let recipe { return "recipe-\(recipe)-s\(seed)" }
+        return (model == "mlp" ? "" : model + "-") + "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
     }
 
     func applyThreads() { threadOptions.apply() }

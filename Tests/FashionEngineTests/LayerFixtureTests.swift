@@ -3,7 +3,7 @@ import Testing
 import FashionCore
 import FashionEngine
 
-/// Conv2d, MaxPool2d and BatchNorm against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
+/// Conv2d, MaxPool2d, BatchNorm, global average pooling and label-smoothed cross-entropy against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
 /// float64 stored as float32): forward outputs, input gradients and parameter gradients.
 @Suite struct LayerFixtureTests {
     static let fixtures: Safetensors? = try? Safetensors.read(
@@ -60,6 +60,24 @@ import FashionEngine
         try expectClose(norm.runningMean.value, "\(prefix).running_mean")
         try expectClose(norm.runningVariance.value, "\(prefix).running_var")
         #expect(norm.batchesTracked.value.data[0] == 1)
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
+    func globalAveragePool() throws {
+        try check(GlobalAveragePool(), prefix: "gap")
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
+    func labelSmoothedCrossEntropy() throws {
+        let logits = try tensor("smoothing.logits")
+        let labels = LabelBuffer(capacity: 4)
+        labels.resize(4)
+        for (i, label) in try tensor("smoothing.labels").toArray().enumerated() { labels.data[i] = Int32(label) }
+        let loss = SoftmaxCrossEntropy(labelSmoothing: 0.1)
+        let result = loss(logits, labels)
+        let expected = try tensor("smoothing.loss").toArray()[0]
+        #expect(abs(result.loss - expected) < 1e-5 * max(1, abs(expected)), "loss \(result.loss) vs PyTorch \(expected)")
+        try expectClose(try #require(loss.gradient), "smoothing.dlogits")
     }
 
     @Test func convolutionalStateDictHasPyTorchNames() throws {

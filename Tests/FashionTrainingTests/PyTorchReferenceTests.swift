@@ -61,7 +61,7 @@ struct PyTorchReferenceTests {
             }
             guard let train else { return nil }
             let start = firstIndex + 32 * step
-            let batches = BatchIterator(dataset: train.subset(start..<(start + 32)), batchSize: 32, shuffle: false, scale: scale)
+            let batches = BatchIterator(dataset: train.subset(start..<(start + 32)), batchSize: 32, shuffle: false, encoding: PixelEncoding(scale: scale))
             let (x, y) = batches.load(batch: 0)
             return (x, y)
         }

@@ -54,11 +54,18 @@ import FashionTraining
 }
 
 @Suite struct CNNTrainingTests {
-    /// The CNN trains (a few steps on 64 images), and a resumed run repeats the dropout masks and the
-    /// batch-norm statistics exactly.
-    @Test func cnnResumesBitIdentically() throws {
+    /// The CNN trains (a few steps on 64 images), and a resumed run repeats the dropout masks, the
+    /// augmentations and the batch-norm statistics exactly.
+    @Test(arguments: [false, true])
+    func cnnResumesBitIdentically(augmented: Bool) throws {
         var config = TrainingConfig()
         config.model = "cnn"
+        if augmented {
+            config.augmentation = Augmentation(flip: true, cropPadding: 2, erasing: 0.5)
+            config.normalization = .init(mean: 0.3, std: 0.4)
+            config.labelSmoothing = 0.1
+            config.trainingMetrics = .batches
+        }
         config.optimizer = .adam
         config.learningRate = 0.001
         config.epochs = 2

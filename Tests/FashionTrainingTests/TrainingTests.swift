@@ -25,7 +25,7 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 @Suite struct BatchIteratorTests {
     @Test func everyImageOncePerEpochWithAPartialLastBatch() {
         let dataset = syntheticDataset(count: 70)
-        let batches = BatchIterator(dataset: dataset, batchSize: 32, shuffle: true, scale: true)
+        let batches = BatchIterator(dataset: dataset, batchSize: 32, shuffle: true, encoding: PixelEncoding(scale: true))
         #expect(batches.batchCount == 3)
         var firstOrder = [Int32]()
         for epoch in 0..<2 {
@@ -52,9 +52,9 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 
     @Test func unscaledBatchesKeepRawPixelValues() {
         let dataset = syntheticDataset(count: 5)
-        let (x, _) = BatchIterator(dataset: dataset, batchSize: 5, shuffle: false, scale: false).load(batch: 0)
+        let (x, _) = BatchIterator(dataset: dataset, batchSize: 5, shuffle: false, encoding: PixelEncoding(scale: false)).load(batch: 0)
         #expect(x.toArray() == dataset.images.map(Float.init))
-        let (scaled, _) = BatchIterator(dataset: dataset, batchSize: 5, shuffle: false, scale: true).load(batch: 0)
+        let (scaled, _) = BatchIterator(dataset: dataset, batchSize: 5, shuffle: false, encoding: PixelEncoding(scale: true)).load(batch: 0)
         #expect(scaled.toArray() == dataset.images.map { Float($0) / 255 })
     }
 }
@@ -120,8 +120,8 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
         try trainer.model.stateDict(metadata: ["format": "pt"]).write(to: path)
         let restored = trainer.config.makeModel()
         try restored.load(Safetensors.read(path), name: path)
-        let before = trainer.model.evaluate(on: data, scale: true)
-        let after = restored.evaluate(on: data, scale: true)
+        let before = trainer.model.evaluate(on: data, encoding: PixelEncoding(scale: true))
+        let after = restored.evaluate(on: data, encoding: PixelEncoding(scale: true))
         #expect(before.accuracy == after.accuracy && before.loss == after.loss)
     }
 }

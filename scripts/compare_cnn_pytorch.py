@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The CNN recipe's epoch in FashionLab against the same network and recipe in PyTorch, side by side.
+
+Alternates `fashionlab train --model cnn … --epochs 1 --json` with one epoch of the same `nn.Sequential`
+(pytorch_models.cnn) in PyTorch: Adam, batch 64, inputs normalised by the training mean and standard
+deviation, random horizontal flips, label smoothing 0.1, whole dataset in one tensor (PyTorch's fast style),
+as many threads as cores. Prints each side's training and test-evaluation seconds, the medians and the ratio.
+
+    .venv/bin/python scripts/compare_cnn_pytorch.py --rounds 2 [--model cnn-large]
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import torch, torch.nn as nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_models import cnn, cnn_large, idx
+
+RECIPE = ["--optimizer", "adam", "--lr", "0.001", "--batch-size", "64", "--normalize", "--augment", "flip",
+          "--label-smoothing", "0.1", "--train-metrics", "batches"]
+
+
+def fashionlab_epoch(binary, model, data):
+    with tempfile.TemporaryDirectory() as out:
+        lines = subprocess.run([binary, "train", "--model", model, *RECIPE, "--epochs", "1", "--json", "--quiet",
+                                "--data", data, "--out", out + "/run"], check=True, capture_output=True, text=True).stdout
+    epoch = next(json.loads(line) for line in lines.splitlines() if '"epoch"' in line)
+    return epoch["trainSeconds"], epoch["evaluationSeconds"], epoch["validationAccuracy"]
+
+
+def pytorch_epoch(model_name, data):
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count())
+    x = idx(os.path.join(data, "train-images-idx3-ubyte.gz")).float().div(255).view(-1, 1, 28, 28)
+    y = idx(os.path.join(data, "train-labels-idx1-ubyte.gz")).long()
+    tx = idx(os.path.join(data, "t10k-images-idx3-ubyte.gz")).float().div(255).view(-1, 1, 28, 28)
+    ty = idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz")).long()
+    mean, std = x.mean(), x.std(unbiased=False)
+    x, tx = (x - mean) / std, (tx - mean) / std
+    model = cnn() if model_name == "cnn" else cnn_large()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    start = time.perf_counter()
+    model.train()
+    order = torch.randperm(len(x))
+    for i in range(0, len(x), 64):
+        index = order[i:i + 64]
+        batch = x[index]
+        flip = torch.rand(len(index)) < 0.5
+        batch = torch.where(flip[:, None, None, None], batch.flip(-1), batch)
+        optimizer.zero_grad()
+        loss = criterion(model(batch), y[index])
+        loss.backward()
+        optimizer.step()
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(tx), 256):
+            correct += (model(tx[i:i + 256]).argmax(-1) == ty[i:i + 256]).sum().item()
+    return train_s, time.perf_counter() - start, correct / len(tx)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--model", default="cnn", choices=["cnn", "cnn-large"])
+    ap.add_argument("--fashionlab", default=os.path.join(root, ".build/release/fashionlab"))
+    ap.add_argument("--data", default=os.environ.get("FASHIONLAB_DATA", "/usr/share/datasets/fashion-mnist"))
+    a = ap.parse_args()
+    ours, theirs = [], []
+    for r in range(a.rounds):
+        ours.append(fashionlab_epoch(a.fashionlab, a.model, a.data))
+        theirs.append(pytorch_epoch(a.model, a.data))
+        print(f"round {r + 1}/{a.rounds}: FashionLab train {ours[-1][0]:.1f} s, eval {ours[-1][1]:.1f} s "
+              f"(val {ours[-1][2] * 100:.2f}%) | PyTorch train {theirs[-1][0]:.1f} s, eval {theirs[-1][1]:.1f} s "
+              f"(val {theirs[-1][2] * 100:.2f}%)", flush=True)
+    f_train, p_train = statistics.median(o[0] for o in ours), statistics.median(t[0] for t in theirs)
+    f_eval, p_eval = statistics.median(o[1] for o in ours), statistics.median(t[1] for t in theirs)
+    print(f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, PyTorch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"--model {a.model}, medians of {a.rounds} rounds")
+    print("| what | PyTorch | FashionLab | speed-up |")
+    print("| --- | --- | --- | --- |")
+    print(f"| training epoch (60k, batch 64, Adam, flip, label smoothing) | {p_train:.1f} s | {f_train:.1f} s | {p_train / f_train:.2f}× |")
+    print(f"| end-of-epoch evaluation (10k test images) | {p_eval:.1f} s | {f_eval:.1f} s | {p_eval / f_eval:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()

@@ -125,7 +125,7 @@ public enum StudyFile {
             config.weightDecay = Float(decay)
         case "schedule":
             guard let text = value as? String, let schedule = LearningRateSchedule(parsing: text) else {
-                throw fail("expected constant, step:EVERY:GAMMA or cosine[:MIN], found \(value)")
+                throw fail("expected constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP], found \(value)")
             }
             config.schedule = schedule
         case "batch-size": config.batchSize = try integer(minimum: 1)

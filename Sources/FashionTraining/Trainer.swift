@@ -130,8 +130,14 @@ public final class Trainer {
         defer { for parameter in parameters { parameter.fusedSGDRate = nil } }
         var lossSum = 0.0
         var correct = 0
+        let epochIndex = history.epochs.count, schedule = config.schedule
         for index in 0..<batches.batchCount {
             if let stopRequested, stopRequested() { return nil }
+            if schedule.isPerStep {
+                optimizer.learningRate = schedule.rate(base: config.learningRate, step: epochIndex * batches.batchCount + index,
+                                                       steps: config.epochs * batches.batchCount, epochs: config.epochs)
+                if fusedRate != nil { for parameter in parameters { parameter.fusedSGDRate = optimizer.learningRate } }
+            }
             let (inputs, labels) = batches.load(batch: index)
             model.zeroGradients()
             let result = loss(model.forward(inputs, training: true), labels)

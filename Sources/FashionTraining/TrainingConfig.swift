@@ -44,9 +44,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var trainingMetrics: TrainingMetrics?
     /// Batch size of the evaluation passes (does not change results, only speed and memory).
     public var evaluationBatchSize = 1000
-    /// The evaluation batch actually used: at most 256 images for the CNN, whose activations for 1,000
-    /// images would take about 600 MB.
-    public var effectiveEvaluationBatchSize: Int { isConvolutional ? min(evaluationBatchSize, 256) : evaluationBatchSize }
+    /// The evaluation batch actually used. The CNNs evaluate in batches of the training size (at least 32):
+    /// their layers then reuse the training buffers instead of holding a second, larger set (a CNN's
+    /// activations for 1,000 images take about 600 MB), and their per-image GEMMs gain nothing from more.
+    public var effectiveEvaluationBatchSize: Int {
+        isConvolutional ? min(evaluationBatchSize, max(batchSize, 32)) : evaluationBatchSize
+    }
     /// True for the models that take `[1, 28, 28]` images.
     public var isConvolutional: Bool { model != "mlp" }
     /// Train on the first N training images only (quick experiments, tests); nil for all.

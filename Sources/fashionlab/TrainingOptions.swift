@@ -32,7 +32,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("weight-decay"), help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
     var weightDecay: Float = 0
 
-    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN].", valueName: "SCHEDULE"))
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP].", valueName: "SCHEDULE"))
     var schedule = "constant"
 
     @Option(name: .customLong("batch-size"), help: "Training batch size.")
@@ -89,7 +89,7 @@ struct TrainingOptions: ParsableArguments {
         guard momentum == 0 || optimizer == .sgd else { throw ValidationError("--momentum applies to --optimizer sgd only") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be 0 or more, got \(weightDecay)") }
         guard LearningRateSchedule(parsing: schedule) != nil else {
-            throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA or cosine[:MIN]")
+            throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]")
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }

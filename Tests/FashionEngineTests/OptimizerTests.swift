@@ -78,5 +78,22 @@ import FashionEngine
         #expect(LearningRateSchedule(parsing: "cosine") == .cosine(minimum: 0))
         #expect(LearningRateSchedule(parsing: "step:0:0.5") == nil)
         #expect(LearningRateSchedule(parsing: "linear") == nil)
+        #expect(LearningRateSchedule(parsing: "onecycle") == .oneCycle(warmup: 0.3))
+        #expect(LearningRateSchedule(parsing: "onecycle:0.25") == .oneCycle(warmup: 0.25))
+        #expect(LearningRateSchedule(parsing: "onecycle:1.5") == nil)
+    }
+
+    /// PyTorch 2.13: `OneCycleLR(Adam(lr=…), max_lr=0.004, total_steps=20, cycle_momentum=False)`, the rate
+    /// before each of the 20 steps.
+    @Test func oneCycleMatchesPyTorch() {
+        let pytorch: [Float] = [0.00016, 0.000526687371, 0.00148668737, 0.00267331263, 0.00363331263, 0.004, 0.00394985602,
+                                0.00380193853, 0.00356366471, 0.00324698262, 0.00286777201, 0.00244504809, 0.002000008,
+                                0.00155496791, 0.00113224399, 0.000753033384, 0.00043635129, 0.000198077472, 5.01599751e-05, 1.6e-08]
+        let schedule = LearningRateSchedule.oneCycle(warmup: 0.3)
+        #expect(schedule.isPerStep && !LearningRateSchedule.cosine(minimum: 0).isPerStep)
+        for (step, expected) in pytorch.enumerated() {
+            let rate = schedule.rate(base: 0.004, step: step, steps: 20, epochs: 4)
+            #expect(abs(rate - expected) <= 1e-6 * 0.004, "step \(step): \(rate) vs PyTorch \(expected)")
+        }
     }
 }

@@ -65,6 +65,7 @@ import FashionTraining
             config.normalization = .init(mean: 0.3, std: 0.4)
             config.labelSmoothing = 0.1
             config.trainingMetrics = .batches
+            config.schedule = .oneCycle(warmup: 0.3)
         }
         config.optimizer = .adam
         config.learningRate = 0.001

@@ -5,9 +5,8 @@ import FashionCore
 /// (weight `[O, C, k, k]`, bias `[O]`, both ~ U(−1/√(C·k·k), 1/√(C·k·k))).
 ///
 /// Each image is unrolled into columns (im2col, `[C·k·k, Ho·Wo]`) and multiplied by the weights as one
-/// GEMM. In training every image's columns are kept for the backward pass (for the CNNs here about 100 MB at
-/// batch 64, which saves unrolling twice); in evaluation each thread reuses one column buffer. Images are
-/// spread over the threads, each with its own weight-gradient partial sum backward.
+/// GEMM; the backward pass unrolls again rather than keeping every image's columns. Images are spread over
+/// the threads, each with its own column buffer (and, backward, its own weight-gradient partial sum).
 public final class Conv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -21,7 +20,6 @@ public final class Conv2d: Layer {
     private var output: Tensor?
     private var inputGradient: Tensor?
     private var columns: Tensor?
-    private var keptColumns = false
     private var columnGradient: Tensor?
     private var partialGradients: Tensor?
 
@@ -55,18 +53,16 @@ public final class Conv2d: Layer {
         let pixels = outHeight * outWidth, depth = inChannels * kernel * kernel
         let out = Tensor.reuse(output, shape: [batch, outChannels, outHeight, outWidth])
         let workers = min(Threads.count, batch)
-        // Training keeps one column block per image (read again by backward); evaluation one per thread.
-        let col = Tensor.reuse(columns, shape: [training ? batch : workers, depth, pixels])
+        let col = Tensor.reuse(columns, shape: [workers, depth, pixels])
         output = out
         columns = col
-        keptColumns = training
         self.input = input
         let (x, y, w, cols) = (input.data, out.data, weight.value.data, col.data)
         let biasValues = bias?.value.data
         let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
         forEachWorker(workers, batch: batch) { worker, images in
+            let scratch = cols + worker * depth * pixels
             for b in images {
-                let scratch = cols + (training ? b : worker) * depth * pixels
                 fl_im2col(x + b * channels * height * width, channels, height, width, kernel, stride, padding, scratch)
                 let target = y + b * outChannels * pixels
                 // out[b] [O, Ho·Wo] = W [O, C·k·k] · col [C·k·k, Ho·Wo]  (inline: this thread's share)
@@ -85,11 +81,11 @@ public final class Conv2d: Layer {
     }
 
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard let input, let col = columns, keptColumns else { preconditionFailure("Conv2d.backward without a training forward") }
+        guard let input, let col = columns else { preconditionFailure("Conv2d.backward before forward") }
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let pixels = outHeight * outWidth, depth = inChannels * kernel * kernel
-        let workers = min(Threads.count, batch)
+        let workers = col.shape[0]
         let (weightGradient, firstBeta) = weight.gradientForAccumulation()
         // One weight-gradient partial sum per worker, added together at the end.
         let partials = Tensor.reuse(partialGradients, shape: [workers, outChannels, depth])
@@ -104,14 +100,15 @@ public final class Conv2d: Layer {
             dcol = Tensor.reuse(columnGradient, shape: [workers, depth, pixels])
             columnGradient = dcol
         }
-        let (dy, w, cols, parts) = (outputGradient.data, weight.value.data, col.data, partials.data)
+        let (x, dy, w, cols, parts) = (input.data, outputGradient.data, weight.value.data, col.data, partials.data)
         let (dxData, dcolData) = (dx?.data, dcol?.data)
         let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
         forEachWorker(workers, batch: batch) { worker, images in
+            let scratch = cols + worker * depth * pixels
             let partial = parts + worker * outChannels * depth
             for b in images {
                 let dout = dy + b * outChannels * pixels
-                let scratch = cols + b * depth * pixels
+                fl_im2col(x + b * channels * height * width, channels, height, width, kernel, stride, padding, scratch)
                 // dW [O, C·k·k] += dout[b] [O, Ho·Wo] · colᵀ
                 BLAS.shared.gemm(transposeA: false, transposeB: true, m: outChannels, n: depth, k: pixels, alpha: 1,
                                  a: dout, lda: pixels, b: scratch, ldb: pixels,

@@ -31,7 +31,7 @@ public struct Recipe: Sendable {
     /// The wider CNN for users with more time or a GPU.
     public static let largeCNN = Recipe(
         name: "cnn-large",
-        summary: "cnn-large, AdamW (weight decay 0.05) with a one-cycle schedule peaking at 0.003, batch 128, 18 epochs, normalised inputs, random flips and crops (padding 2)",
+        summary: "cnn-large, AdamW (weight decay 0.05) with a one-cycle schedule peaking at 0.003, batch 128, 20 epochs, normalised inputs, random flips and crops (padding 2)",
         config: make { config in
             config.model = "cnn-large"
             config.optimizer = .adamw
@@ -39,7 +39,7 @@ public struct Recipe: Sendable {
             config.weightDecay = 0.05
             config.schedule = .oneCycle(warmup: 0.3)
             config.batchSize = 128
-            config.epochs = 18
+            config.epochs = 20
             config.augmentation = Augmentation(flip: true, cropPadding: 2)
             config.trainingMetrics = .batches
         },

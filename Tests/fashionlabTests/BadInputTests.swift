@@ -277,6 +277,26 @@ struct DeviceSelectionTests {
     }
 }
 
+/// `--recipe cnn` on a few images: the recipe's settings and the measured normalisation reach the run's
+/// files, and `evaluate` encodes the test images the same way (it reproduces the run's last accuracy).
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
+struct RecipeTests {
+    @Test func cnnRecipeRecordsItsSettings() throws {
+        let root = NSTemporaryDirectory() + "fl-recipe-\(UUID().uuidString)"
+        let train = try runFashionlab(["train", "--recipe", "cnn", "--subset", "128", "--seed", "3", "--out", root, "--json"])
+        #expect(train.status == 0, "\(train.error)")
+        let metrics = try String(contentsOfFile: root + "/metrics.json", encoding: .utf8)
+        for fragment in ["\"model\":\"cnn\"", "\"batchSize\":64", "\"oneCycle\"", "\"normalization\"", "\"trainingMetrics\":\"batches\""] {
+            #expect(metrics.replacingOccurrences(of: " ", with: "").contains(fragment), "metrics.json lacks \(fragment)")
+        }
+        let lastAccuracy = try #require(train.output.split(separator: "\n").last { $0.contains("\"epoch\":6") })
+        let evaluation = try runFashionlab(["evaluate", root, "--out", root + "/eval", "--json"])
+        #expect(evaluation.status == 0, "\(evaluation.error)")
+        let accuracy = try #require(lastAccuracy.split(separator: ",").first { $0.contains("validationAccuracy") }?.split(separator: ":").last)
+        #expect(evaluation.output.contains("\"accuracy\":\(accuracy)"), "evaluate: \(evaluation.output.prefix(300)) vs the run's \(accuracy)")
+    }
+}
+
 /// `evaluate` and `predict` on a small trained run.
 @Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
 struct EvaluatePredictTests {

@@ -22,7 +22,6 @@ public final class Conv2d: Layer {
     private var columns: Tensor?
     private var columnGradient: Tensor?
     private var partialGradients: Tensor?
-    private var flippedWeights: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 using generator: inout SeededGenerator) {
@@ -91,24 +90,18 @@ public final class Conv2d: Layer {
         // One weight-gradient partial sum per worker, added together at the end.
         let partials = Tensor.reuse(partialGradients, shape: [workers, outChannels, depth])
         partialGradients = partials
-        // A "same" convolution (stride 1, output as large as the input) sends its gradient back as another
-        // same convolution: dx = conv(dy, W′) with W′[c, o, u, v] = W[o, c, k−1−u, k−1−v]. That is one GEMM
-        // shaped like the forward one, with no scatter; other shapes multiply by Wᵀ and scatter (col2im).
-        let sameSize = stride == 1 && 2 * padding == kernel - 1
-        let gradientDepth = sameSize ? outChannels * kernel * kernel : depth
         var dx: Tensor?
         var dcol: Tensor?
         if needsInputGradient {
             let gradient = Tensor.reuse(inputGradient, shape: input.shape)
-            if !sameSize { gradient.fill(0) }
+            gradient.fill(0)
             inputGradient = gradient
             dx = gradient
-            dcol = Tensor.reuse(columnGradient, shape: [workers, gradientDepth, pixels])
+            dcol = Tensor.reuse(columnGradient, shape: [workers, depth, pixels])
             columnGradient = dcol
-            if sameSize { flipWeights() }
         }
         let (x, dy, w, cols, parts) = (input.data, outputGradient.data, weight.value.data, col.data, partials.data)
-        let (dxData, dcolData, flipped) = (dx?.data, dcol?.data, sameSize ? flippedWeights?.data : nil)
+        let (dxData, dcolData) = (dx?.data, dcol?.data)
         let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
         forEachWorker(workers, batch: batch) { worker, images in
             let scratch = cols + worker * depth * pixels
@@ -120,19 +113,12 @@ public final class Conv2d: Layer {
                 BLAS.shared.gemm(transposeA: false, transposeB: true, m: outChannels, n: depth, k: pixels, alpha: 1,
                                  a: dout, lda: pixels, b: scratch, ldb: pixels,
                                  beta: b == images.lowerBound ? 0 : 1, c: partial, ldc: depth)
-                guard let dxData, let dcolData else { continue }
-                let gradientColumns = dcolData + worker * gradientDepth * pixels
-                let target = dxData + b * channels * height * width
-                if let flipped {
-                    // dx[b] [C, H·W] = W′ [C, O·k·k] · im2col(dout[b]) [O·k·k, H·W]
-                    fl_im2col(dout, outChannels, outHeight, outWidth, kernel, 1, padding, gradientColumns)
-                    BLAS.shared.gemm(transposeA: false, transposeB: false, m: channels, n: pixels, k: gradientDepth, alpha: 1,
-                                     a: flipped, lda: gradientDepth, b: gradientColumns, ldb: pixels, beta: 0, c: target, ldc: pixels)
-                } else {
-                    // dcol [C·k·k, Ho·Wo] = Wᵀ · dout[b], scattered back into dx[b]
+                if let dxData, let dcolData {
+                    let gradientColumns = dcolData + worker * depth * pixels
+                    // dcol [C·k·k, Ho·Wo] = Wᵀ · dout[b]
                     BLAS.shared.gemm(transposeA: true, transposeB: false, m: depth, n: pixels, k: outChannels, alpha: 1,
                                      a: w, lda: depth, b: dout, ldb: pixels, beta: 0, c: gradientColumns, ldc: pixels)
-                    fl_col2im(gradientColumns, channels, height, width, kernel, stride, padding, target)
+                    fl_col2im(gradientColumns, channels, height, width, kernel, stride, padding, dxData + b * channels * height * width)
                 }
             }
         }
@@ -153,24 +139,6 @@ public final class Conv2d: Layer {
             }
         }
         return dx
-    }
-
-    /// W′[c, o, u, v] = W[o, c, k−1−u, k−1−v] into `flippedWeights`: the weights of the convolution that
-    /// carries a same convolution's gradient back to its input.
-    private func flipWeights() {
-        let k = kernel, taps = kernel * kernel
-        let flipped = Tensor.reuse(flippedWeights, shape: [inChannels, outChannels * taps])
-        flippedWeights = flipped
-        let w = weight.value.data
-        for o in 0..<outChannels {
-            for c in 0..<inChannels {
-                for u in 0..<k {
-                    for v in 0..<k {
-                        flipped.data[(c * outChannels + o) * taps + (k - 1 - u) * k + (k - 1 - v)] = w[((o * inChannels + c) * k + u) * k + v]
-                    }
-                }
-            }
-        }
     }
 
     /// Runs `body(worker, images)` for `workers` contiguous shares of the batch, in parallel.

@@ -46,13 +46,8 @@ struct EvaluateCommand: ParsableCommand {
         let test = data.test
         let batch = config.effectiveEvaluationBatchSize
         let result = network.evaluate(on: test, encoding: config.encoding, batchSize: batch)
-        let confusion = network.confusionMatrix(on: test, encoding: config.encoding, batchSize: batch)
-        let names = FashionMNIST.classNames
-        let perClass = (0..<10).map { Double(confusion[$0][$0]) / Double(max(1, confusion[$0].reduce(0, +))) }
-        let pairs = (0..<10).flatMap { t in (0..<10).filter { $0 != t }.map { Pair(trueClass: names[t], predicted: names[$0], count: confusion[t][$0]) } }
-            .sorted { $0.count > $1.count }.prefix(5)
-
-        // The most confident mistakes, up to 40.
+        // One more pass for the class probabilities: the confusion matrix and the most confident mistakes.
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10)
         var mistakes: [Mistake] = []
         for start in stride(from: 0, to: test.count, by: batch) {
             let count = min(batch, test.count - start)
@@ -60,9 +55,14 @@ struct EvaluateCommand: ParsableCommand {
             for (offset, p) in probabilities.enumerated() {
                 let predicted = p.indices.max { p[$0] < p[$1] }!
                 let truth = Int(test.labels[start + offset])
+                confusion[truth][predicted] += 1
                 if predicted != truth { mistakes.append(Mistake(index: start + offset, trueClass: truth, predicted: predicted, confidence: p[predicted])) }
             }
         }
+        let names = FashionMNIST.classNames
+        let perClass = (0..<10).map { Double(confusion[$0][$0]) / Double(max(1, confusion[$0].reduce(0, +))) }
+        let pairs = (0..<10).flatMap { t in (0..<10).filter { $0 != t }.map { Pair(trueClass: names[t], predicted: names[$0], count: confusion[t][$0]) } }
+            .sorted { $0.count > $1.count }.prefix(5)
         let shown = Array(mistakes.sorted { $0.confidence > $1.confidence }.prefix(40))
         let grid = LabelledGrid.render(shown.map { test.image($0.index) }, labels: shown.map { "\($0.trueClass)>\($0.predicted)" })
 

@@ -99,7 +99,12 @@ public enum RunCharts {
         page.sections.append(summary)
 
         var curves = ReportSection(id: "curves", heading: "Training curves")
-        curves.figures.append(.svg(Self.curves(runs, title: title), caption: "Loss (top) and accuracy (bottom) after each epoch: training as dots, validation as a line."))
+        var caption = "Loss (top) and accuracy (bottom) after each epoch: training as dots, validation as a line."
+        let running = runs.filter { $0.history.config.trainingMetrics == .batches }.map(\.label)
+        if !running.isEmpty {
+            caption += " Training accuracy of \(running.joined(separator: ", ")) is the running mean over each epoch's batches, measured while training (dropout on, weights changing), not a separate pass."
+        }
+        curves.figures.append(.svg(Self.curves(runs, title: title), caption: caption))
         page.sections.append(curves)
 
         if let weights = Self.weights(runs, title: "Weight distributions") {

@@ -20,6 +20,9 @@ extension TrainingConfig {
     /// A chart title naming the setting: "Adam, lr 0.001, batch 32, scaled inputs".
     var chartTitle: String {
         let name = ["sgd": "SGD", "adam": "Adam", "adamw": "AdamW"][optimizer.rawValue] ?? optimizer.rawValue
-        return "\(name), lr \(learningRate), batch \(batchSize), \(scale ? "scaled" : "unscaled") inputs"
+        let network = model == "mlp" ? "" : "\(model.uppercased()), "
+        let rate = schedule == .constant ? "lr \(learningRate)" : "lr \(learningRate) (\(schedule))"
+        let inputs = normalization != nil ? "normalised" : scale ? "scaled" : "unscaled"
+        return "\(network)\(name), \(rate), batch \(batchSize), \(inputs) inputs"
     }
 }

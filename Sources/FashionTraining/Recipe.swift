@@ -13,10 +13,10 @@ public struct Recipe: Sendable {
 
     public static func named(_ name: String) -> Recipe? { all.first { $0.name == name } }
 
-    /// The small CNN in under five minutes on a 2-core CPU.
+    /// The small CNN in under five minutes on a 2-core CPU (measured: 93.78% over seeds 0–2, about 250 s each).
     public static let cnn = Recipe(
         name: "cnn",
-        summary: "cnn, Adam with a one-cycle schedule peaking at 0.004, batch 64, 6 epochs, normalised inputs; ≥ 93.5% test accuracy in under 5 minutes on 2 cores",
+        summary: "cnn, Adam with a one-cycle schedule peaking at 0.004, batch 64, 6 epochs, normalised inputs; 93.78% mean test accuracy over 3 seeds (93.56–93.91%) in about 250 s on 2 cores",
         config: make { config in
             config.model = "cnn"
             config.optimizer = .adam

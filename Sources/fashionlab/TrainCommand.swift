@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train one model on Fashion-MNIST and save its metrics, charts and checkpoint.",
-        discussion: "A checkpoint is written after every epoch; Ctrl-C stops between batches and `--resume DIR` continues the run where it stopped, with bit-identical results.")
+        discussion: "A checkpoint is written after every epoch; Ctrl-C stops between batches and `--resume DIR` continues the run where it stopped, with bit-identical results.\n\nRecipes (--recipe NAME):\n" + Recipe.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions

@@ -54,17 +54,7 @@ import FashionTraining
 }
 
 /// A dataset small enough to train in a test: class c is bright in band c.
-func bandDataset(count: Int, seed: UInt64) -> Dataset {
-    var generator = SeededGenerator(seed: seed)
-    var images = [UInt8](repeating: 0, count: count * 784)
-    var labels = [UInt8]()
-    for i in 0..<count {
-        let label = Int(generator.next() % 10)
-        labels.append(UInt8(label))
-        for p in 0..<784 where (p / 28) * 10 / 28 == label { images[i * 784 + p] = 200 }
-    }
-    return try! Dataset(images: images, labels: labels, rows: 28, cols: 28)
-}
+func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: count, seed: seed) }
 
 @Suite struct StudyRunnerTests {
     func tinyStudy() -> Study {

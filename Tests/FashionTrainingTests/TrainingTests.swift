@@ -5,21 +5,9 @@ import FashionData
 import FashionEngine
 import FashionTraining
 
-/// A small synthetic dataset: class c images are bright in band c (so a model can learn them).
+/// A small synthetic dataset: class c images are bright in band c (so a model can learn them), with noise.
 func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
-    var generator = SeededGenerator(seed: seed)
-    var images = [UInt8](repeating: 0, count: count * 784)
-    var labels = [UInt8]()
-    for i in 0..<count {
-        let label = Int(generator.next() % 10)
-        labels.append(UInt8(label))
-        for p in 0..<784 {
-            let band = (p / 28) * 10 / 28
-            let noise = Int(generator.next() % 60)
-            images[i * 784 + p] = UInt8(min(255, (band == label ? 180 : 20) + noise))
-        }
-    }
-    return try! Dataset(images: images, labels: labels, rows: 28, cols: 28)
+    Dataset.bands(count: count, seed: seed, bright: 180, dark: 20, noise: 60)
 }
 
 @Suite struct BatchIteratorTests {

@@ -37,7 +37,7 @@ public struct Augmentation: Codable, Sendable, Equatable {
     /// `black` is the encoded value of a 0 pixel (what padding shows).
     public func apply(to images: UnsafeMutablePointer<Float>, count: Int, height: Int, width: Int, black: Float,
                       using generator: inout SeededGenerator) {
-        var scratch = [Float](repeating: 0, count: height * width)
+        var scratch = [Float](repeating: 0, count: cropPadding > 0 ? height * width : 0)
         for index in 0..<count {
             let image = images + index * height * width
             if flip && generator.nextUnitFloat() < 0.5 {

@@ -15,7 +15,7 @@ public final class BatchIterator {
     public let augmentation: Augmentation?
     /// The generator that shuffles and augments; part of a run's state.
     public var generator: SeededGenerator
-    /// The inputs of the current batch, `[B, rows·cols]` (or `[B, 1, rows, cols]` with `imageShaped`).
+    /// The inputs of the current batch, `[B] + sampleShape` (`[B, 784]` or `[B, 1, 28, 28]`).
     public let inputs: Tensor
     /// The labels of the current batch.
     public let labels: LabelBuffer

@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--fashionlab", default=os.path.join(root, ".build/release/fashionlab"))
     ap.add_argument("--pytorch-script", default=os.path.join(root, "../shared/bench/pytorch_seed.py"))
     ap.add_argument("--python", default=sys.executable, help="the Python that has torch")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="FashionLab's device; PyTorch uses the GPU whenever torch sees one (pytorch_seed.py)")
     ap.add_argument("--unset-coretype", action="store_true",
                     help="unset OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for both sides in this run only")
     a = ap.parse_args()
@@ -41,7 +43,7 @@ def main():
     theirs = {"sgd": [], "adam": [], "eval": []}
     info = {}
     for round_index in range(a.rounds):
-        report = run_json_lines([a.fashionlab, "bench", "--json", "--repetitions", str(a.epochs)], env)[-1]
+        report = run_json_lines([a.fashionlab, "bench", "--json", "--device", a.device, "--repetitions", str(a.epochs)], env)[-1]
         ours["sgd"] += report["sgdEpoch"]["seconds"]
         ours["adam"] += report["adamEpoch"]["seconds"]
         ours["eval"] += report["evaluation"]["seconds"]
@@ -59,9 +61,9 @@ def main():
 
     kernel = info.get("blasKernel") or "?"
     print()
+    backend = f"FashionLab on {info.get('backend')}" if a.device == "cuda" else f"FashionLab BLAS {info.get('blas')} ({kernel} kernels)"
     print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', '(unset)')}, "
-          f"FashionLab BLAS {info.get('blas')} ({kernel} kernels), PyTorch {torch_version} fast style; "
-          f"medians of {a.rounds} rounds × {a.epochs}")
+          f"{backend}, PyTorch {torch_version} fast style; medians of {a.rounds} rounds × {a.epochs}")
     print("| what | PyTorch | FashionLab | speed-up |")
     print("| --- | --- | --- | --- |")
     for key, label in [("sgd", "training epoch, SGD, batch 32"), ("adam", "training epoch, Adam, batch 32"),

@@ -54,6 +54,8 @@ public final class StudyRunner {
     /// Polled between batches; when it returns true the run in progress stops (its completed epochs
     /// are saved) and `run` throws `StudyInterrupted`.
     public var stopRequested: (() -> Bool)?
+    /// Where the runs train (one at a time on a GPU).
+    public var backend = ComputeBackend.cpu
 
     public init(train: Dataset, test: Dataset, runsDirectory: String) {
         self.train = train
@@ -119,9 +121,9 @@ public final class StudyRunner {
             throw StudyFileError(run.label, "batch size \(run.config.batchSize) is larger than the \(train.count) training images")
         }
         // An interrupted run continues from its last complete epoch.
-        var trainer = Trainer(config: run.config, train: train, validation: test)
+        var trainer = Trainer(config: run.config, train: train, validation: test, backend: backend)
         if let saved = try? TrainingCheckpoint.history(in: directory), saved.config == run.config, !saved.isFinished,
-           let resumed = try? TrainingCheckpoint.resume(from: directory, train: train, validation: test) {
+           let resumed = try? TrainingCheckpoint.resume(from: directory, train: train, validation: test, backend: backend) {
             trainer = resumed
         }
         trainer.checkpointDirectory = directory

@@ -44,8 +44,15 @@ public final class Trainer {
     /// Polled between batches; when it returns true the epoch in progress is abandoned and the run
     /// ends with `history.interrupted` set (the completed epochs are kept).
     public var stopRequested: (() -> Bool)?
+    /// Where this trainer computes: the backend asked for, or the CPU when that cannot run this run.
+    public let backend: ComputeBackend
+    /// Why the trainer runs on the CPU although a GPU was asked for; nil otherwise.
+    public let backendFallback: String?
+    /// The GPU side of the run, set up at the first epoch (after a resume has restored the host state).
+    private var cuda: CUDATraining?
 
-    public init(config: TrainingConfig, train: Dataset, validation: Dataset?) {
+    /// A trainer for `config`; `backend` `.cuda` trains on the GPU when it can run the model.
+    public init(config: TrainingConfig, train: Dataset, validation: Dataset?, backend: ComputeBackend = .cpu) {
         self.config = config
         let train = config.trainingSubset.map { train.subset(0..<min($0, train.count)) } ?? train
         self.train = train
@@ -58,6 +65,12 @@ public final class Trainer {
         batches = BatchIterator(dataset: train, batchSize: config.batchSize, shuffle: true, encoding: config.encoding,
                                 augmentation: config.augmentation, sampleShape: model.inputShape,
                                 generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
+        var (chosen, fallback) = backend.running(model)
+        if case .cuda = chosen, config.augmentation.map({ !$0.isIdentity }) == true {
+            (chosen, fallback) = (.cpu, "the CUDA backend of this version does not augment; this run trains on the CPU")
+        }
+        self.backend = chosen
+        backendFallback = fallback
     }
 
     /// Trains for the configured epochs (or until the observer stops it, the loss diverges or a stop
@@ -83,17 +96,16 @@ public final class Trainer {
         let epochIndex = history.epochs.count
         optimizer.learningRate = config.schedule.rate(base: config.learningRate, epoch: epochIndex, epochs: config.epochs)
         let trainStart = DispatchTime.now()
-        guard let trained = trainEpoch(observer: observer) else {
+        guard let trained = try trainEpoch(observer: observer) else {
             history.interrupted = true
             return nil
         }
         let trainSeconds = seconds(since: trainStart)
 
         let evaluationStart = DispatchTime.now()
-        let evaluationBatch = config.effectiveEvaluationBatchSize
-        let trainAccuracy = config.trainingMetrics == .batches
-            ? trained.accuracy : model.evaluate(on: train, encoding: config.encoding, batchSize: evaluationBatch).accuracy
-        let validationResult = validation.map { model.evaluate(on: $0, encoding: config.encoding, batchSize: evaluationBatch) }
+        let trainAccuracy = config.trainingMetrics == .batches ? trained.accuracy : try evaluate(on: train).accuracy
+        let validationResult = try validation.map { try evaluate(on: $0) }
+        try cuda?.synchronizeHost()
         let trainLoss = trained.loss
         let metrics = EpochMetrics(
             epoch: epochIndex + 1, learningRate: optimizer.learningRate,
@@ -118,11 +130,19 @@ public final class Trainer {
         self.history.interrupted = false
     }
 
+    /// Loss and accuracy of the model over `dataset`, on the trainer's backend, encoded as in training.
+    public func evaluate(on dataset: Dataset) throws -> EvaluationResult {
+        let batchSize = config.effectiveEvaluationBatchSize
+        if case .cuda(let device) = backend { return try gpuSide(device).evaluate(on: dataset, batchSize: batchSize) }
+        return model.evaluate(on: dataset, encoding: config.encoding, batchSize: batchSize)
+    }
+
     /// One pass over the shuffled training set; returns the mean batch loss (NaN or infinite once
     /// diverged) and the fraction of training samples classified correctly as they were trained,
-    /// or nil when a stop was requested.
-    public func trainEpoch(observer: TrainingObserver? = nil) -> (loss: Double, accuracy: Double)? {
+    /// or nil when a stop was requested. Throws when the GPU fails.
+    public func trainEpoch(observer: TrainingObserver? = nil) throws -> (loss: Double, accuracy: Double)? {
         batches.startEpoch()
+        if case .cuda(let device) = backend { return try trainEpochOnGPU(device, observer: observer) }
         let parameters = model.parameters
         // Plain SGD is applied inside the backward pass (see `Parameter.fusedSGDRate`).
         let fusedRate = (optimizer as? SGD)?.isPlain == true ? optimizer.learningRate : nil
@@ -151,6 +171,32 @@ public final class Trainer {
             }
         }
         return (lossSum / Double(batches.batchCount), Double(correct) / Double(train.count))
+    }
+
+    /// The GPU side of the run, set up on first use from the host model and optimiser as they are then.
+    private func gpuSide(_ device: CUDADevice) throws -> CUDATraining {
+        if let cuda { return cuda }
+        let created = try CUDATraining(device: device, model: model, optimizer: optimizer, train: train, encoding: config.encoding,
+                                       batchSize: config.batchSize)
+        cuda = created
+        return created
+    }
+
+    /// `trainEpoch` on the GPU: the same order and learning rates; the loss is summed on the GPU and
+    /// read once, so the observer's per-batch loss is NaN and divergence is seen at the epoch's end.
+    private func trainEpochOnGPU(_ device: CUDADevice, observer: TrainingObserver?) throws -> (loss: Double, accuracy: Double)? {
+        let epochIndex = history.epochs.count, schedule = config.schedule, count = batches.batchCount
+        let totals = try gpuSide(device).trainEpoch(
+            order: batches.order, batchSize: config.batchSize, labelSmoothing: config.labelSmoothing ?? 0,
+            learningRate: { index in
+                schedule.isPerStep ? schedule.rate(base: self.config.learningRate, step: epochIndex * count + index,
+                                                   steps: self.config.epochs * count, epochs: self.config.epochs) : nil
+            },
+            shouldStop: { self.stopRequested?() ?? false },
+            afterBatch: { observer?.trainer(self, didFinishBatch: $0, of: count, loss: .nan) })
+        guard let totals else { return nil }
+        // The GPU summed each batch's mean loss: the epoch's loss is their mean, as on the CPU.
+        return (totals.lossSum / Double(count), Double(totals.correct) / Double(train.count))
     }
 
     private func seconds(since start: DispatchTime) -> Double {

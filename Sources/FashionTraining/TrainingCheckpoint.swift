@@ -41,12 +41,12 @@ public enum TrainingCheckpoint {
         try decode(Safetensors.read(directory + "/" + file), path: directory + "/" + file).0
     }
 
-    /// A trainer that continues the run saved in `directory`.
-    public static func resume(from directory: String, train: Dataset, validation: Dataset?) throws -> Trainer {
+    /// A trainer that continues the run saved in `directory`, on `backend`.
+    public static func resume(from directory: String, train: Dataset, validation: Dataset?, backend: ComputeBackend = .cpu) throws -> Trainer {
         let path = directory + "/" + file
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
-        let trainer = Trainer(config: history.config, train: train, validation: validation)
+        let trainer = Trainer(config: history.config, train: train, validation: validation, backend: backend)
         let parameterNames = Set(trainer.model.parameters.map(\.name) + trainer.model.buffers.map(\.name))
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]

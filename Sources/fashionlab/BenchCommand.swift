@@ -27,15 +27,20 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        _ = try deviceOptions.select(quiet: json)
+        let (backend, _) = try deviceOptions.select(quiet: json)
         let data = try dataOptions.load(quiet: json)
         var benchmark = Benchmark()
         benchmark.repetitions = repetitions
+        benchmark.backend = backend
         if !json {
-            print("Backend: CPU; GEMM: \(BLAS.shared.summary); threads: \(Threads.count)")
+            if case .cuda = backend {
+                print("Backend: \(backend.name); GEMM: cuBLAS")
+            } else {
+                print("Backend: CPU; GEMM: \(BLAS.shared.summary); threads: \(Threads.count)")
+            }
             print("Model: MLP 784-1000-10, batch 32; \(repetitions) repetitions, medians reported")
         }
-        let report = benchmark.run(train: data.train, test: data.test) { line in
+        let report = try benchmark.run(train: data.train, test: data.test) { line in
             if !json { Terminal.note("  " + line) }
         }
         if json { return try Terminal.printJSON(report) }

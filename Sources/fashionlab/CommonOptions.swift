@@ -56,11 +56,11 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "Where to compute: auto (CUDA when usable, else the CPU), cpu or cuda.")
     var device = DeviceChoice.auto
 
-    /// Resolves the choice and returns the line that says which device and why (for reports);
-    /// prints it unless `quiet`.
-    func select(quiet: Bool) throws -> String {
-        let (_, note) = try device.resolve()
+    /// Resolves the choice: the backend, and the line that says which device and why (for reports),
+    /// printed unless `quiet`.
+    func select(quiet: Bool) throws -> (backend: ComputeBackend, note: String) {
+        let (backend, note) = try device.resolve()
         if !quiet { Terminal.note("Device: " + note) }
-        return note
+        return (backend, note)
     }
 }

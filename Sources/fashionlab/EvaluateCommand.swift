@@ -40,7 +40,7 @@ struct EvaluateCommand: ParsableCommand {
     struct Mistake: Encodable { let index: Int; let trueClass: Int; let predicted: Int; let confidence: Float }
 
     func run() throws {
-        _ = try deviceOptions.select(quiet: json)
+        _ = try deviceOptions.select(quiet: json)  // evaluation of one checkpoint runs on the CPU in this version
         let (network, config) = try ModelFile.load(model)
         let data = try dataOptions.load(quiet: json)
         let test = data.test

@@ -50,7 +50,7 @@ struct LabCommand: ParsableCommand {
         let start = DispatchTime.now()
         threadOptions.apply()
         let language = LabLanguage.named(lang)!
-        let device = try deviceOptions.select(quiet: quiet)
+        let (backend, device) = try deviceOptions.select(quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         var generator = SeededGenerator(seed: seed)
         let samples = PNG.encode(SampleGrid.render(data.train, perClass: 10, rowNames: FashionMNIST.classNames, using: &generator))
@@ -63,9 +63,11 @@ struct LabCommand: ParsableCommand {
         if long { studies.append(BuiltinStudies.learningRateLong) }
         if let epochs { studies = studies.map { $0.withEpochs(epochs) } }
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        runner.backend = backend
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
-        let concurrentRuns = parallelRuns ?? Threads.count
+        // One GPU trains one run at a time; on the CPU, runs go side by side.
+        let concurrentRuns = if case .cuda = backend { 1 } else { parallelRuns ?? Threads.count }
         let results: [StudyResult]
         if concurrentRuns > 1 {
             // Independent runs side by side, one thread each; a line per finished run.

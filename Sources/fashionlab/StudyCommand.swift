@@ -61,10 +61,11 @@ struct StudyCommand: ParsableCommand {
         if let epochs { study = study.withEpochs(epochs) }
         threadOptions.apply()
         let language = LabLanguage.named(lang)!
-        let device = try deviceOptions.select(quiet: quiet)
+        let (backend, device) = try deviceOptions.select(quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         let start = DispatchTime.now()
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        runner.backend = backend
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
         StudyProgress.attach(to: runner, study: study.name, quiet: quiet)

@@ -37,7 +37,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
-        let device = try deviceOptions.select(quiet: quiet || json)
+        let (backend, device) = try deviceOptions.select(quiet: quiet || json)
         let data = try dataOptions.load(quiet: quiet || json)
         let trainer: Trainer
         let directory: String
@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
             guard TrainingCheckpoint.exists(in: resume) else {
                 throw ValidationError("--resume \(resume): no \(TrainingCheckpoint.file) there (it is written after the first complete epoch)")
             }
-            trainer = try TrainingCheckpoint.resume(from: resume, train: data.train, validation: data.test)
+            trainer = try TrainingCheckpoint.resume(from: resume, train: data.train, validation: data.test, backend: backend)
             directory = resume
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
@@ -54,11 +54,21 @@ struct TrainCommand: ParsableCommand {
             guard config.batchSize <= min(data.train.count, config.trainingSubset ?? .max) else {
                 throw ValidationError("--batch-size \(config.batchSize) is larger than the \(min(data.train.count, config.trainingSubset ?? .max)) training images")
             }
-            trainer = Trainer(config: config, train: data.train, validation: data.test)
+            trainer = Trainer(config: config, train: data.train, validation: data.test, backend: backend)
             directory = out ?? "runs/" + options.defaultRunName
             if !quiet && !json { print("Training \(config.summary)") }
         }
-        if !quiet && !json { print("Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) threads") }
+        if let fallback = trainer.backendFallback {
+            guard deviceOptions.device != .cuda else { throw ValidationError("--device cuda: \(fallback)") }
+            if !quiet && !json { Terminal.note("Device: CPU (\(fallback))") }
+        }
+        if !quiet && !json {
+            if case .cuda = trainer.backend {
+                print("Backend: \(trainer.backend.name); GEMM: cuBLAS")
+            } else {
+                print("Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) threads")
+            }
+        }
         let config = trainer.config
         let lock = try DirectoryLock(directory: directory, wait: false)
         defer { withExtendedLifetime(lock) {} }

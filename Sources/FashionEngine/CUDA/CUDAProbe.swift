@@ -106,36 +106,3 @@ public enum CUDAProbe {
         return .success(Found(deviceName: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), deviceCount: Int(count), driverVersion: Int(version), libraries: libraries))
     }
 }
-
-/// Where a command computes: `auto` (CUDA when usable, otherwise the CPU), `cpu` or `cuda`.
-public enum DeviceChoice: String, Sendable, CaseIterable {
-    case auto, cpu, cuda
-
-    /// The device to use and a line explaining the choice; throws when `cuda` is asked for and
-    /// cannot be used, with what was missing and where FashionLab looked.
-    public func resolve() throws -> (device: String, note: String) {
-        switch self {
-        case .cpu:
-            return ("CPU", "CPU (as asked)")
-        case .auto, .cuda:
-            switch CUDAProbe.result {
-            case .failure(let unavailable):
-                if self == .cuda { throw DeviceError(message: "--device cuda: CUDA is not available: \(unavailable)") }
-                return ("CPU", "CPU (auto: CUDA is not available: \(unavailable.reason))")
-            case .success(let found):
-                // The CUDA backend's kernels are not part of this version yet; say so rather than pretend.
-                let what = "\(found.deviceName), driver \(found.driverVersion / 1000).\(found.driverVersion % 1000 / 10)"
-                if self == .cuda {
-                    throw DeviceError(message: "--device cuda: found \(what), but this version of FashionLab has no CUDA backend yet; use --device cpu")
-                }
-                return ("CPU", "CPU (auto: found \(what), but this version has no CUDA backend yet)")
-            }
-        }
-    }
-}
-
-/// A device that cannot be used.
-public struct DeviceError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}

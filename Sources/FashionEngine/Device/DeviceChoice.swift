@@ -1,0 +1,50 @@
+/// Where training and evaluation compute.
+public enum ComputeBackend: Sendable {
+    case cpu
+    case cuda(CUDADevice)
+
+    /// "CPU" or the GPU's name.
+    public var name: String {
+        switch self {
+        case .cpu: "CPU"
+        case .cuda(let device): "CUDA (\(device.name))"
+        }
+    }
+
+    /// This backend if it can run `model`, otherwise the CPU, with the reason.
+    public func running(_ model: Sequential) -> (backend: ComputeBackend, fallback: String?) {
+        guard case .cuda = self, let layer = CUDAModel.unsupportedLayer(in: model) else { return (self, nil) }
+        return (.cpu, "the CUDA backend of this version runs MLPs only (not \(layer)); this model trains on the CPU")
+    }
+}
+
+/// Where a command computes: `auto` (CUDA when usable, otherwise the CPU), `cpu` or `cuda`.
+public enum DeviceChoice: String, Sendable, CaseIterable {
+    case auto, cpu, cuda
+
+    /// The backend to use and a line explaining the choice; throws when `cuda` is asked for and
+    /// cannot be used, with what was missing or failed and where FashionLab looked.
+    public func resolve() throws -> (backend: ComputeBackend, note: String) {
+        switch self {
+        case .cpu:
+            return (.cpu, "CPU (as asked)")
+        case .auto, .cuda:
+            switch CUDADevice.shared {
+            case .failure(let error):
+                if self == .cuda { throw DeviceError(message: "--device cuda: CUDA is not available: \(error)") }
+                let reason = if case .failure(let unavailable) = CUDAProbe.result { unavailable.reason } else { error.message }
+                return (.cpu, "CPU (auto: CUDA is not available: \(reason))")
+            case .success(let device):
+                let memory = device.memoryBytes / (1 << 30)
+                let what = "\(device.name), compute capability \(device.computeCapability.major).\(device.computeCapability.minor), \(memory) GiB"
+                return (.cuda(device), self == .cuda ? "CUDA: \(what) (as asked)" : "CUDA: \(what) (auto)")
+            }
+        }
+    }
+}
+
+/// A device that cannot be used.
+public struct DeviceError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,151 @@
+import FashionData
+import FashionEngine
+
+/// A dataset copied to the GPU once, as bytes, with the identity order for evaluation passes.
+final class ResidentDataset {
+    let dataset: Dataset
+    let images: DeviceBuffer
+    let labels: DeviceBuffer
+    let inFileOrder: DeviceBuffer
+
+    init(_ dataset: Dataset, on device: CUDADevice) throws {
+        self.dataset = dataset
+        images = try device.allocate(dataset.images.count, of: UInt8.self)
+        labels = try device.allocate(dataset.count, of: UInt8.self)
+        inFileOrder = try device.allocate(dataset.count, of: Int32.self)
+        try dataset.images.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: images) }
+        try dataset.labels.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: labels) }
+        let order = (0..<Int32(dataset.count)).map { $0 }
+        try order.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: inFileOrder) }
+    }
+}
+
+/// The GPU half of a `Trainer`: the training (and validation) set resident on the GPU, each batch
+/// gathered and encoded there from the epoch's order, the model and its optimiser updated there, and the
+/// loss and correct count summed there and read back once per epoch.
+///
+/// The host keeps the shuffling (the same seeded order as on the CPU) and the hyperparameters;
+/// `synchronizeHost()` brings parameters and optimiser state back for checkpoints and charts.
+final class CUDATraining {
+    let device: CUDADevice
+    let model: CUDAModel
+    let optimizer: CUDAOptimizer
+    let train: ResidentDataset
+    /// Datasets already on the GPU (the training set first); arrays that share storage compare in O(1).
+    private var residents: [ResidentDataset]
+    private let encodingTable: DeviceBuffer
+    private let order: DeviceBuffer
+    private var inputs: DeviceBuffer
+    private var labels: DeviceBuffer
+    private var logitsGradient: DeviceBuffer
+    private var batchCapacity: Int
+    private let lossSum: DeviceBuffer
+    private let correct: DeviceBuffer
+    private let classes: Int
+
+    init(device: CUDADevice, model: Sequential, optimizer: Optimizer, train: Dataset, encoding: PixelEncoding, batchSize: Int) throws {
+        try device.makeCurrent()
+        self.device = device
+        self.model = try CUDAModel(model, device: device)
+        self.optimizer = try CUDAOptimizer(optimizer, model: self.model)
+        self.train = try ResidentDataset(train, on: device)
+        residents = [self.train]
+        classes = model.outputShape(for: model.inputShape).reduce(1, *)
+        let table = try device.allocate(256)
+        try encoding.table.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: 256, to: table) }
+        encodingTable = table
+        order = try device.allocate(train.count, of: Int32.self)
+        batchCapacity = max(batchSize, 1)
+        inputs = try device.allocate(batchCapacity * train.pixelsPerImage)
+        labels = try device.allocate(batchCapacity, of: Int32.self)
+        logitsGradient = try device.allocate(batchCapacity * classes)
+        lossSum = try device.allocate(1, of: Double.self)
+        correct = try device.allocate(1, of: UInt32.self)
+    }
+
+    private func reserve(rows: Int, pixels: Int) throws {
+        guard rows > batchCapacity else { return }
+        batchCapacity = rows
+        inputs = try device.allocate(rows * pixels)
+        labels = try device.allocate(rows, of: Int32.self)
+        logitsGradient = try device.allocate(rows * classes)
+    }
+
+    /// Gathers rows `start..<start+rows` of `order` from `data` into `inputs` and `labels`.
+    private func gather(_ data: ResidentDataset, order: DeviceBuffer, start: Int, rows: Int) throws {
+        let pixels = data.dataset.pixelsPerImage
+        try device.launch("gather_pixels", covering: rows * pixels, [
+            .buffer(inputs), .buffer(labels), .buffer(data.images), .buffer(data.labels), .buffer(order),
+            .int(start), .int(rows), .int(pixels), .buffer(encodingTable),
+        ])
+    }
+
+    private func readTotals() throws -> (lossSum: Double, correct: Int) {
+        var loss = 0.0, count: UInt32 = 0
+        try device.download(lossSum, count: 1, into: &loss)
+        try device.download(correct, count: 1, into: &count)
+        return (loss, Int(count))
+    }
+
+    /// One epoch over `epochOrder` in batches of `batchSize`: `learningRate(i)` gives batch i's rate
+    /// (nil keeps the optimiser's), `shouldStop` is polled between batches (nil result when it stops).
+    func trainEpoch(order epochOrder: [Int32], batchSize: Int, labelSmoothing: Float, learningRate: (Int) -> Float?,
+                    shouldStop: () -> Bool, afterBatch: (Int) -> Void) throws -> (lossSum: Double, correct: Int)? {
+        try device.makeCurrent()
+        try epochOrder.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: order) }
+        try device.zero(lossSum)
+        try device.zero(correct)
+        let count = epochOrder.count, batches = (count + batchSize - 1) / batchSize
+        try reserve(rows: min(batchSize, count), pixels: train.dataset.pixelsPerImage)
+        for index in 0..<batches {
+            if shouldStop() { return nil }
+            if let rate = learningRate(index) { optimizer.host.learningRate = rate }
+            let start = index * batchSize, rows = min(batchSize, count - start)
+            try gather(train, order: order, start: start, rows: rows)
+            let logits = try model.forward(input: inputs.address, rows: rows)
+            try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: logitsGradient,
+                                           lossSum: lossSum, correct: correct, scale: 1 / Float(rows), labelSmoothing: labelSmoothing)
+            let fusedRate = optimizer.isFusedIntoBackward ? optimizer.host.learningRate : nil
+            try model.backward(logitsGradient: logitsGradient.address, input: inputs.address, rows: rows, fusedSGDRate: fusedRate)
+            try optimizer.step()
+            afterBatch(index)
+        }
+        return try readTotals()
+    }
+
+    private func residentCopy(of dataset: Dataset) throws -> ResidentDataset {
+        if let known = residents.first(where: { $0.dataset.images == dataset.images && $0.dataset.labels == dataset.labels }) {
+            return known
+        }
+        let copy = try ResidentDataset(dataset, on: device)
+        residents.append(copy)
+        return copy
+    }
+
+    /// Loss and accuracy of the model over `dataset` (copied to the GPU on first use), in batches of `batchSize`.
+    func evaluate(on dataset: Dataset, batchSize: Int) throws -> EvaluationResult {
+        try device.makeCurrent()
+        let resident = try residentCopy(of: dataset)
+        try device.zero(lossSum)
+        try device.zero(correct)
+        try reserve(rows: min(batchSize, dataset.count), pixels: dataset.pixelsPerImage)
+        var start = 0
+        while start < dataset.count {
+            let rows = min(batchSize, dataset.count - start)
+            try gather(resident, order: resident.inFileOrder, start: start, rows: rows)
+            let logits = try model.forward(input: inputs.address, rows: rows)
+            try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: nil,
+                                           lossSum: lossSum, correct: correct, scale: 1)
+            start += rows
+        }
+        let (loss, count) = try readTotals()
+        return EvaluationResult(loss: loss / Double(dataset.count), accuracy: Double(count) / Double(dataset.count))
+    }
+
+    /// Copies parameters and optimiser state back to the host model and optimiser.
+    func synchronizeHost() throws {
+        try device.makeCurrent()
+        try model.download()
+        try optimizer.download()
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The GPU checks of FashionLab's CUDA backend, in one go, on a machine with an NVIDIA GPU and no Swift
+# toolchain: all it needs is the statically linked release binary, the dataset and PyTorch's reference
+# files (and, for the side-by-side, a Python with a CUDA build of torch).
+#
+#   swift build -c release --static-swift-stdlib          # on the build machine
+#   scripts/gpu-check.sh [BINARY] [LOG_DIR]                # on the GPU machine
+#
+# Environment: FASHIONLAB_DATA (the four .gz files; default /usr/share/datasets/fashion-mnist),
+# REFERENCE (the reference/*.safetensors; default ../shared/reference), PYTHON (with torch; default
+# python3), PYTORCH_SEED (pytorch_seed.py; default ../shared/bench/pytorch_seed.py).
+# Every step writes its log to LOG_DIR (default gpu-check-logs) and the summary says which passed.
+set -u
+BIN=${1:-.build/release/fashionlab}
+LOGS=${2:-gpu-check-logs}
+export FASHIONLAB_DATA=${FASHIONLAB_DATA:-/usr/share/datasets/fashion-mnist}
+REFERENCE=${REFERENCE:-../shared/reference}
+PYTHON=${PYTHON:-python3}
+PYTORCH_SEED=${PYTORCH_SEED:-../shared/bench/pytorch_seed.py}
+mkdir -p "$LOGS"
+summary="$LOGS/summary.txt"
+: > "$summary"
+
+step() {  # step NAME COMMAND…: runs it with its output in LOGS/NAME.log, times it, records the outcome
+    local name=$1; shift
+    local start=$(date +%s%N)
+    "$@" > "$LOGS/$name.log" 2>&1
+    local status=$?
+    local milliseconds=$(( ($(date +%s%N) - start) / 1000000 ))
+    printf '%-16s %s (exit %d, %d.%03d s)\n' "$name" "$([ $status -eq 0 ] && echo ok || echo FAILED)" "$status" \
+        $((milliseconds / 1000)) $((milliseconds % 1000)) | tee -a "$summary"
+}
+
+{ nvidia-smi || true; "$BIN" --version || true; } > "$LOGS/machine.log" 2>&1
+
+# 1. The device FashionLab finds, and the fidelity check against PyTorch's numbers on the GPU (and the CPU).
+step verify-cuda "$BIN" verify --device cuda --reference "$REFERENCE"
+step verify-cpu "$BIN" verify --device cpu --reference "$REFERENCE"
+# 2. The same short run on both backends: the metrics should agree to rounding.
+step train-cuda "$BIN" train --device cuda --optimizer adam --lr 0.001 --epochs 2 --seed 0 --json --out "$LOGS/train-cuda"
+step train-cpu "$BIN" train --device cpu --optimizer adam --lr 0.001 --epochs 2 --seed 0 --json --out "$LOGS/train-cpu"
+# 3. Throughput of the seed MLP (batch 32), then side by side with PyTorch CUDA in the fast style.
+step bench-cuda "$BIN" bench --device cuda --repetitions 3
+if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    step compare-pytorch "$PYTHON" "$(dirname "$0")/compare_pytorch.py" --device cuda --rounds 3 --epochs 2 \
+        --fashionlab "$BIN" --pytorch-script "$PYTORCH_SEED"
+else
+    echo "compare-pytorch  skipped (no Python with a CUDA build of torch)" | tee -a "$summary"
+fi
+# 4. The whole lab on the GPU (target: at most 20 s).
+step lab-cuda "$BIN" lab --device cuda --out "$LOGS/lab"
+echo "Logs in $LOGS"

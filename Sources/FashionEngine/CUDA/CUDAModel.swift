@@ -29,7 +29,6 @@ public final class CUDAModel {
     /// Output of each layer (after its ReLU), and the gradient with respect to it; sized for `capacity` rows.
     private var outputs: [DeviceBuffer] = []
     private var outputGradients: [DeviceBuffer] = []
-    private var inputGradient: DeviceBuffer?
     private(set) var capacity = 0
 
     /// The first layer of `model` that the GPU backend cannot run, or nil when it runs them all.
@@ -92,7 +91,6 @@ public final class CUDAModel {
         guard rows > capacity else { return }
         outputs = try layers.map { try device.allocate(rows * $0.outFeatures) }
         outputGradients = try layers.map { try device.allocate(rows * $0.outFeatures) }
-        inputGradient = nil
         capacity = rows
     }
 

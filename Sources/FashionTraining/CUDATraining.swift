@@ -105,9 +105,9 @@ final class CUDATraining {
             let logits = try model.forward(input: inputs.address, rows: rows)
             try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: logitsGradient,
                                            lossSum: lossSum, correct: correct, scale: 1 / Float(rows), labelSmoothing: labelSmoothing)
-            let fusedRate = optimizer.isFusedIntoBackward ? optimizer.host.learningRate : nil
+            let fusedRate = optimizer.fusableSGDRate
             try model.backward(logitsGradient: logitsGradient.address, input: inputs.address, rows: rows, fusedSGDRate: fusedRate)
-            try optimizer.step()
+            try optimizer.step(fusedIntoBackward: fusedRate != nil)
             afterBatch(index)
         }
         return try readTotals()

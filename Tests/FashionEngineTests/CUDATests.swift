@@ -70,37 +70,25 @@ struct CUDATests {
     }
 }
 
-/// The kernels' arithmetic, run on the CPU: every kernel loops over its elements with a grid-stride loop
-/// and shares no memory between threads, so compiled as plain C++ with a grid of one thread (the same
-/// source, not a copy) each call does the whole launch in order. Compared with the CPU backend's results.
+/// The kernels' arithmetic, through `CUDADevice.hostEmulation` (the same kernel source compiled for the
+/// CPU, launched with the same argument packing), against the CPU backend's results.
 @Suite(.enabled(if: CUDATests.clang != nil, "no clang to compile the kernels for the host"))
 struct CUDAKernelArithmeticTests {
-    /// The kernels compiled for the host and loaded, once.
-    nonisolated(unsafe) static let library: UnsafeMutableRawPointer? = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fashionlab-host-kernels-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = directory.appendingPathComponent("kernels.cpp"), library = directory.appendingPathComponent("kernels.so")
-        let prelude = """
-        #include <math.h>
-        #define __global__
-        struct Index { unsigned x; };
-        static const Index blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
-        static inline double atomicAdd(double* a, double v) { double old = *a; *a += v; return old; }
-        static inline unsigned atomicAdd(unsigned* a, unsigned v) { unsigned old = *a; *a += v; return old; }
+    static let device: CUDADevice? = try? CUDADevice.hostEmulation(clang: CUDATests.clang!)
 
-        """
-        try? (prelude + CUDAKernelSource.source).write(to: source, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CUDATests.clang!)
-        process.arguments = ["-x", "c++", "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-o", library.path, source.path]
-        try? process.run()
-        process.waitUntilExit()
-        return dlopen(library.path, RTLD_NOW)
-    }()
+    /// `values` on the device.
+    func buffer<T>(_ values: [T]) throws -> DeviceBuffer {
+        let device = try #require(Self.device)
+        let buffer = try device.allocate(values.count, of: T.self)
+        try values.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: buffer) }
+        return buffer
+    }
 
-    func kernel<T>(_ name: String, as type: T.Type) throws -> T {
-        let symbol = try #require(Self.library.flatMap { dlsym($0, name) }, "kernel \(name) did not compile for the host")
-        return unsafeBitCast(symbol, to: T.self)
+    func read<T>(_ buffer: DeviceBuffer, count: Int, as type: T.Type = Float.self) throws -> [T] {
+        try [T](unsafeUninitializedCapacity: count) { values, initialized in
+            try Self.device!.download(buffer, count: count, into: values.baseAddress!)
+            initialized = count
+        }
     }
 
     func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
@@ -113,99 +101,110 @@ struct CUDAKernelArithmeticTests {
 
     @Test(arguments: [Float(0), 0.1])
     func softmaxCrossEntropyMatchesTheCPU(smoothing: Float) throws {
-        typealias Kernel = @convention(c) (UnsafePointer<Float>, UnsafePointer<Int32>, UnsafeMutablePointer<Float>?,
-                                           UnsafeMutablePointer<Double>, UnsafeMutablePointer<UInt32>, Int32, Int32, Float, Float) -> Void
-        let softmax = try kernel("softmax_cross_entropy", as: Kernel.self)
+        let device = try #require(Self.device)
         let rows = 37, classes = 10
-        let logits = Tensor(shape: [rows, classes], values: randomValues(rows * classes, seed: 1, scale: 8))
-        let labels = LabelBuffer((0..<rows).map { Int32($0 * 7 % classes) })
+        let values = randomValues(rows * classes, seed: 1, scale: 8), targets = (0..<rows).map { Int32($0 * 7 % classes) }
         let criterion = SoftmaxCrossEntropy(labelSmoothing: smoothing)
-        let expected = criterion(logits, labels)
-        var gradient = [Float](repeating: 0, count: rows * classes), lossSum = 0.0, correct: UInt32 = 0
-        softmax(logits.data, labels.data, &gradient, &lossSum, &correct, Int32(rows), Int32(classes), 1 / Float(rows), smoothing)
-        #expect(abs(lossSum - Double(expected.loss)) < 1e-5)  // training: the sum of loss/rows is the batch mean
-        #expect(Int(correct) == expected.correct)
-        #expect(gradient == criterion.gradient!.toArray())
+        let expected = criterion(Tensor(shape: [rows, classes], values: values), LabelBuffer(targets))
+        let logits = try buffer(values), labels = try buffer(targets), gradient = try device.allocate(rows * classes)
+        let lossSum = try device.allocate(1, of: Double.self), correct = try device.allocate(1, of: UInt32.self)
+        try device.softmaxCrossEntropy(logits: logits.address, labels: labels, rows: rows, classes: classes, gradient: gradient,
+                                       lossSum: lossSum, correct: correct, scale: 1 / Float(rows), labelSmoothing: smoothing)
+        #expect(abs(try read(lossSum, count: 1, as: Double.self)[0] - Double(expected.loss)) < 1e-5)  // the sum of loss/rows: the mean
+        #expect(Int(try read(correct, count: 1, as: UInt32.self)[0]) == expected.correct)
+        #expect(try read(gradient, count: rows * classes) == criterion.gradient!.toArray())
     }
 
     @Test func adamUpdateMatchesTheCPU() throws {
-        typealias Kernel = @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                           Int64, Float, Float, Float, Float, Float, Float, Float) -> Void
-        let adamKernel = try kernel("adam_update", as: Kernel.self)
+        let device = try #require(Self.device)
         for decoupled in [false, true] {
             let parameter = Parameter(name: "w", value: Tensor(shape: [300], values: randomValues(300, seed: 2)))
-            var p = parameter.value.toArray(), m = [Float](repeating: 0, count: 300), v = m
+            let p = try buffer(parameter.value.toArray()), m = try device.allocate(300), v = try device.allocate(300)
             let adam = Adam(learningRate: 0.01, weightDecay: 0.1, decoupled: decoupled)
             for step in 1...3 {
-                let g = randomValues(300, seed: UInt64(10 + step))
+                let gradient = randomValues(300, seed: UInt64(10 + step))
                 parameter.zeroGradient()
-                parameter.gradient.copy(from: g)
+                parameter.gradient.copy(from: gradient)
                 adam.step([parameter])
                 let stepSize = Float(0.01 / (1 - pow(0.9, Double(step))))
                 let inverseCorrection2 = Float(1 / (1 - pow(0.999, Double(step))).squareRoot())
-                adamKernel(&p, g, &m, &v, 300, 0.9, 0.999, 1e-8, stepSize, inverseCorrection2, decoupled ? 0 : 0.1, decoupled ? 1 - 0.01 * 0.1 : 1)
+                try device.launch("adam_update", covering: 300, [
+                    .buffer(p), .buffer(try buffer(gradient)), .buffer(m), .buffer(v), .long(300), .float(0.9), .float(0.999), .float(1e-8),
+                    .float(stepSize), .float(inverseCorrection2), .float(decoupled ? 0 : 0.1), .float(decoupled ? 1 - 0.01 * 0.1 : 1),
+                ])
             }
-            #expect(maxRelativeError(p, parameter.value.toArray()) < 1e-6, "decoupled \(decoupled)")
+            #expect(maxRelativeError(try read(p, count: 300), parameter.value.toArray()) < 1e-6, "decoupled \(decoupled)")
         }
     }
 
     @Test(arguments: [(Float(0), false), (0.9, false), (0.9, true)])
     func sgdUpdateMatchesTheCPU(momentum: Float, nesterov: Bool) throws {
-        typealias Kernel = @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>?, Int64,
-                                           Float, Float, Float, Float, Int32, Int32) -> Void
-        let sgdKernel = try kernel("sgd_update", as: Kernel.self)
+        let device = try #require(Self.device)
         let parameter = Parameter(name: "w", value: Tensor(shape: [200], values: randomValues(200, seed: 3)))
-        var p = parameter.value.toArray(), b = [Float](repeating: 0, count: 200)
+        let p = try buffer(parameter.value.toArray()), b = momentum != 0 ? try device.allocate(200) : nil
         let sgd = SGD(learningRate: 0.05, momentum: momentum, weightDecay: 0.01, nesterov: nesterov)
         for step in 0..<3 {
-            let g = randomValues(200, seed: UInt64(20 + step))
+            let gradient = randomValues(200, seed: UInt64(20 + step))
             parameter.zeroGradient()
-            parameter.gradient.copy(from: g)
+            parameter.gradient.copy(from: gradient)
             sgd.step([parameter])
-            b.withUnsafeMutableBufferPointer { buffer in
-                sgdKernel(&p, g, momentum != 0 ? buffer.baseAddress : nil, 200, 0.05, 0.01, momentum, 1, nesterov ? 1 : 0, step == 0 ? 1 : 0)
-            }
+            try device.launch("sgd_update", covering: 200, [
+                .buffer(p), .buffer(try buffer(gradient)), .buffer(b), .long(200), .float(0.05), .float(0.01), .float(momentum), .float(1),
+                .int(nesterov ? 1 : 0), .int(step == 0 ? 1 : 0),
+            ])
         }
-        #expect(maxRelativeError(p, parameter.value.toArray()) < 1e-6)
+        #expect(maxRelativeError(try read(p, count: 200), parameter.value.toArray()) < 1e-6)
     }
 
     @Test func biasReLUAndTheirGradientsMatchTheCPU() throws {
-        typealias Forward = @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int32, Int32, Int32) -> Void
-        typealias ReLUBackward = @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int64) -> Void
-        typealias BiasBackward = @convention(c) (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int32, Int32, Float, Float) -> Void
-        let biasForward = try kernel("bias_forward", as: Forward.self)
-        let reluBackward = try kernel("relu_backward", as: ReLUBackward.self)
-        let biasBackward = try kernel("bias_backward", as: BiasBackward.self)
-        let rows = 5, cols = 7
-        let x = randomValues(rows * cols, seed: 4), bias = randomValues(cols, seed: 5), dy = randomValues(rows * cols, seed: 6)
-        var y = x
-        biasForward(&y, bias, Int32(rows), Int32(cols), 1)
-        let expectedY = (0..<rows * cols).map { max(0, x[$0] + bias[$0 % cols]) }
-        #expect(y == expectedY)
-        var dx = [Float](repeating: 0, count: rows * cols)
-        reluBackward(&dx, dy, y, Int64(rows * cols))
-        #expect(dx == (0..<rows * cols).map { y[$0] > 0 ? dy[$0] : 0 })
-        var db = [Float](repeating: 3, count: cols)
-        biasBackward(&db, dx, Int32(rows), Int32(cols), 1, 0)
+        let device = try #require(Self.device)
+        let rows = 5, cols = 7, n = rows * cols
+        let x = randomValues(n, seed: 4), bias = randomValues(cols, seed: 5), dy = randomValues(n, seed: 6)
+        let yBuffer = try buffer(x), biasBuffer = try buffer(bias)
+        try device.launch("bias_forward", covering: n, [.buffer(yBuffer), .buffer(biasBuffer), .int(rows), .int(cols), .int(1)])
+        let y = try read(yBuffer, count: n)
+        #expect(y == (0..<n).map { max(0, x[$0] + bias[$0 % cols]) })
+        let dxBuffer = try device.allocate(n)
+        try device.launch("relu_backward", covering: n, [.buffer(dxBuffer), .buffer(try buffer(dy)), .buffer(yBuffer), .long(n)])
+        let dx = try read(dxBuffer, count: n)
+        #expect(dx == (0..<n).map { y[$0] > 0 ? dy[$0] : 0 })
+        let dbBuffer = try buffer([Float](repeating: 3, count: cols))
+        try device.launch("bias_backward", covering: cols, [.buffer(dbBuffer), .buffer(dxBuffer), .int(rows), .int(cols), .float(1), .float(0)])
+        let db = try read(dbBuffer, count: cols)
         #expect(db == (0..<cols).map { c in (0..<rows).reduce(Float(0)) { $0 + dx[$1 * cols + c] } })
         // The fused plain-SGD form: bias += −lr · Σ dy.
-        var fused = bias
-        biasBackward(&fused, dx, Int32(rows), Int32(cols), -0.1, 1)
-        #expect(maxRelativeError(fused, (0..<cols).map { bias[$0] - 0.1 * db[$0] }) < 1e-6)
+        try device.launch("bias_backward", covering: cols, [.buffer(biasBuffer), .buffer(dxBuffer), .int(rows), .int(cols), .float(-0.1), .float(1)])
+        #expect(maxRelativeError(try read(biasBuffer, count: cols), (0..<cols).map { bias[$0] - 0.1 * db[$0] }) < 1e-6)
     }
 
     @Test func gatherEncodesTheOrderedImages() throws {
-        typealias Kernel = @convention(c) (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>, UnsafePointer<UInt8>, UnsafePointer<UInt8>,
-                                           UnsafePointer<Int32>, Int32, Int32, Int32, UnsafePointer<Float>) -> Void
-        let gather = try kernel("gather_pixels", as: Kernel.self)
+        let device = try #require(Self.device)
         let pixels = 6, count = 5
         let images = (0..<pixels * count).map { UInt8($0 * 9 % 256) }, labels: [UInt8] = [4, 1, 3, 0, 2]
-        let order: [Int32] = [3, 0, 4, 2, 1]
-        let table = (0..<256).map { Float($0) / 255 }
-        var out = [Float](repeating: 0, count: 2 * pixels), outLabels = [Int32](repeating: -1, count: 2)
-        gather(&out, &outLabels, images, labels, order, 2, 2, Int32(pixels), table)  // rows 2 and 3 of the order: images 4 and 2
-        #expect(outLabels == [2, 3])
-        #expect(out == (images[4 * pixels..<5 * pixels] + images[2 * pixels..<3 * pixels]).map { Float($0) / 255 })
+        let out = try device.allocate(2 * pixels), outLabels = try device.allocate(2, of: Int32.self)
+        // Rows 2 and 3 of the order [3, 0, 4, 2, 1]: images 4 and 2.
+        try device.launch("gather_pixels", covering: 2 * pixels, [
+            .buffer(out), .buffer(outLabels), .buffer(try buffer(images)), .buffer(try buffer(labels)),
+            .buffer(try buffer([Int32(3), 0, 4, 2, 1])), .int(2), .int(2), .int(pixels), .buffer(try buffer((0..<256).map { Float($0) / 255 })),
+        ])
+        #expect(try read(outLabels, count: 2, as: Int32.self) == [2, 3])
+        #expect(try read(out, count: 2 * pixels) == (images[4 * pixels..<5 * pixels] + images[2 * pixels..<3 * pixels]).map { Float($0) / 255 })
+    }
+
+    /// cuBLAS's column-major GEMM as `CUDADevice.gemm` asks for it: every transpose, against the CPU BLAS.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func rowMajorGEMMMatchesTheCPU(transposeA: Bool, transposeB: Bool) throws {
+        let device = try #require(Self.device)
+        let m = 5, n = 7, k = 3
+        let a = randomValues(m * k, seed: 7), b = randomValues(k * n, seed: 8), c = randomValues(m * n, seed: 9)
+        let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+        var expected = c
+        BLAS.builtin.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
+                          beta: 2, c: &expected, ldc: n)
+        let aBuffer = try buffer(a), bBuffer = try buffer(b), cBuffer = try buffer(c)  // held: an address alone keeps no buffer alive
+        try device.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: aBuffer.address, lda: lda,
+                        b: bBuffer.address, ldb: ldb, beta: 2, c: cBuffer.address, ldc: n)
+        #expect(maxRelativeError(try read(cBuffer, count: m * n), expected) < 1e-6)
     }
 }
 

@@ -12,8 +12,18 @@ let referenceDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().appendingPathComponent("shared/reference").path
 let referenceAvailable = FileManager.default.fileExists(atPath: referenceDirectory + "/mlp_sgd_1step.safetensors")
 
-/// The backends of this machine.
-let presentBackends: [ComputeBackend] = [.cpu] + ((try? CUDADevice.shared.get()).map { [.cuda($0)] } ?? [])
+/// The backends to check: the CPU; the GPU when this machine has one; and the GPU code paths on the CPU
+/// (`CUDADevice.hostEmulation`, the kernels compiled by clang) when clang is there.
+let presentBackends: [ComputeBackend] = {
+    var backends: [ComputeBackend] = [.cpu]
+    if let gpu = try? CUDADevice.shared.get() { backends.append(.cuda(gpu)) }
+    let clang = ["/usr/bin/clang", "/opt/swift/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    if let clang, let emulation = try? CUDADevice.hostEmulation(clang: clang) { backends.append(.cuda(emulation)) }
+    return backends
+}()
+
+/// The CUDA backends among them.
+let cudaDevices: [CUDADevice] = presentBackends.compactMap { if case .cuda(let device) = $0 { device } else { nil } }
 
 @Suite(.enabled(if: referenceAvailable, "PyTorch reference files are not in \(referenceDirectory)"))
 struct PyTorchReferenceTests {

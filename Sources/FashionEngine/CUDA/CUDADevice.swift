@@ -1,10 +1,13 @@
 import Foundation
 
-/// The GPU the CUDA backend computes on: its context, its cuBLAS handle and the kernels of
-/// `CUDAKernelSource`, compiled by NVRTC for this GPU when the process first asks for it.
+/// The GPU the CUDA backend computes on: device memory, kernel launches and GEMMs, in the order they
+/// are asked for (one stream); only downloads and `synchronize` wait for the work. Calls are made from
+/// one thread at a time (the trainer's).
 ///
-/// Work goes to the default stream in the order it is asked for; only `download` and
-/// `synchronize` wait for it. Calls are made from one thread at a time (the trainer's).
+/// `shared` is the real GPU: its context, its cuBLAS handle and the kernels of `CUDAKernelSource`,
+/// compiled by NVRTC for it when the process first asks. `hostEmulation()` runs the same kernel source
+/// compiled for the CPU, with memory in RAM, so the GPU code paths above the driver can be tested on a
+/// machine without a GPU.
 public final class CUDADevice: @unchecked Sendable {
     /// The GPU's name, as the driver gives it (`NVIDIA H200`).
     public let name: String
@@ -12,86 +15,32 @@ public final class CUDADevice: @unchecked Sendable {
     public let computeCapability: (major: Int, minor: Int)
     /// Total memory in bytes.
     public let memoryBytes: Int
-    let api: CUDALibraries
-    private let context: OpaquePointer?
-    private let blas: OpaquePointer?
-    private var kernels: [String: OpaquePointer] = [:]
+    let runtime: DeviceRuntime
 
     /// The first GPU (device 0), set up once per process; the error says what was missing or failed.
     public static let shared: Result<CUDADevice, CUDAError> = {
         switch CUDAProbe.result {
         case .failure(let unavailable): return .failure(CUDAError(message: unavailable.description))
-        case .success(let found): return Result { try CUDADevice(found: found) }.mapError { $0 as? CUDAError ?? CUDAError(message: "\($0)") }
+        case .success(let found):
+            return Result {
+                let driver = try DriverRuntime(libraries: found.libraries)
+                return CUDADevice(name: found.deviceName, computeCapability: driver.computeCapability, memoryBytes: driver.memoryBytes,
+                                  runtime: driver)
+            }.mapError { $0 as? CUDAError ?? CUDAError(message: "\($0)") }
         }
     }()
 
-    private init(found: CUDAProbe.Found) throws {
-        api = try CUDALibraries(paths: found.libraries)
-        try Self.check(api, api.cuInit(0), "cuInit")
-        var device: Int32 = 0
-        try Self.check(api, api.cuDeviceGet(&device, 0), "cuDeviceGet")
-        var major: Int32 = 0, minor: Int32 = 0, memory = 0
-        try Self.check(api, api.cuDeviceGetAttribute(&major, 75, device), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)")
-        try Self.check(api, api.cuDeviceGetAttribute(&minor, 76, device), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MINOR)")
-        try Self.check(api, api.cuDeviceTotalMem(&memory, device), "cuDeviceTotalMem")
-        var context: OpaquePointer?
-        try Self.check(api, api.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain")
-        try Self.check(api, api.cuCtxSetCurrent(context), "cuCtxSetCurrent")
-        var blas: OpaquePointer?
-        let blasStatus = api.cublasCreate(&blas)
-        guard blasStatus == 0 else { throw CUDAError(message: "cublasCreate failed with cuBLAS status \(blasStatus)") }
-        self.context = context
-        self.blas = blas
-        self.name = found.deviceName
-        self.computeCapability = (Int(major), Int(minor))
-        self.memoryBytes = memory
-        try loadKernels()
+    /// A stand-in GPU on the CPU for tests: `CUDAKernelSource` compiled by `clang` (with one-thread grids),
+    /// memory in RAM, GEMMs column-major like cuBLAS's on the CPU BLAS.
+    public static func hostEmulation(clang: String) throws -> CUDADevice {
+        CUDADevice(name: "host emulation", computeCapability: (0, 0), memoryBytes: 0, runtime: try HostEmulationRuntime(clang: clang))
     }
 
-    /// Compiles `CUDAKernelSource` for this GPU (machine code when NVRTC knows the architecture,
-    /// PTX for the driver to compile otherwise) and looks up every kernel.
-    private func loadKernels() throws {
-        let (major, minor) = computeCapability
-        let image: [CChar]
-        do {
-            image = try compile(options: ["--gpu-architecture=sm_\(major)\(minor)"], binary: true)
-        } catch {
-            image = try compile(options: ["--gpu-architecture=compute_\(major)\(minor)"], binary: false)
-        }
-        var module: OpaquePointer?
-        try image.withUnsafeBytes { try check(api.cuModuleLoadData(&module, $0.baseAddress!), "cuModuleLoadData") }
-        for name in CUDAKernelSource.kernelNames {
-            var function: OpaquePointer?
-            try check(api.cuModuleGetFunction(&function, module, name), "cuModuleGetFunction(\(name))")
-            kernels[name] = function
-        }
-    }
-
-    private func compile(options: [String], binary: Bool) throws -> [CChar] {
-        var program: OpaquePointer?
-        let created = api.nvrtcCreateProgram(&program, CUDAKernelSource.source, "fashionlab_kernels.cu", 0, nil, nil)
-        guard created == 0 else { throw nvrtcError(created, "nvrtcCreateProgram") }
-        defer { _ = api.nvrtcDestroyProgram(&program) }
-        let cOptions = options.map { strdup($0) }
-        defer { cOptions.forEach { free($0) } }
-        let compiled = cOptions.map { UnsafePointer($0) }.withUnsafeBufferPointer {
-            api.nvrtcCompileProgram(program, Int32(options.count), $0.baseAddress)
-        }
-        guard compiled == 0 else {
-            var logSize = 0
-            _ = api.nvrtcGetProgramLogSize(program, &logSize)
-            var log = [CChar](repeating: 0, count: max(logSize, 1))
-            _ = api.nvrtcGetProgramLog(program, &log)
-            let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw CUDAError(message: "NVRTC could not compile the kernels (\(options.joined(separator: " "))): \(text)")
-        }
-        var size = 0
-        let sized = binary ? api.nvrtcGetCUBINSize(program, &size) : api.nvrtcGetPTXSize(program, &size)
-        guard sized == 0, size > 0 else { throw nvrtcError(sized, binary ? "nvrtcGetCUBINSize" : "nvrtcGetPTXSize") }
-        var image = [CChar](repeating: 0, count: size)
-        let got = binary ? api.nvrtcGetCUBIN(program, &image) : api.nvrtcGetPTX(program, &image)
-        guard got == 0 else { throw nvrtcError(got, binary ? "nvrtcGetCUBIN" : "nvrtcGetPTX") }
-        return image
+    init(name: String, computeCapability: (major: Int, minor: Int), memoryBytes: Int, runtime: DeviceRuntime) {
+        self.name = name
+        self.computeCapability = computeCapability
+        self.memoryBytes = memoryBytes
+        self.runtime = runtime
     }
 
     // MARK: Memory
@@ -99,10 +48,8 @@ public final class CUDADevice: @unchecked Sendable {
     /// Device memory for `count` values of `T`, zero-filled.
     public func allocate<T>(_ count: Int, of type: T.Type = Float.self) throws -> DeviceBuffer {
         let bytes = max(count, 1) * MemoryLayout<T>.stride
-        var address: UInt64 = 0
-        try check(api.cuMemAlloc(&address, bytes), "cuMemAlloc(\(bytes) bytes)")
-        let buffer = DeviceBuffer(address: address, byteCount: bytes, device: self)
-        try check(api.cuMemsetD8(address, 0, bytes), "cuMemsetD8")
+        let buffer = DeviceBuffer(address: try runtime.allocate(bytes), byteCount: bytes, device: self)
+        try runtime.zero(buffer.address, bytes: bytes)
         return buffer
     }
 
@@ -110,7 +57,7 @@ public final class CUDADevice: @unchecked Sendable {
     public func upload<T>(_ source: UnsafePointer<T>, count: Int, to buffer: DeviceBuffer, offset: Int = 0) throws {
         let bytes = count * MemoryLayout<T>.stride, start = offset * MemoryLayout<T>.stride
         precondition(start + bytes <= buffer.byteCount, "upload of \(bytes) bytes past a buffer of \(buffer.byteCount)")
-        try check(api.cuMemcpyHtoD(buffer.address + UInt64(start), source, bytes), "cuMemcpyHtoD")
+        try runtime.copy(toDevice: buffer.address + UInt64(start), from: source, bytes: bytes)
     }
 
     /// Copies `count` values of `buffer` from element `offset` to the host (waits for the work before it).
@@ -122,19 +69,17 @@ public final class CUDADevice: @unchecked Sendable {
 
     /// Copies `count` values at device address `address` to the host (waits for the work before it).
     public func download<T>(from address: UInt64, count: Int, into destination: UnsafeMutablePointer<T>) throws {
-        try check(api.cuMemcpyDtoH(destination, address, count * MemoryLayout<T>.stride), "cuMemcpyDtoH")
+        try runtime.copy(toHost: destination, from: address, bytes: count * MemoryLayout<T>.stride)
     }
 
     /// Sets `buffer` to zero bytes.
-    public func zero(_ buffer: DeviceBuffer) throws {
-        try check(api.cuMemsetD8(buffer.address, 0, buffer.byteCount), "cuMemsetD8")
-    }
+    public func zero(_ buffer: DeviceBuffer) throws { try runtime.zero(buffer.address, bytes: buffer.byteCount) }
 
     /// Waits for all work asked for so far; reports an error of an earlier kernel.
-    public func synchronize() throws { try check(api.cuCtxSynchronize(), "cuCtxSynchronize") }
+    public func synchronize() throws { try runtime.synchronize() }
 
     /// Makes this GPU's context the calling thread's (the driver keeps one per thread).
-    public func makeCurrent() throws { try check(api.cuCtxSetCurrent(context), "cuCtxSetCurrent") }
+    public func makeCurrent() throws { try runtime.makeCurrent() }
 
     // MARK: Kernels and GEMM
 
@@ -146,10 +91,9 @@ public final class CUDADevice: @unchecked Sendable {
     /// Launches kernel `name` with enough 256-thread blocks to cover `count` elements (its loops
     /// stride over the grid, so it is capped).
     public func launch(_ name: String, covering count: Int, _ arguments: [Argument]) throws {
-        guard let kernel = kernels[name] else { preconditionFailure("no CUDA kernel named \(name)") }
         let threads = 256
-        let blocks = UInt32(min(max((count + threads - 1) / threads, 1), 65_536))
-        // cuLaunchKernel takes an array of pointers to the argument values; every value fits 8 bytes.
+        let blocks = min(max((count + threads - 1) / threads, 1), 65_536)
+        // A launch takes an array of pointers to the argument values; every value fits 8 bytes.
         let storage = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)
         defer { storage.deallocate() }
         var pointers: [UnsafeMutableRawPointer?] = []
@@ -165,35 +109,34 @@ public final class CUDADevice: @unchecked Sendable {
             pointers.append(slot)
         }
         try pointers.withUnsafeMutableBufferPointer {
-            try check(api.cuLaunchKernel(kernel, blocks, 1, 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil), "cuLaunchKernel(\(name))")
+            try runtime.launch(name, blocks: blocks, threads: threads, arguments: $0.baseAddress!)
         }
     }
 
     /// Row-major `C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C`, as `BLAS.gemm` on the CPU.
     /// cuBLAS is column-major, and a row-major matrix is its transpose in column-major, so this asks
-    /// cuBLAS for `Cᵀ = op(B)ᵀ · op(A)ᵀ`.
+    /// for `Cᵀ = op(B)ᵀ · op(A)ᵀ`.
     public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UInt64, lda: Int, b: UInt64, ldb: Int, beta: Float, c: UInt64, ldc: Int) throws {
-        var alpha = alpha, beta = beta
-        let status = api.cublasSgemm(blas, transposeB ? 1 : 0, transposeA ? 1 : 0, Int32(n), Int32(m), Int32(k), &alpha,
-                                     b, Int32(ldb), a, Int32(lda), &beta, c, Int32(ldc))
-        guard status == 0 else { throw CUDAError(message: "cublasSgemm (\(m)×\(n)×\(k)) failed with cuBLAS status \(status)") }
+        try runtime.columnMajorGEMM(transposeA: transposeB, transposeB: transposeA, m: n, n: m, k: k, alpha: alpha,
+                                    a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc)
     }
+}
 
-    // MARK: Errors
-
-    private func check(_ status: Int32, _ call: String) throws { try Self.check(api, status, call) }
-
-    private static func check(_ api: CUDALibraries, _ status: Int32, _ call: String) throws {
-        guard status != 0 else { return }
-        var text: UnsafePointer<CChar>?
-        _ = api.cuGetErrorString(status, &text)
-        throw CUDAError(message: "\(call) failed: CUDA error \(status) (\(text.map { String(cString: $0) } ?? "unknown"))")
-    }
-
-    private func nvrtcError(_ status: Int32, _ call: String) -> CUDAError {
-        CUDAError(message: "\(call) failed: \(api.nvrtcGetErrorString(status).map { String(cString: $0) } ?? "NVRTC error \(status)")")
-    }
+/// What a `CUDADevice` needs from below: the CUDA driver with cuBLAS and NVRTC, or the host emulation.
+protocol DeviceRuntime: AnyObject {
+    func allocate(_ bytes: Int) throws -> UInt64
+    func deallocate(_ address: UInt64)
+    func copy(toDevice address: UInt64, from source: UnsafeRawPointer, bytes: Int) throws
+    func copy(toHost destination: UnsafeMutableRawPointer, from address: UInt64, bytes: Int) throws
+    func zero(_ address: UInt64, bytes: Int) throws
+    func synchronize() throws
+    func makeCurrent() throws
+    /// `arguments` points to one pointer per kernel parameter, each to its value.
+    func launch(_ kernel: String, blocks: Int, threads: Int, arguments: UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws
+    /// cuBLAS's `sgemm`: column-major `C = alpha · op(A) · op(B) + beta · C`.
+    func columnMajorGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                         a: UInt64, lda: Int, b: UInt64, ldb: Int, beta: Float, c: UInt64, ldc: Int) throws
 }
 
 /// Memory on the GPU, freed when the last reference goes.
@@ -214,5 +157,5 @@ public final class DeviceBuffer: @unchecked Sendable {
         address + UInt64(index * MemoryLayout<T>.stride)
     }
 
-    deinit { _ = device.api.cuMemFree(address) }
+    deinit { device.runtime.deallocate(address) }
 }

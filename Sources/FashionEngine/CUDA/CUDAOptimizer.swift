@@ -64,13 +64,15 @@ public final class CUDAOptimizer {
         try host.restore(state: state, stepCount: stepCount)
     }
 
-    /// True when plain SGD is applied inside the backward pass (`CUDAModel.backward(fusedSGDRate:)`).
-    public var isFusedIntoBackward: Bool { (host as? SGD)?.isPlain == true }
+    /// For plain SGD, the rate a backward pass can apply the update with (`CUDAModel.backward(fusedSGDRate:)`),
+    /// sparing the gradient buffer a write and a read; nil for the other optimisers.
+    public var fusableSGDRate: Float? { (host as? SGD)?.isPlain == true ? host.learningRate : nil }
 
-    /// One update of every parameter from its gradient (a step count only, when the update was fused).
-    public func step() throws {
+    /// One update of every parameter from its gradient; only the step count when `fusedIntoBackward`
+    /// (the backward pass already applied plain SGD with `fusableSGDRate`).
+    public func step(fusedIntoBackward: Bool = false) throws {
         stepCount += 1
-        guard !isFusedIntoBackward else { return }
+        guard !fusedIntoBackward else { return }
         let n = model.parameterCount, p = model.parameters, g = model.gradients
         if let sgd = host as? SGD {
             try model.device.launch("sgd_update", covering: n, [

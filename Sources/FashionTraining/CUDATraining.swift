@@ -42,6 +42,11 @@ final class CUDATraining {
     private let lossSum: DeviceBuffer
     private let correct: DeviceBuffer
     private let classes: Int
+    private let black: Float
+    /// A batch's augmentation changes as drawn on the host, and the augmented batch.
+    private var changes: [Int32] = []
+    private var changeBuffer: DeviceBuffer?
+    private var augmented: DeviceBuffer?
 
     init(device: CUDADevice, model: Sequential, optimizer: Optimizer, train: Dataset, encoding: PixelEncoding, batchSize: Int) throws {
         try device.makeCurrent()
@@ -54,6 +59,7 @@ final class CUDATraining {
         let table = try device.allocate(256)
         try encoding.table.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: 256, to: table) }
         encodingTable = table
+        black = encoding.table[0]
         order = try device.allocate(train.count, of: Int32.self)
         batchCapacity = max(batchSize, 1)
         inputs = try device.allocate(batchCapacity * train.pixelsPerImage)
@@ -87,9 +93,26 @@ final class CUDATraining {
         return (loss, Int(count))
     }
 
+    /// `rows` gathered images augmented on the GPU with changes `draw` writes (`Augmentation.changeWords` per image).
+    private func augment(rows: Int, draw: (UnsafeMutableBufferPointer<Int32>, Int) -> Void) throws -> UInt64 {
+        let (height, width) = (train.dataset.rows, train.dataset.cols)
+        let words = rows * Augmentation.changeWords
+        if changes.count < words { changes = [Int32](repeating: 0, count: words) }
+        changes.withUnsafeMutableBufferPointer { draw(UnsafeMutableBufferPointer(rebasing: $0[..<words]), rows) }
+        if (changeBuffer?.byteCount ?? 0) < words * 4 { changeBuffer = try device.allocate(words, of: Int32.self) }
+        if (augmented?.byteCount ?? 0) < inputs.byteCount { augmented = try device.allocate(inputs.byteCount / 4) }
+        try changes.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: words, to: changeBuffer!) }
+        try device.launch("augment", covering: rows * height * width, [
+            .buffer(augmented), .buffer(inputs), .buffer(changeBuffer), .int(rows), .int(height), .int(width), .float(black),
+        ])
+        return augmented!.address
+    }
+
     /// One epoch over `epochOrder` in batches of `batchSize`: `learningRate(i)` gives batch i's rate
-    /// (nil keeps the optimiser's), `shouldStop` is polled between batches (nil result when it stops).
+    /// (nil keeps the optimiser's), `drawAugmentation` (when augmenting) writes a batch's changes,
+    /// `shouldStop` is polled between batches (nil result when it stops).
     func trainEpoch(order epochOrder: [Int32], batchSize: Int, labelSmoothing: Float, learningRate: (Int) -> Float?,
+                    drawAugmentation: ((UnsafeMutableBufferPointer<Int32>, Int) -> Void)?,
                     shouldStop: () -> Bool, afterBatch: (Int) -> Void) throws -> (lossSum: Double, correct: Int)? {
         try device.makeCurrent()
         try epochOrder.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: order) }
@@ -102,11 +125,12 @@ final class CUDATraining {
             if let rate = learningRate(index) { optimizer.host.learningRate = rate }
             let start = index * batchSize, rows = min(batchSize, count - start)
             try gather(train, order: order, start: start, rows: rows)
-            let logits = try model.forward(input: inputs.address, rows: rows)
+            let input = try drawAugmentation.map { try augment(rows: rows, draw: $0) } ?? inputs.address
+            let logits = try model.forward(input: input, rows: rows)
             try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: logitsGradient,
                                            lossSum: lossSum, correct: correct, scale: 1 / Float(rows), labelSmoothing: labelSmoothing)
             let fusedRate = optimizer.fusableSGDRate
-            try model.backward(logitsGradient: logitsGradient.address, input: inputs.address, rows: rows, fusedSGDRate: fusedRate)
+            try model.backward(outputGradient: logitsGradient.address, rows: rows, fusedSGDRate: fusedRate)
             try optimizer.step(fusedIntoBackward: fusedRate != nil)
             afterBatch(index)
         }
@@ -133,7 +157,7 @@ final class CUDATraining {
         while start < dataset.count {
             let rows = min(batchSize, dataset.count - start)
             try gather(resident, order: resident.inFileOrder, start: start, rows: rows)
-            let logits = try model.forward(input: inputs.address, rows: rows)
+            let logits = try model.forward(input: inputs.address, rows: rows, training: false)
             try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: nil,
                                            lossSum: lossSum, correct: correct, scale: 1)
             start += rows

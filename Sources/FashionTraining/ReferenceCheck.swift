@@ -149,7 +149,7 @@ private struct CUDAStepper: ReferenceStepper {
         let logits = try model.forward(input: inputs.address, rows: rows)
         try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: 10, gradient: logitsGradient,
                                        lossSum: lossSum, correct: correct, scale: 1 / Float(rows))
-        try model.backward(logitsGradient: logitsGradient.address, input: inputs.address, rows: rows)
+        try model.backward(outputGradient: logitsGradient.address, rows: rows)
         var values = [Float](repeating: 0, count: rows * 10), loss = 0.0
         try values.withUnsafeMutableBufferPointer {
             try device.download(from: logits, count: $0.count, into: $0.baseAddress!)

@@ -65,12 +65,7 @@ public final class Trainer {
         batches = BatchIterator(dataset: train, batchSize: config.batchSize, shuffle: true, encoding: config.encoding,
                                 augmentation: config.augmentation, sampleShape: model.inputShape,
                                 generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
-        var (chosen, fallback) = backend.running(model)
-        if case .cuda = chosen, config.augmentation.map({ !$0.isIdentity }) == true {
-            (chosen, fallback) = (.cpu, "the CUDA backend of this version does not augment; this run trains on the CPU")
-        }
-        self.backend = chosen
-        backendFallback = fallback
+        (self.backend, backendFallback) = backend.running(model)
     }
 
     /// Trains for the configured epochs (or until the observer stops it, the loss diverges or a stop
@@ -191,6 +186,11 @@ public final class Trainer {
             learningRate: { index in
                 schedule.isPerStep ? schedule.rate(base: self.config.learningRate, step: epochIndex * count + index,
                                                    steps: self.config.epochs * count, epochs: self.config.epochs) : nil
+            },
+            drawAugmentation: batches.augmentation.map { augmentation in
+                { changes, rows in
+                    augmentation.draw(into: changes, count: rows, height: self.train.rows, width: self.train.cols, using: &self.batches.generator)
+                }
             },
             shouldStop: { self.stopRequested?() ?? false },
             afterBatch: { observer?.trainer(self, didFinishBatch: $0, of: count, loss: .nan) })

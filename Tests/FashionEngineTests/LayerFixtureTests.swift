@@ -4,7 +4,12 @@ import FashionCore
 import FashionEngine
 
 /// Conv2d, MaxPool2d, BatchNorm, global average pooling and label-smoothed cross-entropy against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
-/// float64 stored as float32): forward outputs, input gradients and parameter gradients.
+/// float64 stored as float32): forward outputs, input gradients and parameter gradients, on the CPU and on every CUDA device present.
+/// The CUDA devices the layer checks also run on: a real GPU when present, and the host emulation of the
+/// GPU code paths when clang is there.
+let cudaTestDevices: [CUDADevice] = [try? CUDADevice.shared.get(), CUDATests.clang.flatMap { try? CUDADevice.hostEmulation(clang: $0) }]
+    .compactMap { $0 }
+
 @Suite struct LayerFixtureTests {
     static let fixtures: Safetensors? = try? Safetensors.read(
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/layers.safetensors").path)
@@ -22,8 +27,10 @@ import FashionEngine
         #expect(error / max(scale, 1e-12) < tolerance, "\(name): max relative error \(error / scale)")
     }
 
-    /// Runs forward and backward (upstream gradient from the fixture) and checks everything.
-    func check(_ layer: Layer, prefix: String, parameters: [String: Parameter] = [:]) throws {
+    /// Runs forward and backward (upstream gradient from the fixture) and checks everything, on the CPU and
+    /// then on every CUDA device present (`cudaTestDevices`), each with a fresh layer from `make`.
+    func check(prefix: String, _ make: () -> (Layer, [String: Parameter])) throws {
+        let (layer, parameters) = make()
         for (name, parameter) in parameters { parameter.value.copy(from: try tensor("\(prefix).\(name)").toArray()) }
         let y = layer.forward(try tensor("\(prefix).x"), training: true)
         try expectClose(y, "\(prefix).y")
@@ -31,40 +38,81 @@ import FashionEngine
         let dx = try #require(layer.backward(try tensor("\(prefix).upstream"), needsInputGradient: true))
         try expectClose(dx, "\(prefix).dx")
         for (name, parameter) in parameters { try expectClose(parameter.gradient, "\(prefix).d\(name)") }
+        try afterCheck?(layer)
+        for device in cudaTestDevices { try checkOnGPU(device, prefix: prefix, make) }
     }
+
+    /// The same layer as a one-layer model on a CUDA device.
+    func checkOnGPU(_ device: CUDADevice, prefix: String, _ make: () -> (Layer, [String: Parameter])) throws {
+        let (layer, parameters) = make()
+        for (name, parameter) in parameters { parameter.value.copy(from: try tensor("\(prefix).\(name)").toArray()) }
+        let x = try tensor("\(prefix).x"), upstream = try tensor("\(prefix).upstream")
+        let model = Sequential(inputShape: Array(x.shape.dropFirst()), [layer])
+        let gpu = try CUDAModel(model, device: device)
+        let rows = x.shape[0]
+        let input = try device.allocate(x.count), gradient = try device.allocate(upstream.count)
+        try device.upload(x.data, count: x.count, to: input)
+        try device.upload(upstream.data, count: upstream.count, to: gradient)
+        let y = Tensor(shape: upstream.shape), dx = Tensor(shape: x.shape)
+        try device.download(from: try gpu.forward(input: input.address, rows: rows), count: y.count, into: y.data)
+        try expectClose(y, "\(prefix).y")
+        let dxAddress = try #require(try gpu.backward(outputGradient: gradient.address, rows: rows, needsInputGradient: true))
+        try device.download(from: dxAddress, count: dx.count, into: dx.data)
+        try expectClose(dx, "\(prefix).dx")
+        for (name, parameter) in parameters {
+            let offset = gpu.offsets[model.parameters.firstIndex { $0 === parameter }!]
+            try device.download(gpu.gradients, offset: offset, count: parameter.value.count, into: parameter.gradient.data)
+            try expectClose(parameter.gradient, "\(prefix).d\(name)")
+        }
+        try gpu.download()
+        try afterCheck?(layer)
+    }
+
+    /// Checks of a layer's state after the step (BatchNorm's running statistics), on every backend.
+    var afterCheck: ((Layer) throws -> Void)?
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
     func conv2dWithPadding() throws {
         var generator = SeededGenerator(seed: 0)
-        let conv = Conv2d(3, 4, kernel: 3, padding: 1, using: &generator)
-        try check(conv, prefix: "conv_pad", parameters: ["weight": conv.weight, "bias": conv.bias!])
+        try check(prefix: "conv_pad") {
+            let conv = Conv2d(3, 4, kernel: 3, padding: 1, using: &generator)
+            return (conv, ["weight": conv.weight, "bias": conv.bias!])
+        }
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
     func conv2dWithStride() throws {
         var generator = SeededGenerator(seed: 0)
-        let conv = Conv2d(2, 3, kernel: 3, stride: 2, using: &generator)
-        try check(conv, prefix: "conv_stride", parameters: ["weight": conv.weight, "bias": conv.bias!])
+        try check(prefix: "conv_stride") {
+            let conv = Conv2d(2, 3, kernel: 3, stride: 2, using: &generator)
+            return (conv, ["weight": conv.weight, "bias": conv.bias!])
+        }
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
     func maxPool() throws {
-        try check(MaxPool2d(2), prefix: "pool")
+        try check(prefix: "pool") { (MaxPool2d(2), [:]) }
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"), arguments: [("bn2d", true), ("bn1d", false)])
     func batchNorm(prefix: String, spatial: Bool) throws {
         let channels = try tensor("\(prefix).weight").count
-        let norm = BatchNorm(channels, spatial: spatial)
-        try check(norm, prefix: prefix, parameters: ["weight": norm.weight, "bias": norm.bias])
-        try expectClose(norm.runningMean.value, "\(prefix).running_mean")
-        try expectClose(norm.runningVariance.value, "\(prefix).running_var")
-        #expect(norm.batchesTracked.value.data[0] == 1)
+        var checks = self
+        checks.afterCheck = { layer in
+            let norm = try #require(layer as? BatchNorm)
+            try expectClose(norm.runningMean.value, "\(prefix).running_mean")
+            try expectClose(norm.runningVariance.value, "\(prefix).running_var")
+            #expect(norm.batchesTracked.value.data[0] == 1)
+        }
+        try checks.check(prefix: prefix) {
+            let norm = BatchNorm(channels, spatial: spatial)
+            return (norm, ["weight": norm.weight, "bias": norm.bias])
+        }
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
     func globalAveragePool() throws {
-        try check(GlobalAveragePool(), prefix: "gap")
+        try check(prefix: "gap") { (GlobalAveragePool(), [:]) }
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))

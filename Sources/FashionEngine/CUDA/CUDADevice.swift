@@ -88,11 +88,12 @@ public final class CUDADevice: @unchecked Sendable {
         case buffer(DeviceBuffer?), address(UInt64), int(Int), long(Int), float(Float)
     }
 
-    /// Launches kernel `name` with enough 256-thread blocks to cover `count` elements (its loops
-    /// stride over the grid, so it is capped).
+    /// Launches kernel `name` over `count` elements: 256-thread blocks enough to cover them (the kernels'
+    /// loops stride over the grid, so it is capped), or, for a per-channel kernel, one block per channel.
     public func launch(_ name: String, covering count: Int, _ arguments: [Argument]) throws {
-        let threads = 256
-        let blocks = min(max((count + threads - 1) / threads, 1), 65_536)
+        let perChannel = CUDAKernelSource.perChannelKernels.contains(name)
+        let threads = perChannel ? CUDAKernelSource.blockThreads : 256
+        let blocks = min(max(perChannel ? count : (count + threads - 1) / threads, 1), 65_535)
         // A launch takes an array of pointers to the argument values; every value fits 8 bytes.
         let storage = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)
         defer { storage.deallocate() }

@@ -66,7 +66,7 @@ public final class CUDAOptimizer {
 
     /// For plain SGD, the rate a backward pass can apply the update with (`CUDAModel.backward(fusedSGDRate:)`),
     /// sparing the gradient buffer a write and a read; nil for the other optimisers.
-    public var fusableSGDRate: Float? { (host as? SGD)?.isPlain == true ? host.learningRate : nil }
+    public var fusableSGDRate: Float? { (host as? SGD)?.isPlain == true && model.canFuseSGD ? host.learningRate : nil }
 
     /// One update of every parameter from its gradient; only the step count when `fusedIntoBackward`
     /// (the backward pass already applied plain SGD with `fusableSGDRate`).

@@ -37,6 +37,9 @@ final class HostEmulationRuntime: DeviceRuntime {
     private static let prelude = """
     #include <math.h>
     #define __global__
+    #define __device__
+    #define __shared__ static
+    #define __syncthreads()
     struct Index { unsigned x; };
     static const Index blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDim = {1};
     static inline double atomicAdd(double* a, double v) { double old = *a; *a += v; return old; }

@@ -14,7 +14,7 @@ public enum ComputeBackend: Sendable {
     /// This backend if it can run `model`, otherwise the CPU, with the reason.
     public func running(_ model: Sequential) -> (backend: ComputeBackend, fallback: String?) {
         guard case .cuda = self, let layer = CUDAModel.unsupportedLayer(in: model) else { return (self, nil) }
-        return (.cpu, "the CUDA backend of this version runs MLPs only (not \(layer)); this model trains on the CPU")
+        return (.cpu, "the CUDA backend has no GPU version of \(layer); this model trains on the CPU")
     }
 }
 

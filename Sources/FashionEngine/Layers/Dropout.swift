@@ -10,7 +10,8 @@ public final class Dropout: Layer {
     public var calls: UInt64 = 0
     private var output: Tensor?
     private var inputGradient: Tensor?
-    private var mask: [Float] = []
+    /// 1 where the last training pass kept the value.
+    private var keep: [UInt8] = []
 
     public init(_ probability: Float, seed: UInt64) {
         precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
@@ -21,18 +22,22 @@ public final class Dropout: Layer {
     public var summary: String { "Dropout(p=\(probability), inplace=False)" }
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
-    public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        guard training, probability > 0 else { return input }
+    /// Draws the next training pass's keep mask (1 kept, 0 dropped) into `mask`, from this layer's stream;
+    /// the GPU backend draws its masks here too, so both drop the same values.
+    public func drawKeepMask(into mask: UnsafeMutableBufferPointer<UInt8>) {
         var generator = SeededGenerator(seed: seed &+ calls &* 0x9E37_79B9_7F4A_7C15)
         calls += 1
+        for i in mask.indices { mask[i] = generator.nextUnitFloat() < probability ? 0 : 1 }
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        guard training, probability > 0 else { return input }
         let out = Tensor.reuse(output, shape: input.shape)
         output = out
-        if mask.count < input.count { mask = [Float](repeating: 0, count: input.capacity) }
-        let keep = 1 / (1 - probability)
-        for i in 0..<input.count {
-            mask[i] = generator.nextUnitFloat() < probability ? 0 : keep
-            out.data[i] = input.data[i] * mask[i]
-        }
+        if keep.count < input.count { keep = [UInt8](repeating: 0, count: input.capacity) }
+        keep.withUnsafeMutableBufferPointer { drawKeepMask(into: UnsafeMutableBufferPointer(rebasing: $0[..<input.count])) }
+        let scale = 1 / (1 - probability)
+        for i in 0..<input.count { out.data[i] = input.data[i] * (keep[i] != 0 ? scale : 0) }
         return out
     }
 
@@ -41,7 +46,8 @@ public final class Dropout: Layer {
         guard output != nil, probability > 0 else { return outputGradient }
         let dx = Tensor.reuse(inputGradient, shape: outputGradient.shape)
         inputGradient = dx
-        for i in 0..<outputGradient.count { dx.data[i] = outputGradient.data[i] * mask[i] }
+        let scale = 1 / (1 - probability)
+        for i in 0..<outputGradient.count { dx.data[i] = outputGradient.data[i] * (keep[i] != 0 ? scale : 0) }
         return dx
     }
 }

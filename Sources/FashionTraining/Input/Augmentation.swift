@@ -33,28 +33,50 @@ public struct Augmentation: Codable, Sendable, Equatable {
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 
-    /// Augments `count` images of `height`×`width` stored one after another at `images`, in place.
-    /// `black` is the encoded value of a 0 pixel (what padding shows).
+    /// How many `Int32`s describe one image's changes in `draw(into:…)`: flip (0 or 1), the shift dy and dx,
+    /// and the erased rectangle's top, left, height and width (height 0: nothing erased).
+    public static let changeWords = 7
+
+    /// Draws the changes of `count` images from `generator` into `changes` (`changeWords` each), in the
+    /// order torchvision draws them. Both backends draw here and then apply the same changes.
+    public func draw(into changes: UnsafeMutableBufferPointer<Int32>, count: Int, height: Int, width: Int,
+                     using generator: inout SeededGenerator) {
+        for index in 0..<count {
+            let change = changes.baseAddress! + index * Self.changeWords
+            change.update(repeating: 0, count: Self.changeWords)
+            if flip && generator.nextUnitFloat() < 0.5 { change[0] = 1 }
+            if cropPadding > 0 {
+                let span = UInt64(2 * cropPadding + 1)
+                change[1] = Int32(Int(generator.next() % span) - cropPadding)
+                change[2] = Int32(Int(generator.next() % span) - cropPadding)
+            }
+            if erasing > 0 && generator.nextUnitFloat() < erasing,
+               let (top, left, h, w) = erasedRectangle(height: height, width: width, using: &generator) {
+                (change[3], change[4], change[5], change[6]) = (Int32(top), Int32(left), Int32(h), Int32(w))
+            }
+        }
+    }
+
+    /// Augments `count` images of `height`×`width` stored one after another at `images`, in place, drawing
+    /// the changes from `generator`. `black` is the encoded value of a 0 pixel (what padding shows).
     public func apply(to images: UnsafeMutablePointer<Float>, count: Int, height: Int, width: Int, black: Float,
                       using generator: inout SeededGenerator) {
-        var scratch = [Float](repeating: 0, count: cropPadding > 0 ? height * width : 0)
+        var changes = [Int32](repeating: 0, count: count * Self.changeWords)
+        changes.withUnsafeMutableBufferPointer { draw(into: $0, count: count, height: height, width: width, using: &generator) }
+        var scratch = [Float](repeating: 0, count: height * width)
         for index in 0..<count {
             let image = images + index * height * width
-            if flip && generator.nextUnitFloat() < 0.5 {
+            let change = index * Self.changeWords
+            if changes[change] != 0 {
                 for row in 0..<height {
                     var line = UnsafeMutableBufferPointer(start: image + row * width, count: width)
                     line.reverse()
                 }
             }
-            if cropPadding > 0 {
-                let span = UInt64(2 * cropPadding + 1)
-                let dy = Int(generator.next() % span) - cropPadding
-                let dx = Int(generator.next() % span) - cropPadding
-                if dx != 0 || dy != 0 { shift(image, dy: dy, dx: dx, height: height, width: width, fill: black, scratch: &scratch) }
-            }
-            if erasing > 0 && generator.nextUnitFloat() < erasing {
-                erase(image, height: height, width: width, using: &generator)
-            }
+            let (dy, dx) = (Int(changes[change + 1]), Int(changes[change + 2]))
+            if dx != 0 || dy != 0 { shift(image, dy: dy, dx: dx, height: height, width: width, fill: black, scratch: &scratch) }
+            let (top, left, h, w) = (Int(changes[change + 3]), Int(changes[change + 4]), Int(changes[change + 5]), Int(changes[change + 6]))
+            for y in top..<(top + h) { (image + y * width + left).update(repeating: 0, count: w) }
         }
     }
 
@@ -76,8 +98,8 @@ public struct Augmentation: Codable, Sendable, Equatable {
     }
 
     /// torchvision's `RandomErasing(scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0)`: up to ten tries to
-    /// find a rectangle of that area and aspect ratio that fits.
-    private func erase(_ image: UnsafeMutablePointer<Float>, height: Int, width: Int, using generator: inout SeededGenerator) {
+    /// find a rectangle of that area and aspect ratio that fits; nil when none did.
+    private func erasedRectangle(height: Int, width: Int, using generator: inout SeededGenerator) -> (Int, Int, Int, Int)? {
         let area = Float(height * width)
         let (logLow, logHigh) = (logf(0.3), logf(3.3))
         for _ in 0..<10 {
@@ -88,8 +110,8 @@ public struct Augmentation: Codable, Sendable, Equatable {
             guard h > 0, w > 0, h < height, w < width else { continue }
             let top = Int(generator.next() % UInt64(height - h + 1))
             let left = Int(generator.next() % UInt64(width - w + 1))
-            for y in top..<(top + h) { (image + y * width + left).update(repeating: 0, count: w) }
-            return
+            return (top, left, h, w)
         }
+        return nil
     }
 }

@@ -7,9 +7,7 @@ import FashionEngine
 /// there is none says what was missing. The numbers on a GPU are checked by `PyTorchReferenceTests` and
 /// `CUDATrainingTests` when one is present.
 struct CUDATests {
-    static let clang: String? = ["/usr/bin/clang", "/opt/swift/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        ?? (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { $0 + "/clang" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let clang = CUDADevice.clang
 
     /// Declarations NVRTC provides by itself and clang's CUDA mode without the CUDA headers does not.
     static let prelude = """
@@ -76,7 +74,7 @@ struct CUDATests {
 /// CPU, launched with the same argument packing), against the CPU backend's results.
 @Suite(.enabled(if: CUDATests.clang != nil, "no clang to compile the kernels for the host"))
 struct CUDAKernelArithmeticTests {
-    static let device: CUDADevice? = try? CUDADevice.hostEmulation(clang: CUDATests.clang!)
+    static let device: CUDADevice? = try? CUDADevice.hostEmulation.get()
 
     /// `values` on the device.
     func buffer<T>(_ values: [T]) throws -> DeviceBuffer {

@@ -17,8 +17,7 @@ let referenceAvailable = FileManager.default.fileExists(atPath: referenceDirecto
 let presentBackends: [ComputeBackend] = {
     var backends: [ComputeBackend] = [.cpu]
     if let gpu = try? CUDADevice.shared.get() { backends.append(.cuda(gpu)) }
-    let clang = ["/usr/bin/clang", "/opt/swift/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    if let clang, let emulation = try? CUDADevice.hostEmulation(clang: clang) { backends.append(.cuda(emulation)) }
+    if let emulation = try? CUDADevice.hostEmulation.get() { backends.append(.cuda(emulation)) }
     return backends
 }()
 

@@ -30,11 +30,21 @@ public final class CUDADevice: @unchecked Sendable {
         }
     }()
 
-    /// A stand-in GPU on the CPU for tests: `CUDAKernelSource` compiled by `clang` (with one-thread grids),
-    /// memory in RAM, GEMMs column-major like cuBLAS's on the CPU BLAS.
-    public static func hostEmulation(clang: String) throws -> CUDADevice {
-        CUDADevice(name: "host emulation", computeCapability: (0, 0), memoryBytes: 0, runtime: try HostEmulationRuntime(clang: clang))
-    }
+    /// A stand-in GPU on the CPU, for tests and development: `CUDAKernelSource` compiled by clang (with
+    /// one-thread grids), memory in RAM, GEMMs column-major like cuBLAS's on the CPU BLAS. Set up once per
+    /// process; fails when there is no clang (`clang`).
+    public static let hostEmulation: Result<CUDADevice, CUDAError> = {
+        guard let clang else { return .failure(CUDAError(message: "no clang found (on the PATH or beside the Swift toolchain)")) }
+        return Result {
+            CUDADevice(name: "host emulation", computeCapability: (0, 0), memoryBytes: 0, runtime: try HostEmulationRuntime(clang: clang))
+        }.mapError { $0 as? CUDAError ?? CUDAError(message: "\($0)") }
+    }()
+
+    /// The clang that builds the host emulation: the first on the PATH, else the Swift toolchain's.
+    public static let clang: String? = {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { String($0) + "/clang" }
+        return (path + ["/usr/bin/clang", "/opt/swift/usr/bin/clang"]).first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
 
     init(name: String, computeCapability: (major: Int, minor: Int), memoryBytes: Int, runtime: DeviceRuntime) {
         self.name = name

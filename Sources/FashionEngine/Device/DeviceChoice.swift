@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where training and evaluation compute.
 public enum ComputeBackend: Sendable {
     case cpu
@@ -29,6 +31,11 @@ public enum DeviceChoice: String, Sendable, CaseIterable {
         case .cpu:
             return (.cpu, "CPU (as asked)")
         case .auto, .cuda:
+            // For development without a GPU: the GPU code paths on the CPU (slow; see CUDADevice.hostEmulation).
+            if let emulate = ProcessInfo.processInfo.environment["FASHIONLAB_CUDA_EMULATION"], !emulate.isEmpty, emulate != "0" {
+                let device = try CUDADevice.hostEmulation.mapError { DeviceError(message: "FASHIONLAB_CUDA_EMULATION: \($0)") }.get()
+                return (.cuda(device), "CUDA: host emulation of the GPU code paths (FASHIONLAB_CUDA_EMULATION)")
+            }
             switch CUDADevice.shared {
             case .failure(let error):
                 if self == .cuda { throw DeviceError(message: "--device cuda: CUDA is not available: \(error)") }

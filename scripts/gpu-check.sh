@@ -13,7 +13,8 @@
 # Environment: FASHIONLAB_DATA (the four .gz files; default /usr/share/datasets/fashion-mnist),
 # REFERENCE (the reference/*.safetensors; default ../shared/reference), PYTHON (with torch; default
 # python3), PYTORCH_SEED (pytorch_seed.py; default ../shared/bench/pytorch_seed.py).
-# Every step writes its log to LOG_DIR (default gpu-check-logs) and the summary says which passed.
+# Every step writes its log to LOG_DIR (default gpu-check-logs) and the summary says which passed. (On the lent
+# device machine, which returns at most 8 files from $OUT: tar czf "$OUT/gpu-check.tgz" LOG_DIR.)
 set -u
 BIN=${1:-.build/release/fashionlab}
 LOGS=${2:-gpu-check-logs}
@@ -53,4 +54,12 @@ else
 fi
 # 4. The whole lab on the GPU (target: at most 20 s).
 step lab-cuda "$BIN" lab --device cuda --out "$LOGS/lab"
+# 5. With RECIPES=1 (longer): the CNN recipes on the GPU over seeds 0-2, each step capped at RECIPE_LIMIT seconds.
+if [ "${RECIPES:-0}" = 1 ]; then
+    for recipe in cnn cnn-large; do
+        for seed in 0 1 2; do
+            step "$recipe-$seed" timeout "${RECIPE_LIMIT:-300}" "$BIN" train --device cuda --recipe $recipe --seed $seed --out "$LOGS/$recipe-$seed"
+        done
+    done
+fi
 echo "Logs in $LOGS"

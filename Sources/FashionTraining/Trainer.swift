@@ -9,6 +9,7 @@ public enum TrainingDecision: Sendable {
 }
 
 /// Sees a run as it happens: each batch (for progress bars) and each epoch (to log, or stop early).
+/// On the GPU a batch's loss stays there until the epoch ends, and `loss` is NaN.
 public protocol TrainingObserver: AnyObject {
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float)
     func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision

@@ -115,7 +115,7 @@ final class EpochReporter: TrainingObserver {
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
         guard throttle.ready(final: index == count - 1) else { return }
         Terminal.drawBar("epoch \(trainer.history.epochs.count + 1)/\(trainer.config.epochs)",
-                         fraction: Double(index + 1) / Double(count), detail: String(format: "loss %.4f", loss))
+                         fraction: Double(index + 1) / Double(count), detail: loss.isNaN ? "" : String(format: "loss %.4f", loss))
     }
 
     func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision {

@@ -28,10 +28,10 @@ public struct Recipe: Sendable {
         },
         normalize: true)
 
-    /// The wider CNN for users with more time or a GPU (measured: 94.08% after 20 epochs, seed 0).
+    /// The wider CNN for users with more time or a GPU (measured: 94.40% after 32 epochs, seed 0).
     public static let largeCNN = Recipe(
         name: "cnn-large",
-        summary: "cnn-large, AdamW (weight decay 0.05) with a one-cycle schedule peaking at 0.003, batch 128, 20 epochs, normalised inputs, random flips and crops (padding 2); 94.08% test accuracy (seed 0) in 51 minutes on 2 cores",
+        summary: "cnn-large, AdamW (weight decay 0.05) with a one-cycle schedule peaking at 0.003, batch 128, 32 epochs, normalised inputs, random flips, crops (padding 2) and erasing (0.3); 94.40% test accuracy (seed 0), about 137 s per epoch on 2 cores",
         config: make { config in
             config.model = "cnn-large"
             config.optimizer = .adamw
@@ -39,8 +39,8 @@ public struct Recipe: Sendable {
             config.weightDecay = 0.05
             config.schedule = .oneCycle(warmup: 0.3)
             config.batchSize = 128
-            config.epochs = 20
-            config.augmentation = Augmentation(flip: true, cropPadding: 2)
+            config.epochs = 32
+            config.augmentation = Augmentation(flip: true, cropPadding: 2, erasing: 0.3)
             config.trainingMetrics = .batches
         },
         normalize: true)

@@ -40,7 +40,10 @@ struct EvaluateCommand: ParsableCommand {
     struct Mistake: Encodable { let index: Int; let trueClass: Int; let predicted: Int; let confidence: Float }
 
     func run() throws {
-        _ = try deviceOptions.select(quiet: json)  // evaluation of one checkpoint runs on the CPU in this version
+        // One checkpoint over 10,000 images: computed on the CPU in this version, whatever the device; a GPU
+        // asked for (or found) is still checked, so a wrong --device is reported as it is elsewhere.
+        let (backend, _) = try deviceOptions.select(quiet: true)
+        if !json { Terminal.note("Device: CPU" + (backend.name == "CPU" ? "" : " (evaluate computes on the CPU in this version)")) }
         let (network, config) = try ModelFile.load(model)
         let data = try dataOptions.load(quiet: json)
         let test = data.test

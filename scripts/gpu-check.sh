@@ -7,8 +7,8 @@
 #   scripts/gpu-check.sh [BINARY] [LOG_DIR]                # on the GPU machine
 #
 # The static binary still links libcurl.so.4 (FoundationNetworking, for downloads): building it needs
-# libcurl4-openssl-dev, and a GPU machine without libcurl4 needs its .deb files unpacked (apt-get download
-# libcurl4 and what `ldd` lists as missing; dpkg -x each into /). Stripped it is about 61 MB, 15 MB with xz.
+# libcurl4-openssl-dev, and a GPU machine without libcurl4 needs its .deb files unpacked beside it.
+# scripts/gpu-bundle.sh prepares all of it (binary, libraries, reference files, data) and says how to send it.
 #
 # Environment: FASHIONLAB_DATA (the four .gz files; default /usr/share/datasets/fashion-mnist),
 # REFERENCE (the reference/*.safetensors; default ../shared/reference), PYTHON (with torch; default

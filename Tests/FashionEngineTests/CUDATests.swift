@@ -213,3 +213,22 @@ func maxRelativeError(_ a: [Float], _ b: [Float]) -> Double {
     let scale = b.map { abs(Double($0)) }.max() ?? 1
     return zip(a, b).map { abs(Double($0) - Double($1)) }.max()! / max(scale, 1e-30)
 }
+
+/// Where the CUDA libraries are looked for: pip's NVIDIA wheels in a virtual environment found by its `bin`
+/// on the PATH as well as by `$VIRTUAL_ENV`.
+@Suite struct CUDALibrarySearchTests {
+    @Test func wheelsOfAVirtualEnvironmentOnThePathAreSearched() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fashionlab-venv-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for package in ["cublas", "cuda_nvrtc"] {
+            try FileManager.default.createDirectory(atPath: root + "/lib/python3.12/site-packages/nvidia/\(package)/lib", withIntermediateDirectories: true)
+        }
+        let onPath = CUDAProbe.searchDirectories(environment: ["PATH": "/usr/bin:\(root)/bin"])
+        #expect(onPath.contains(root + "/lib/python3.12/site-packages/nvidia/cublas/lib"))
+        #expect(onPath.contains(root + "/lib/python3.12/site-packages/nvidia/cuda_nvrtc/lib"))
+        let activated = CUDAProbe.searchDirectories(environment: ["VIRTUAL_ENV": root, "CUDA_HOME": "/opt/cuda"])
+        #expect(activated.contains(root + "/lib/python3.12/site-packages/nvidia/cublas/lib"))
+        #expect(activated.first == "/opt/cuda/lib64")
+        #expect(!CUDAProbe.searchDirectories(environment: [:]).contains { $0.hasPrefix(root) })
+    }
+}

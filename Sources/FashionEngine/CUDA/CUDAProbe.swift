@@ -33,11 +33,16 @@ public enum CUDAProbe {
         return directories.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
-    /// `nvidia/*/lib` folders of the Python environments on this machine (pip's CUDA wheels).
+    /// `nvidia/*/lib` folders of the Python environments on this machine (pip's CUDA wheels): the system's,
+    /// the user's, pyenv's, `$VIRTUAL_ENV`'s, and those whose `bin` is on the `PATH` (a virtual environment
+    /// used without activating it, like `/opt/torch/.venv/bin`).
     static func pythonWheelDirectories(environment: [String: String]) -> [String] {
         var roots = ["/usr/local/lib", "/usr/lib"]
         if let home = environment["HOME"] { roots += [home + "/.local/lib"] + subdirectories(home + "/.pyenv/versions").map { $0 + "/lib" } }
         if let venv = environment["VIRTUAL_ENV"] { roots.append(venv + "/lib") }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") where directory.hasSuffix("/bin") {
+            roots.append(String(directory.dropLast(4)) + "/lib")
+        }
         var found: [String] = []
         for root in roots {
             for python in subdirectories(root) where URL(fileURLWithPath: python).lastPathComponent.hasPrefix("python3") {

@@ -18,6 +18,39 @@ final class ResidentDataset {
         let order = (0..<Int32(dataset.count)).map { $0 }
         try order.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: inFileOrder) }
     }
+
+    /// Gathers images `order[start..<start+rows]` into `inputs` (encoded through the 256-entry `table`) and
+    /// their labels into `labels`.
+    func gather(into inputs: DeviceBuffer, labels: DeviceBuffer, order: DeviceBuffer, start: Int, rows: Int, table: DeviceBuffer) throws {
+        let pixels = dataset.pixelsPerImage
+        try images.device.launch("gather_pixels", covering: rows * pixels, [
+            .buffer(inputs), .buffer(labels), .buffer(images), .buffer(self.labels), .buffer(order),
+            .int(start), .int(rows), .int(pixels), .buffer(table),
+        ])
+    }
+}
+
+/// The logits of every image of `dataset` (`[count, classes]`, row-major) under `model`, in evaluation mode,
+/// computed on the GPU in batches of `batchSize`.
+func logitsOnGPU(_ model: Sequential, dataset: Dataset, encoding: PixelEncoding, batchSize: Int, device: CUDADevice) throws -> [Float] {
+    try device.makeCurrent()
+    let gpu = try CUDAModel(model, device: device)
+    let resident = try ResidentDataset(dataset, on: device)
+    let table = try device.allocate(256)
+    try encoding.table.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: 256, to: table) }
+    let rows = min(batchSize, dataset.count)
+    let inputs = try device.allocate(rows * dataset.pixelsPerImage), labels = try device.allocate(rows, of: Int32.self)
+    let classes = model.outputShape(for: model.inputShape).reduce(1, *)
+    var logits = [Float](repeating: 0, count: dataset.count * classes)
+    try logits.withUnsafeMutableBufferPointer { out in
+        for start in stride(from: 0, to: dataset.count, by: rows) {
+            let count = min(rows, dataset.count - start)
+            try resident.gather(into: inputs, labels: labels, order: resident.inFileOrder, start: start, rows: count, table: table)
+            let result = try gpu.forward(input: inputs.address, rows: count, training: false)
+            try device.download(from: result, count: count * classes, into: out.baseAddress! + start * classes)
+        }
+    }
+    return logits
 }
 
 /// The GPU half of a `Trainer`: the training (and validation) set resident on the GPU, each batch
@@ -79,11 +112,7 @@ final class CUDATraining {
 
     /// Gathers rows `start..<start+rows` of `order` from `data` into `inputs` and `labels`.
     private func gather(_ data: ResidentDataset, order: DeviceBuffer, start: Int, rows: Int) throws {
-        let pixels = data.dataset.pixelsPerImage
-        try device.launch("gather_pixels", covering: rows * pixels, [
-            .buffer(inputs), .buffer(labels), .buffer(data.images), .buffer(data.labels), .buffer(order),
-            .int(start), .int(rows), .int(pixels), .buffer(encodingTable),
-        ])
+        try data.gather(into: inputs, labels: labels, order: order, start: start, rows: rows, table: encodingTable)
     }
 
     private func readTotals() throws -> (lossSum: Double, correct: Int) {

@@ -7,6 +7,11 @@ public struct EvaluationResult: Sendable {
     public let loss: Double
     /// Fraction classified correctly, 0…1.
     public let accuracy: Double
+
+    public init(loss: Double, accuracy: Double) {
+        self.loss = loss
+        self.accuracy = accuracy
+    }
 }
 
 extension Sequential {
@@ -27,6 +32,20 @@ extension Sequential {
 }
 
 extension Sequential {
+    /// The logits of every image of `dataset` (`[count, classes]`, row-major), in evaluation mode, on `backend`.
+    public func logits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000, backend: ComputeBackend = .cpu) throws -> [Float] {
+        if case .cuda(let device) = backend.running(self).backend {
+            return try logitsOnGPU(self, dataset: dataset, encoding: encoding, batchSize: batchSize, device: device)
+        }
+        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, encoding: encoding, sampleShape: inputShape)
+        var logits: [Float] = []
+        for index in 0..<batches.batchCount {
+            let (inputs, _) = batches.load(batch: index)
+            logits += forward(inputs, training: false).buffer
+        }
+        return logits
+    }
+
     /// counts[true][predicted] over `dataset`.
     public func confusionMatrix(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000) -> [[Int]] {
         let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, encoding: encoding, sampleShape: inputShape)

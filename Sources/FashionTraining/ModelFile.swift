@@ -57,9 +57,13 @@ extension Sequential {
         let table = encoding.table
         for i in 0..<images.count { inputs.data[i] = table[Int(images[i])] }
         let logits = forward(inputs, training: false)
-        let classes = logits.count / count
-        return (0..<count).map { row in
-            let z = Array(UnsafeBufferPointer(start: logits.data + row * classes, count: classes))
+        return Self.softmax(Array(logits.buffer), classes: logits.count / count)
+    }
+
+    /// The softmax of each row of `classes` logits.
+    public static func softmax(_ logits: [Float], classes: Int) -> [[Float]] {
+        stride(from: 0, to: logits.count, by: classes).map { start in
+            let z = logits[start..<(start + classes)]
             let top = z.max() ?? 0
             let e = z.map { expf($0 - top) }
             let sum = e.reduce(0, +)

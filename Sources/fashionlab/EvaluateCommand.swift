@@ -40,27 +40,22 @@ struct EvaluateCommand: ParsableCommand {
     struct Mistake: Encodable { let index: Int; let trueClass: Int; let predicted: Int; let confidence: Float }
 
     func run() throws {
-        // One checkpoint over 10,000 images: computed on the CPU in this version, whatever the device; a GPU
-        // asked for (or found) is still checked, so a wrong --device is reported as it is elsewhere.
-        let (backend, _) = try deviceOptions.select(quiet: true)
-        if !json { Terminal.note("Device: CPU" + (backend.name == "CPU" ? "" : " (evaluate computes on the CPU in this version)")) }
+        let (backend, _) = try deviceOptions.select(quiet: json)
         let (network, config) = try ModelFile.load(model)
         let data = try dataOptions.load(quiet: json)
         let test = data.test
-        let batch = config.effectiveEvaluationBatchSize
-        let result = network.evaluate(on: test, encoding: config.encoding, batchSize: batch)
-        // One more pass for the class probabilities: the confusion matrix and the most confident mistakes.
+        // One pass over the test set: the logits give the loss, the accuracy and the class probabilities.
+        let logits = try network.logits(on: test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize, backend: backend)
+        let outcome = SoftmaxCrossEntropy()(Tensor(shape: [test.count, 10], values: logits), LabelBuffer(test.labels.map(Int32.init)),
+                                            computeGradient: false)
+        let result = EvaluationResult(loss: outcome.lossSum / Double(test.count), accuracy: Double(outcome.correct) / Double(test.count))
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10)
         var mistakes: [Mistake] = []
-        for start in stride(from: 0, to: test.count, by: batch) {
-            let count = min(batch, test.count - start)
-            let probabilities = network.probabilities(images: Array(test.images[(start * 784)..<((start + count) * 784)]), count: count, encoding: config.encoding)
-            for (offset, p) in probabilities.enumerated() {
-                let predicted = p.indices.max { p[$0] < p[$1] }!
-                let truth = Int(test.labels[start + offset])
-                confusion[truth][predicted] += 1
-                if predicted != truth { mistakes.append(Mistake(index: start + offset, trueClass: truth, predicted: predicted, confidence: p[predicted])) }
-            }
+        for (index, p) in Sequential.softmax(logits, classes: 10).enumerated() {
+            let predicted = p.indices.max { p[$0] < p[$1] }!
+            let truth = Int(test.labels[index])
+            confusion[truth][predicted] += 1
+            if predicted != truth { mistakes.append(Mistake(index: index, trueClass: truth, predicted: predicted, confidence: p[predicted])) }
         }
         let names = FashionMNIST.classNames
         let perClass = (0..<10).map { Double(confusion[$0][$0]) / Double(max(1, confusion[$0].reduce(0, +))) }

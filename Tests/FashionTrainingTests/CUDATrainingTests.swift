@@ -129,6 +129,18 @@ struct CUDATrainingTests {
         }
     }
 
+    /// `evaluate`'s one pass: the test set's logits on the GPU equal the CPU's up to rounding.
+    @Test func logitsMatchTheCPU() throws {
+        let model = Sequential.cnn(seed: 2)
+        let data = syntheticDataset(count: 70), encoding = PixelEncoding(scale: true)
+        let cpu = try model.logits(on: data, encoding: encoding, batchSize: 32)
+        #expect(cpu.count == 70 * 10)
+        for device in devices {
+            let gpu = try model.logits(on: data, encoding: encoding, batchSize: 32, backend: .cuda(device))
+            #expect(maxRelativeError(gpu, cpu) < 1e-5)
+        }
+    }
+
     func cnnConfig() -> TrainingConfig {
         var config = TrainingConfig()
         config.model = "cnn"

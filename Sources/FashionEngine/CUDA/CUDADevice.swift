@@ -155,7 +155,8 @@ public final class DeviceBuffer: @unchecked Sendable {
     /// The device address (`CUdeviceptr`).
     public let address: UInt64
     public let byteCount: Int
-    private let device: CUDADevice
+    /// The device it lives on.
+    public let device: CUDADevice
 
     init(address: UInt64, byteCount: Int, device: CUDADevice) {
         self.address = address

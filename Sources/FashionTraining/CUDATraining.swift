@@ -18,13 +18,41 @@ final class ResidentDataset {
         let order = (0..<Int32(dataset.count)).map { $0 }
         try order.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: $0.count, to: inFileOrder) }
     }
+}
 
-    /// Gathers images `order[start..<start+rows]` into `inputs` (encoded through the 256-entry `table`) and
-    /// their labels into `labels`.
-    func gather(into inputs: DeviceBuffer, labels: DeviceBuffer, order: DeviceBuffer, start: Int, rows: Int, table: DeviceBuffer) throws {
-        let pixels = dataset.pixelsPerImage
-        try images.device.launch("gather_pixels", covering: rows * pixels, [
-            .buffer(inputs), .buffer(labels), .buffer(images), .buffer(self.labels), .buffer(order),
+/// A batch on the GPU: images gathered from a resident dataset in a given order and encoded through the
+/// 256-entry pixel table, with their labels; the buffers grow when a larger batch comes.
+final class CUDABatch {
+    let device: CUDADevice
+    /// The encoded value of each byte, and that of a black pixel (what crop padding shows).
+    let table: DeviceBuffer
+    let black: Float
+    private(set) var inputs: DeviceBuffer
+    private(set) var labels: DeviceBuffer
+    private(set) var capacity: Int
+    private let pixels: Int
+
+    init(device: CUDADevice, encoding: PixelEncoding, pixels: Int, capacity: Int) throws {
+        self.device = device
+        let table = try device.allocate(256)
+        try encoding.table.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: 256, to: table) }
+        self.table = table
+        black = encoding.table[0]
+        self.pixels = pixels
+        self.capacity = max(capacity, 1)
+        inputs = try device.allocate(self.capacity * pixels)
+        labels = try device.allocate(self.capacity, of: Int32.self)
+    }
+
+    /// Gathers images `order[start..<start+rows]` of `data` into `inputs` and their labels into `labels`.
+    func load(_ data: ResidentDataset, order: DeviceBuffer, start: Int, rows: Int) throws {
+        if rows > capacity {
+            capacity = rows
+            inputs = try device.allocate(rows * pixels)
+            labels = try device.allocate(rows, of: Int32.self)
+        }
+        try device.launch("gather_pixels", covering: rows * pixels, [
+            .buffer(inputs), .buffer(labels), .buffer(data.images), .buffer(data.labels), .buffer(order),
             .int(start), .int(rows), .int(pixels), .buffer(table),
         ])
     }
@@ -36,18 +64,15 @@ func logitsOnGPU(_ model: Sequential, dataset: Dataset, encoding: PixelEncoding,
     try device.makeCurrent()
     let gpu = try CUDAModel(model, device: device)
     let resident = try ResidentDataset(dataset, on: device)
-    let table = try device.allocate(256)
-    try encoding.table.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: 256, to: table) }
-    let rows = min(batchSize, dataset.count)
-    let inputs = try device.allocate(rows * dataset.pixelsPerImage), labels = try device.allocate(rows, of: Int32.self)
+    let batch = try CUDABatch(device: device, encoding: encoding, pixels: dataset.pixelsPerImage, capacity: batchSize)
     let classes = model.outputShape(for: model.inputShape).reduce(1, *)
     var logits = [Float](repeating: 0, count: dataset.count * classes)
     try logits.withUnsafeMutableBufferPointer { out in
-        for start in stride(from: 0, to: dataset.count, by: rows) {
-            let count = min(rows, dataset.count - start)
-            try resident.gather(into: inputs, labels: labels, order: resident.inFileOrder, start: start, rows: count, table: table)
-            let result = try gpu.forward(input: inputs.address, rows: count, training: false)
-            try device.download(from: result, count: count * classes, into: out.baseAddress! + start * classes)
+        for start in stride(from: 0, to: dataset.count, by: batchSize) {
+            let rows = min(batchSize, dataset.count - start)
+            try batch.load(resident, order: resident.inFileOrder, start: start, rows: rows)
+            let result = try gpu.forward(input: batch.inputs.address, rows: rows, training: false)
+            try device.download(from: result, count: rows * classes, into: out.baseAddress! + start * classes)
         }
     }
     return logits
@@ -66,16 +91,12 @@ final class CUDATraining {
     let train: ResidentDataset
     /// Datasets already on the GPU (the training set first); arrays that share storage compare in O(1).
     private var residents: [ResidentDataset]
-    private let encodingTable: DeviceBuffer
     private let order: DeviceBuffer
-    private var inputs: DeviceBuffer
-    private var labels: DeviceBuffer
+    private let batch: CUDABatch
     private var logitsGradient: DeviceBuffer
-    private var batchCapacity: Int
     private let lossSum: DeviceBuffer
     private let correct: DeviceBuffer
     private let classes: Int
-    private let black: Float
     /// A batch's augmentation changes as drawn on the host, and the augmented batch.
     private var changes: [Int32] = []
     private var changeBuffer: DeviceBuffer?
@@ -89,30 +110,17 @@ final class CUDATraining {
         self.train = try ResidentDataset(train, on: device)
         residents = [self.train]
         classes = model.outputShape(for: model.inputShape).reduce(1, *)
-        let table = try device.allocate(256)
-        try encoding.table.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: 256, to: table) }
-        encodingTable = table
-        black = encoding.table[0]
         order = try device.allocate(train.count, of: Int32.self)
-        batchCapacity = max(batchSize, 1)
-        inputs = try device.allocate(batchCapacity * train.pixelsPerImage)
-        labels = try device.allocate(batchCapacity, of: Int32.self)
-        logitsGradient = try device.allocate(batchCapacity * classes)
+        batch = try CUDABatch(device: device, encoding: encoding, pixels: train.pixelsPerImage, capacity: batchSize)
+        logitsGradient = try device.allocate(batch.capacity * classes)
         lossSum = try device.allocate(1, of: Double.self)
         correct = try device.allocate(1, of: UInt32.self)
     }
 
-    private func reserve(rows: Int, pixels: Int) throws {
-        guard rows > batchCapacity else { return }
-        batchCapacity = rows
-        inputs = try device.allocate(rows * pixels)
-        labels = try device.allocate(rows, of: Int32.self)
-        logitsGradient = try device.allocate(rows * classes)
-    }
-
-    /// Gathers rows `start..<start+rows` of `order` from `data` into `inputs` and `labels`.
-    private func gather(_ data: ResidentDataset, order: DeviceBuffer, start: Int, rows: Int) throws {
-        try data.gather(into: inputs, labels: labels, order: order, start: start, rows: rows, table: encodingTable)
+    /// Gathers rows `start..<start+rows` of `order` from `data` into the batch buffers.
+    private func load(_ data: ResidentDataset, order: DeviceBuffer, start: Int, rows: Int) throws {
+        try batch.load(data, order: order, start: start, rows: rows)
+        if logitsGradient.byteCount < rows * classes * 4 { logitsGradient = try device.allocate(rows * classes) }
     }
 
     private func readTotals() throws -> (lossSum: Double, correct: Int) {
@@ -129,10 +137,10 @@ final class CUDATraining {
         if changes.count < words { changes = [Int32](repeating: 0, count: words) }
         changes.withUnsafeMutableBufferPointer { draw(UnsafeMutableBufferPointer(rebasing: $0[..<words]), rows) }
         if (changeBuffer?.byteCount ?? 0) < words * 4 { changeBuffer = try device.allocate(words, of: Int32.self) }
-        if (augmented?.byteCount ?? 0) < inputs.byteCount { augmented = try device.allocate(inputs.byteCount / 4) }
+        if (augmented?.byteCount ?? 0) < batch.inputs.byteCount { augmented = try device.allocate(batch.inputs.byteCount / 4) }
         try changes.withUnsafeBufferPointer { try device.upload($0.baseAddress!, count: words, to: changeBuffer!) }
         try device.launch("augment", covering: rows * height * width, [
-            .buffer(augmented), .buffer(inputs), .buffer(changeBuffer), .int(rows), .int(height), .int(width), .float(black),
+            .buffer(augmented), .buffer(batch.inputs), .buffer(changeBuffer), .int(rows), .int(height), .int(width), .float(batch.black),
         ])
         return augmented!.address
     }
@@ -148,15 +156,14 @@ final class CUDATraining {
         try device.zero(lossSum)
         try device.zero(correct)
         let count = epochOrder.count, batches = (count + batchSize - 1) / batchSize
-        try reserve(rows: min(batchSize, count), pixels: train.dataset.pixelsPerImage)
         for index in 0..<batches {
             if shouldStop() { return nil }
             if let rate = learningRate(index) { optimizer.host.learningRate = rate }
             let start = index * batchSize, rows = min(batchSize, count - start)
-            try gather(train, order: order, start: start, rows: rows)
-            let input = try drawAugmentation.map { try augment(rows: rows, draw: $0) } ?? inputs.address
+            try load(train, order: order, start: start, rows: rows)
+            let input = try drawAugmentation.map { try augment(rows: rows, draw: $0) } ?? batch.inputs.address
             let logits = try model.forward(input: input, rows: rows)
-            try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: logitsGradient,
+            try device.softmaxCrossEntropy(logits: logits, labels: batch.labels, rows: rows, classes: classes, gradient: logitsGradient,
                                            lossSum: lossSum, correct: correct, scale: 1 / Float(rows), labelSmoothing: labelSmoothing)
             let fusedRate = optimizer.fusableSGDRate
             try model.backward(outputGradient: logitsGradient.address, rows: rows, fusedSGDRate: fusedRate)
@@ -181,13 +188,12 @@ final class CUDATraining {
         let resident = try residentCopy(of: dataset)
         try device.zero(lossSum)
         try device.zero(correct)
-        try reserve(rows: min(batchSize, dataset.count), pixels: dataset.pixelsPerImage)
         var start = 0
         while start < dataset.count {
             let rows = min(batchSize, dataset.count - start)
-            try gather(resident, order: resident.inFileOrder, start: start, rows: rows)
-            let logits = try model.forward(input: inputs.address, rows: rows, training: false)
-            try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: nil,
+            try load(resident, order: resident.inFileOrder, start: start, rows: rows)
+            let logits = try model.forward(input: batch.inputs.address, rows: rows, training: false)
+            try device.softmaxCrossEntropy(logits: logits, labels: batch.labels, rows: rows, classes: classes, gradient: nil,
                                            lossSum: lossSum, correct: correct, scale: 1)
             start += rows
         }

@@ -106,7 +106,7 @@ struct CUDATrainingTests {
                 #expect(abs(a.validationAccuracy! - b.validationAccuracy!) <= 1.0 / 40)
             }
             for (a, b) in zip(cpuTrainer.model.buffers, gpuTrainer.model.buffers) {
-                #expect(maxRelativeError(b.value.toArray(), a.value.toArray()) < 1e-3, "\(a.name)")
+                #expect(ReferenceCheck.relativeError(b.value.toArray(), a.value.toArray()) < 1e-3, "\(a.name)")
             }
         }
     }
@@ -137,7 +137,7 @@ struct CUDATrainingTests {
         #expect(cpu.count == 70 * 10)
         for device in devices {
             let gpu = try model.logits(on: data, encoding: encoding, batchSize: 32, backend: .cuda(device))
-            #expect(maxRelativeError(gpu, cpu) < 1e-5)
+            #expect(ReferenceCheck.relativeError(gpu, cpu) < 1e-5)
         }
     }
 
@@ -152,10 +152,4 @@ struct CUDATrainingTests {
         config.seed = 1
         return config
     }
-}
-
-/// max |a − b| / max |b|.
-func maxRelativeError(_ a: [Float], _ b: [Float]) -> Double {
-    let scale = b.map { abs(Double($0)) }.max() ?? 1
-    return zip(a, b).map { abs(Double($0) - Double($1)) }.max()! / max(scale, 1e-30)
 }

@@ -63,7 +63,7 @@ public struct Augmentation: Codable, Sendable, Equatable {
                       using generator: inout SeededGenerator) {
         var changes = [Int32](repeating: 0, count: count * Self.changeWords)
         changes.withUnsafeMutableBufferPointer { draw(into: $0, count: count, height: height, width: width, using: &generator) }
-        var scratch = [Float](repeating: 0, count: height * width)
+        var scratch = [Float](repeating: 0, count: cropPadding > 0 ? height * width : 0)
         for index in 0..<count {
             let image = images + index * height * width
             let change = index * Self.changeWords

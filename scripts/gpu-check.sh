@@ -13,8 +13,12 @@
 # Environment: FASHIONLAB_DATA (the four .gz files; default /usr/share/datasets/fashion-mnist),
 # REFERENCE (the reference/*.safetensors; default ../shared/reference), PYTHON (with torch; default
 # python3), PYTORCH_SEED (pytorch_seed.py; default ../shared/bench/pytorch_seed.py).
-# STEP_LIMIT (seconds; default 300) caps each step; ROUNDS (default 3) sets the PyTorch comparison's rounds. Every step writes its log to LOG_DIR (default gpu-check-logs) and the summary says which passed. (On the lent
-# device machine, which returns at most 8 files from $OUT: tar czf "$OUT/gpu-check.tgz" LOG_DIR.)
+# STEPS: which groups run, comma-separated, in this order: verify (fidelity on CUDA, CPU and auto), train (2
+# epochs on each backend), bench, compare (PyTorch CUDA side by side), lab, cnn-epoch (one epoch of each CNN),
+# recipes (the CNN recipes over seeds 0-2; long). Default: all but recipes.
+# STEP_LIMIT (seconds; default 300) caps each step, RECIPE_LIMIT (default 300) each recipe run; ROUNDS (default 3)
+# sets the PyTorch comparison's rounds. Every step writes its log to LOG_DIR (default gpu-check-logs) and the
+# summary says which passed. (scripts/gpu-run-bundle.sh runs it from the bundle and packs the logs.)
 set -u
 BIN=${1:-.build/release/fashionlab}
 LOGS=${2:-gpu-check-logs}
@@ -23,9 +27,12 @@ export FMNIST_DIR=$FASHIONLAB_DATA  # where pytorch_seed.py reads the dataset
 REFERENCE=${REFERENCE:-../shared/reference}
 PYTHON=${PYTHON:-python3}
 PYTORCH_SEED=${PYTORCH_SEED:-../shared/bench/pytorch_seed.py}
+STEPS=${STEPS:-verify,train,bench,compare,lab,cnn-epoch}
 mkdir -p "$LOGS"
 summary="$LOGS/summary.txt"
 : > "$summary"
+
+wanted() { [[ ",$STEPS," == *",$1,"* ]]; }
 
 step() {  # step NAME COMMAND…: runs it with its output in LOGS/NAME.log, times it, records the outcome
     local name=$1; shift
@@ -40,11 +47,14 @@ step() {  # step NAME COMMAND…: runs it with its output in LOGS/NAME.log, time
 { nvidia-smi || true; "$BIN" --version || true; } > "$LOGS/machine.log" 2>&1
 
 # 1. The device FashionLab finds, and the fidelity check against PyTorch's numbers on the GPU (and the CPU).
-if [ -f "$REFERENCE/mlp_sgd_1step.safetensors" ]; then
-    step verify-cuda "$BIN" verify --device cuda --reference "$REFERENCE"
-    step verify-cpu "$BIN" verify --device cpu --reference "$REFERENCE"
-else
-    echo "verify           skipped (no reference files in $REFERENCE)" | tee -a "$summary"
+if wanted verify; then
+    if [ -f "$REFERENCE/mlp_sgd_1step.safetensors" ]; then
+        step verify-cuda "$BIN" verify --device cuda --reference "$REFERENCE"
+        step verify-cpu "$BIN" verify --device cpu --reference "$REFERENCE"
+        step verify-auto "$BIN" verify --device auto --reference "$REFERENCE"
+    else
+        echo "verify           skipped (no reference files in $REFERENCE)" | tee -a "$summary"
+    fi
 fi
 if [ ! -f "$FASHIONLAB_DATA/train-images-idx3-ubyte.gz" ] && [ ! -f "$FASHIONLAB_DATA/train-images-idx3-ubyte" ]; then
     echo "training steps   skipped (no dataset in $FASHIONLAB_DATA)" | tee -a "$summary"
@@ -52,28 +62,35 @@ if [ ! -f "$FASHIONLAB_DATA/train-images-idx3-ubyte.gz" ] && [ ! -f "$FASHIONLAB
     exit 0
 fi
 # 2. The same short run on both backends: the metrics should agree to rounding.
-step train-cuda "$BIN" train --device cuda --optimizer adam --lr 0.001 --epochs 2 --seed 0 --json --out "$LOGS/train-cuda"
-step train-cpu "$BIN" train --device cpu --optimizer adam --lr 0.001 --epochs 2 --seed 0 --json --out "$LOGS/train-cpu"
+if wanted train; then
+    step train-cuda "$BIN" train --device cuda --optimizer adam --lr 0.001 --epochs 2 --seed 0 --json --out "$LOGS/train-cuda"
+    step train-cpu "$BIN" train --device cpu --optimizer adam --lr 0.001 --epochs 2 --seed 0 --json --out "$LOGS/train-cpu"
+fi
 # 3. Throughput of the seed MLP (batch 32), then side by side with PyTorch CUDA in the fast style.
-step bench-cuda "$BIN" bench --device cuda --repetitions 3
-if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-    step compare-pytorch "$PYTHON" "$(dirname "$0")/compare_pytorch.py" --device cuda --rounds "${ROUNDS:-3}" --epochs 2 \
-        --fashionlab "$BIN" --pytorch-script "$PYTORCH_SEED"
-else
-    echo "compare-pytorch  skipped (no Python with a CUDA build of torch)" | tee -a "$summary"
+wanted bench && step bench-cuda "$BIN" bench --device cuda --repetitions 3
+if wanted compare; then
+    if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+        step compare-pytorch "$PYTHON" "$(dirname "$0")/compare_pytorch.py" --device cuda --rounds "${ROUNDS:-3}" --epochs 2 \
+            --fashionlab "$BIN" --pytorch-script "$PYTORCH_SEED"
+    else
+        echo "compare-pytorch  skipped (no Python with a CUDA build of torch)" | tee -a "$summary"
+    fi
 fi
 # 4. The whole lab on the GPU (target: at most 20 s).
-step lab-cuda "$BIN" lab --device cuda --out "$LOGS/lab"
+wanted lab && step lab-cuda "$BIN" lab --device cuda --out "$LOGS/lab"
 # 5. One epoch of each CNN on the GPU, with its recipe's batch size and augmentation: the epoch time.
-step cnn-epoch "$BIN" train --device cuda --model cnn --optimizer adam --lr 0.001 --batch-size 64 --normalize \
-    --epochs 1 --seed 0 --json --out "$LOGS/cnn-epoch"
-step cnn-large-epoch "$BIN" train --device cuda --model cnn-large --optimizer adamw --weight-decay 0.05 --lr 0.001 \
-    --batch-size 128 --normalize --augment flip,crop:2,erase:0.3 --epochs 1 --seed 0 --json --out "$LOGS/cnn-large-epoch"
-# 5. With RECIPES=1 (longer): the CNN recipes on the GPU over seeds 0-2, each step capped at RECIPE_LIMIT seconds.
-if [ "${RECIPES:-0}" = 1 ]; then
+if wanted cnn-epoch; then
+    step cnn-epoch "$BIN" train --device cuda --model cnn --optimizer adam --lr 0.001 --batch-size 64 --normalize \
+        --epochs 1 --seed 0 --json --out "$LOGS/cnn-epoch"
+    step cnn-large-epoch "$BIN" train --device cuda --model cnn-large --optimizer adamw --weight-decay 0.05 --lr 0.001 \
+        --batch-size 128 --normalize --augment flip,crop:2,erase:0.3 --epochs 1 --seed 0 --json --out "$LOGS/cnn-large-epoch"
+fi
+# 6. The CNN recipes on the GPU over seeds 0-2, one run at a time.
+if wanted recipes; then
     for recipe in cnn cnn-large; do
         for seed in 0 1 2; do
-            STEP_LIMIT=${RECIPE_LIMIT:-300} step "$recipe-$seed" "$BIN" train --device cuda --recipe $recipe --seed $seed --out "$LOGS/$recipe-$seed"
+            STEP_LIMIT=${RECIPE_LIMIT:-300} step "$recipe-$seed" "$BIN" train --device cuda --recipe $recipe --seed $seed \
+                --json --out "$LOGS/$recipe-$seed"
         done
     done
 fi

@@ -34,7 +34,7 @@ if ! timeout 120 "${probe[@]}" > "$LOGS/probe.log" 2>&1 && grep -q "not availabl
     export LD_LIBRARY_PATH=$wheels${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     echo "CUDA not found on its own; the rest runs with the wheels' lib folders on LD_LIBRARY_PATH" >> "$LOGS/probe.log"
 fi
-FASHIONLAB_DATA=.gpu/data REFERENCE=.gpu/reference PYTORCH_SEED=$tool/pytorch_seed.py PYTHON=python3 \
+FASHIONLAB_DATA=.gpu/data REFERENCE=${REFERENCE:-.gpu/reference} PYTORCH_SEED=$tool/pytorch_seed.py PYTHON=python3 \
     timeout "${TOTAL_LIMIT:-500}" bash scripts/gpu-check.sh "$binary" "$LOGS"
 tar czf "$ARCHIVE" --exclude='*.safetensors' "$LOGS"
 cat "$LOGS/probe.log"

@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore"]),
-        .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionData", "FashionCore"]),
+        .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -99,12 +99,14 @@ public final class StudyRunner {
         return studies.indices.map { StudyResult(study: studies[$0], runs: state.slots[$0].map { $0! }, trainingImages: train.count) }
     }
 
-    /// The directory of a run, named by its configuration alone (`runs/adam-lr0.001-b32-scaled-e5-3f9a…`),
-    /// so studies that share a run (the same configuration) train it once.
+    /// The directory of a run, named by its configuration and backend (`runs/adam-lr0.001-b32-scaled-e5-3f9a…`,
+    /// with `-cuda` at the end for a GPU run), so studies that share a run (the same configuration) train it
+    /// once, and a lab on the GPU does not show the CPU's results and times (or the other way round).
     public func directory(for run: StudyRun) -> String {
         let c = run.config
         let name = "\(c.optimizer.rawValue)-lr\(c.learningRate)-b\(c.batchSize)-\(c.scale ? "scaled" : "unscaled")-e\(c.epochs)"
-        return runsDirectory + "/" + name + "-" + Self.hash(c)
+        let device = if case .cuda = backend { "-cuda" } else { "" }
+        return runsDirectory + "/" + name + "-" + Self.hash(c) + device
     }
 
     func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {

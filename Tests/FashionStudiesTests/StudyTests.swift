@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import FashionCore
 import FashionData
+import FashionEngine
 import FashionStudies
 import FashionTraining
 
@@ -88,6 +89,20 @@ func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: cou
         let longer = tinyStudy().withEpochs(3)
         let fourth = try StudyRunner(train: train, test: test, runsDirectory: directory).run(longer)
         #expect(fourth.runs.allSatisfy { !$0.reused && $0.history.epochs.count == 3 })
+    }
+
+    @Test func runsOnTheGPUAreKeptApartFromRunsOnTheCPU() throws {
+        // The host emulation of the CUDA backend stands in for a GPU (it needs clang, as the CUDA tests do).
+        guard let emulation = try? CUDADevice.hostEmulation.get() else { return }
+        let directory = NSTemporaryDirectory() + "fl-study-\(UUID().uuidString)"
+        let train = bandDataset(count: 200, seed: 1), test = bandDataset(count: 50, seed: 2)
+        let onCPU = try StudyRunner(train: train, test: test, runsDirectory: directory).run(tinyStudy())
+        let gpuRunner = StudyRunner(train: train, test: test, runsDirectory: directory)
+        gpuRunner.backend = .cuda(emulation)
+        let onGPU = try gpuRunner.run(tinyStudy())
+        #expect(onGPU.runs.allSatisfy { !$0.reused && $0.directory.hasSuffix("-cuda") })
+        #expect(onCPU.runs.allSatisfy { !$0.directory.hasSuffix("-cuda") })
+        #expect(try gpuRunner.run(tinyStudy()).runs.allSatisfy { $0.reused })
     }
 
     @Test func findingsComeFromTheNumbers() throws {

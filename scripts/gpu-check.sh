@@ -14,8 +14,8 @@
 # REFERENCE (the reference/*.safetensors; default ../shared/reference), PYTHON (with torch; default
 # python3), PYTORCH_SEED (pytorch_seed.py; default ../shared/bench/pytorch_seed.py).
 # STEPS: which groups run, comma-separated, in this order: verify (fidelity on CUDA, CPU and auto), train (2
-# epochs on each backend), bench, compare (PyTorch CUDA side by side), lab, cnn-epoch (one epoch of each CNN),
-# recipes (the CNN recipes over seeds 0-2; long). Default: all but recipes.
+# epochs on each backend), bench, compare (PyTorch CUDA side by side), lab, cnn-epoch (one epoch of each CNN, and
+# each against PyTorch CUDA), recipes (the CNN recipes over seeds 0-2; long). Default: all but recipes.
 # STEP_LIMIT (seconds; default 300) caps each step, RECIPE_LIMIT (default 300) each recipe run; ROUNDS (default 3)
 # sets the PyTorch comparison's rounds. Every step writes its log to LOG_DIR (default gpu-check-logs) and the
 # summary says which passed. (scripts/gpu-run-bundle.sh runs it from the bundle and packs the logs.)
@@ -78,12 +78,19 @@ if wanted compare; then
 fi
 # 4. The whole lab on the GPU (target: at most 20 s).
 wanted lab && step lab-cuda "$BIN" lab --device cuda --out "$LOGS/lab"
-# 5. One epoch of each CNN on the GPU, with its recipe's batch size and augmentation: the epoch time.
+# 5. One epoch of each CNN on the GPU, with its recipe's batch size and augmentation: the epoch time; then the
+#    first epoch of the cnn recipe's settings on each network, side by side with PyTorch CUDA.
 if wanted cnn-epoch; then
     step cnn-epoch "$BIN" train --device cuda --model cnn --optimizer adam --lr 0.001 --batch-size 64 --normalize \
         --epochs 1 --seed 0 --json --out "$LOGS/cnn-epoch"
     step cnn-large-epoch "$BIN" train --device cuda --model cnn-large --optimizer adamw --weight-decay 0.05 --lr 0.001 \
         --batch-size 128 --normalize --augment flip,crop:2,erase:0.3 --epochs 1 --seed 0 --json --out "$LOGS/cnn-large-epoch"
+    if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+        for model in cnn cnn-large; do
+            step "compare-$model" "$PYTHON" "$(dirname "$0")/compare_cnn_pytorch.py" --device cuda --rounds 2 --model $model \
+                --fashionlab "$BIN" --data "$FASHIONLAB_DATA"
+        done
+    fi
 fi
 # 6. The CNN recipes on the GPU over seeds 0-2, one run at a time.
 if wanted recipes; then

@@ -74,6 +74,16 @@ public struct Dataset: Sendable {
         }
     }
 
+    /// The same images mirrored left to right (as `torchvision.transforms.functional.hflip`), with the same labels.
+    public func horizontallyFlipped() -> Dataset {
+        var flipped = images
+        for start in stride(from: 0, to: images.count, by: cols) {
+            for column in 0..<cols { flipped[start + column] = images[start + cols - 1 - column] }
+        }
+        // The same shape and labels as this valid dataset.
+        return try! Dataset(images: flipped, labels: labels, rows: rows, cols: cols, classCount: classCount)
+    }
+
     /// A dataset of the images at `indices`, in that order.
     public func subset(_ indices: some Sequence<Int>) -> Dataset {
         var newImages = [UInt8]()

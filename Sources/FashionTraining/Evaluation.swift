@@ -1,3 +1,4 @@
+import Foundation
 import FashionData
 import FashionEngine
 
@@ -12,6 +13,14 @@ public struct EvaluationResult: Sendable {
         self.loss = loss
         self.accuracy = accuracy
     }
+}
+
+/// Predictions averaged over transformed copies of each test image (`fashionlab evaluate --tta`).
+public enum TestTimeAugmentation: String, Sendable, CaseIterable {
+    /// The image alone.
+    case none
+    /// The image and its mirror image.
+    case flip
 }
 
 extension Sequential {
@@ -44,6 +53,20 @@ extension Sequential {
             logits += forward(inputs, training: false).buffer
         }
         return logits
+    }
+
+    /// Log class probabilities of every image of `dataset` (`[count, classes]`, usable as logits), with
+    /// test-time augmentation: for `.flip`, the log of the mean of the softmax over the image and its mirror
+    /// image (a model trained with random flips sees both as the same class); for `.none`, the plain logits.
+    public func logits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000, backend: ComputeBackend = .cpu,
+                       testTimeAugmentation: TestTimeAugmentation) throws -> [Float] {
+        let plain = try logits(on: dataset, encoding: encoding, batchSize: batchSize, backend: backend)
+        guard testTimeAugmentation == .flip else { return plain }
+        let mirrored = try logits(on: dataset.horizontallyFlipped(), encoding: encoding, batchSize: batchSize, backend: backend)
+        let classes = plain.count / max(1, dataset.count)
+        return zip(Self.softmax(plain, classes: classes), Self.softmax(mirrored, classes: classes)).flatMap { p, q in
+            zip(p, q).map { logf(($0 + $1) / 2) }
+        }
     }
 
     /// counts[true][predicted] over `dataset`.

@@ -20,6 +20,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write confusion.svg, confusion.txt, misclassified.png and evaluation.json.", valueName: "DIR"))
     var out = "evaluation"
 
+    @Option(name: .customLong("tta"), help: ArgumentHelp(
+        "Test-time augmentation: none, or flip (average the class probabilities of each image and its mirror image; for models trained with random flips).",
+        valueName: "HOW"))
+    var testTimeAugmentation: TestTimeAugmentation = .none
+
     @Flag(help: "Print the results as one JSON object.")
     var json = false
 
@@ -28,6 +33,7 @@ struct EvaluateCommand: ParsableCommand {
 
     struct Report: Encodable {
         let model: String
+        let testTimeAugmentation: String
         let accuracy: Double
         let loss: Double
         let perClassAccuracy: [String: Double]
@@ -44,8 +50,9 @@ struct EvaluateCommand: ParsableCommand {
         let (network, config) = try ModelFile.load(model)
         let data = try dataOptions.load(quiet: json)
         let test = data.test
-        // One pass over the test set: the logits give the loss, the accuracy and the class probabilities.
-        let logits = try network.logits(on: test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize, backend: backend)
+        // One pass over the test set (two with --tta flip): the logits give the loss, the accuracy and the class probabilities.
+        let logits = try network.logits(on: test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize, backend: backend,
+                                        testTimeAugmentation: testTimeAugmentation)
         let outcome = SoftmaxCrossEntropy()(Tensor(shape: [test.count, 10], values: logits), LabelBuffer(test.labels.map(Int32.init)),
                                             computeGradient: false)
         let result = EvaluationResult(loss: outcome.lossSum / Double(test.count), accuracy: Double(outcome.correct) / Double(test.count))
@@ -67,7 +74,7 @@ struct EvaluateCommand: ParsableCommand {
         try AtomicFile.write(text: RunCharts.confusion(confusion, title: "Confusion matrix on the test set"), to: out + "/confusion.svg")
         try AtomicFile.write(text: Self.confusionText(confusion), to: out + "/confusion.txt")
         try AtomicFile.write(PNG.encode(grid), to: out + "/misclassified.png")
-        let report = Report(model: model, accuracy: result.accuracy, loss: result.loss,
+        let report = Report(model: model, testTimeAugmentation: testTimeAugmentation.rawValue, accuracy: result.accuracy, loss: result.loss,
                             perClassAccuracy: Dictionary(uniqueKeysWithValues: zip(names, perClass)), confusion: confusion,
                             mostConfused: Array(pairs), misclassifiedShown: shown)
         let encoder = JSONEncoder()
@@ -75,8 +82,9 @@ struct EvaluateCommand: ParsableCommand {
         try AtomicFile.write(Array(try encoder.encode(report)), to: out + "/evaluation.json")
         if json { return try Terminal.printJSON(report) }
 
-        print(String(format: "Test accuracy %.2f%% (%d of %d), loss %.4f — %@", result.accuracy * 100,
-                     (0..<10).reduce(0) { $0 + confusion[$1][$1] }, test.count, result.loss, config.summary))
+        let augmentation = testTimeAugmentation == .flip ? " (each image and its mirror image)" : ""
+        print(String(format: "Test accuracy %.2f%% (%d of %d)%@, loss %.4f — %@", result.accuracy * 100,
+                     (0..<10).reduce(0) { $0 + confusion[$1][$1] }, test.count, augmentation, result.loss, config.summary))
         print("Per class:")
         for (index, name) in names.enumerated() {
             print("  \(index) \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) " + String(format: "%6.2f%%", perClass[index] * 100))
@@ -95,3 +103,5 @@ struct EvaluateCommand: ParsableCommand {
         }.joined(separator: "\n") + "\n"
     }
 }
+
+extension TestTimeAugmentation: ExpressibleByArgument {}

@@ -310,6 +310,10 @@ struct EvaluatePredictTests {
         for file in ["confusion.svg", "confusion.txt", "misclassified.png", "evaluation.json"] {
             #expect(FileManager.default.fileExists(atPath: root + "/eval/" + file), "\(file)")
         }
+        let flipped = try runFashionlab(["evaluate", root + "/run", "--tta", "flip", "--out", root + "/eval-flip", "--json"])
+        #expect(flipped.status == 0 && flipped.output.contains("\"testTimeAugmentation\":\"flip\""), "\(flipped.error)")
+        let rotated = try runFashionlab(["evaluate", root + "/run", "--tta", "rotate", "--out", root + "/eval-rotate"])
+        #expect(rotated.status != 0 && rotated.error.contains("--tta"), "\(rotated.error)")
         // The checkpoint file works as a model too.
         #expect(try runFashionlab(["evaluate", root + "/run/model.safetensors", "--out", root + "/eval2", "--json"]).status == 0)
 

@@ -5,14 +5,14 @@
 #                   it depends on (the binary links libcurl.so.4) and pytorch_seed.py, about 20 MB
 #   .gpu/reference  PyTorch's reference files (../shared/reference), 28 MB
 #   .gpu/data       the four Fashion-MNIST files, 30 MB (skip when the GPU machine has them)
-# Together they exceed one call's carry, so: a first call carries .gpu/tool and .gpu/reference and unpacks them,
-# a second right after it (the machine keeps what the first left while it is warm) carries .gpu/data and runs
-#   xz -dk .gpu/tool/fashionlab.xz
-#   ldd .gpu/tool/fashionlab | grep -q 'not found' && { for f in .gpu/tool/*.deb; do dpkg -x "$f" .gpu/root; done
-#       export LD_LIBRARY_PATH=$PWD/.gpu/root/usr/lib/x86_64-linux-gnu; }   # only when libcurl is missing there
-#   FASHIONLAB_DATA=.gpu/data REFERENCE=.gpu/reference PYTORCH_SEED=.gpu/tool/pytorch_seed.py PYTHON=/opt/torch/.venv/bin/python3 \
-#       scripts/gpu-check.sh .gpu/tool/fashionlab logs
-#   tar czf "$OUT/gpu-check.tgz" logs
+# Together they exceed one call's carry, and `verify` needs the training set too (its later steps read training
+# images). What worked on the lent H200 (the machine keeps what a call left in /tmp for 30 s after it):
+#   call 1, carry .gpu/reference:        mkdir -p /tmp/fl-reference && cp .gpu/reference/* /tmp/fl-reference/
+#   call 2 at once, carry .gpu/tool and .gpu/data:
+#       REFERENCE=/tmp/fl-reference STEPS=verify,train,bench,compare,lab,cnn-epoch,recipes \
+#       bash scripts/gpu-run-bundle.sh "$OUT/gpu-check.tgz" logs
+# (scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl, then runs gpu-check.sh.)
+# The H200 image has libcurl, the CUDA 13 toolkit on the loader's path and torch 2.11 with CUDA as python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! dpkg -s libcurl4-openssl-dev > /dev/null 2>&1; then

@@ -9,10 +9,10 @@
 # images). What worked on the lent H200 (the machine keeps what a call left in /tmp for 30 s after it):
 #   call 1, carry .gpu/reference:        mkdir -p /tmp/fl-reference && cp .gpu/reference/* /tmp/fl-reference/
 #   call 2 at once, carry .gpu/tool and .gpu/data:
-#       REFERENCE=/tmp/fl-reference STEPS=verify,train,bench,compare,lab,cnn-epoch,recipes \
-#       bash scripts/gpu-run-bundle.sh "$OUT/gpu-check.tgz" logs
+#       REFERENCE=/tmp/fl-reference STEPS=verify,recipes bash scripts/gpu-run-bundle.sh "$OUT/gpu-check.tgz" logs
 # On the H200 the default groups took about 2.5 minutes and recipes about 6.5 (one call runs 10 at most), so
-# choose STEPS per call. (scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl, then runs gpu-check.sh.)
+# choose STEPS per call. scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl,
+# then runs gpu-check.sh.
 # The H200 image has libcurl, the CUDA 13 toolkit on the loader's path and torch 2.11 with CUDA as python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."

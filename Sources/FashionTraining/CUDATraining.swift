@@ -123,11 +123,17 @@ final class CUDATraining {
         if logitsGradient.byteCount < rows * classes * 4 { logitsGradient = try device.allocate(rows * classes) }
     }
 
-    private func readTotals() throws -> (lossSum: Double, correct: Int) {
-        var loss = 0.0, count: UInt32 = 0
+    /// The sum of the batch losses of the epoch so far (waits for the GPU).
+    func runningLossSum() throws -> Double {
+        var loss = 0.0
         try device.download(lossSum, count: 1, into: &loss)
+        return loss
+    }
+
+    private func readTotals() throws -> (lossSum: Double, correct: Int) {
+        var count: UInt32 = 0
         try device.download(correct, count: 1, into: &count)
-        return (loss, Int(count))
+        return (try runningLossSum(), Int(count))
     }
 
     /// `rows` gathered images augmented on the GPU with changes `draw` writes (`Augmentation.changeWords` per image).

@@ -9,7 +9,8 @@ public enum TrainingDecision: Sendable {
 }
 
 /// Sees a run as it happens: each batch (for progress bars) and each epoch (to log, or stop early).
-/// On the GPU a batch's loss stays there until the epoch ends, and `loss` is NaN.
+/// A batch's `loss` is the mean training loss of the epoch so far, as Keras's progress bar shows it. On the
+/// GPU, where the losses are summed, it is read back at most four times a second (NaN before the first read).
 public protocol TrainingObserver: AnyObject {
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float)
     func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision
@@ -161,7 +162,7 @@ public final class Trainer {
             optimizer.step(parameters)
             lossSum += Double(result.loss)
             correct += result.correct
-            observer?.trainer(self, didFinishBatch: index, of: batches.batchCount, loss: result.loss)
+            observer?.trainer(self, didFinishBatch: index, of: batches.batchCount, loss: Float(lossSum / Double(index + 1)))
             if !result.loss.isFinite {
                 return (Double(result.loss), .nan)  // diverged: further steps would only spread NaNs
             }
@@ -178,11 +179,14 @@ public final class Trainer {
         return created
     }
 
-    /// `trainEpoch` on the GPU: the same order and learning rates; the loss is summed on the GPU and
-    /// read once, so the observer's per-batch loss is NaN and divergence is seen at the epoch's end.
+    /// `trainEpoch` on the GPU: the same order and learning rates; the loss is summed on the GPU and read
+    /// once at the end (and, for an observer, a few times a second), so divergence is seen at the epoch's end.
     private func trainEpochOnGPU(_ device: CUDADevice, observer: TrainingObserver?) throws -> (loss: Double, accuracy: Double)? {
         let epochIndex = history.epochs.count, schedule = config.schedule, count = batches.batchCount
-        let totals = try gpuSide(device).trainEpoch(
+        let gpu = try gpuSide(device)
+        // Each read waits for the GPU, so the observer's running loss is refreshed every 0.25 s, not every batch.
+        var runningLoss = Float.nan, lastRead = DispatchTime.now().uptimeNanoseconds
+        let totals = try gpu.trainEpoch(
             order: batches.order, batchSize: config.batchSize, labelSmoothing: config.labelSmoothing ?? 0,
             learningRate: { index in
                 schedule.isPerStep ? schedule.rate(base: self.config.learningRate, step: epochIndex * count + index,
@@ -194,7 +198,15 @@ public final class Trainer {
                 }
             },
             shouldStop: { self.stopRequested?() ?? false },
-            afterBatch: { observer?.trainer(self, didFinishBatch: $0, of: count, loss: .nan) })
+            afterBatch: { index in
+                guard let observer else { return }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if index == count - 1 || now - lastRead > 250_000_000, let sum = try? gpu.runningLossSum() {
+                    runningLoss = Float(sum / Double(index + 1))
+                    lastRead = now
+                }
+                observer.trainer(self, didFinishBatch: index, of: count, loss: runningLoss)
+            })
         guard let totals else { return nil }
         // The GPU summed each batch's mean loss: the epoch's loss is their mean, as on the CPU.
         return (totals.lossSum / Double(count), Double(totals.correct) / Double(train.count))

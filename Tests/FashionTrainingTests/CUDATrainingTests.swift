@@ -24,6 +24,26 @@ struct CUDATrainingTests {
         return config
     }
 
+    /// Records the loss an observer is shown at each epoch's last batch.
+    final class LastBatchLoss: TrainingObserver {
+        var shown: [Float] = []
+        func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
+            if index == count - 1 { shown.append(loss) }
+        }
+    }
+
+    @Test func observersAreShownTheEpochsRunningLossOnBothBackends() throws {
+        let train = syntheticDataset(count: 300)
+        for backend in [ComputeBackend.cpu] + devices.map({ .cuda($0) }) {
+            let observer = LastBatchLoss()
+            let history = try Trainer(config: config(.adam), train: train, validation: nil, backend: backend).run(observer: observer)
+            #expect(observer.shown.count == history.epochs.count)
+            for (shown, epoch) in zip(observer.shown, history.epochs) {
+                #expect(abs(Double(shown) - epoch.trainLoss) < 1e-6 * max(1, epoch.trainLoss), "\(backend.name): \(shown) vs \(epoch.trainLoss)")
+            }
+        }
+    }
+
     @Test(arguments: [(OptimizerKind.sgd, Float(0)), (.sgd, 0.9), (.adam, 0), (.adamw, 0)])
     func gpuMatchesCPU(optimizer: OptimizerKind, momentum: Float) throws {
         let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)

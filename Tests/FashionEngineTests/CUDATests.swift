@@ -91,6 +91,16 @@ struct CUDAKernelArithmeticTests {
         }
     }
 
+    /// Each GPU layer is sized by its own input: the Dropout after `cnn`'s Linear(3136, 256) and fused ReLU
+    /// takes 256 values per image (it once took 3136, reading past the Linear's output).
+    @Test func gpuLayersAreSizedByTheirInputs() throws {
+        let model = try CUDAModel(Sequential.cnn(), device: try #require(Self.device))
+        // conv, BN, ReLU, conv, BN, ReLU, pool; conv, BN, ReLU, conv, BN, ReLU, pool; (flatten) dropout, linear+ReLU, dropout, linear
+        let (first, second) = (32 * 28 * 28, 64 * 14 * 14)
+        #expect(model.inputSizes == [784] + [Int](repeating: first, count: 6) + [32 * 14 * 14] + [Int](repeating: second, count: 6)
+                                     + [3136, 3136, 256, 256])
+    }
+
     func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         var state = seed
         return (0..<count).map { _ in

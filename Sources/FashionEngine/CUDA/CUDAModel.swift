@@ -18,6 +18,8 @@ public final class CUDAModel {
     public let parameterCount: Int
     /// True when every layer with parameters is a Linear, whose backward pass can apply plain SGD itself.
     public let canFuseSGD: Bool
+    /// Per image, how many values each GPU layer takes in (a Linear and its fused ReLU are one layer).
+    public let inputSizes: [Int]
     private let layers: [CUDALayer]
 
     /// The first layer of `model` that the GPU backend cannot run, or nil when it runs them all.
@@ -47,16 +49,22 @@ public final class CUDAModel {
             uniqueKeysWithValues: zip(model.parameters.map(ObjectIdentifier.init), offsets)))
 
         var layers: [CUDALayer] = []
+        var inputSizes: [Int] = []
         var shape = model.inputShape
         var index = 0
         while index < model.layers.count {
             let layer = model.layers[index]
             let size = shape.reduce(1, *)
+            if !(layer is Flatten) { inputSizes.append(size) }
             switch layer {
             case let linear as Linear:
                 let relu = index + 1 < model.layers.count && model.layers[index + 1] is ReLU
                 layers.append(CUDALinear(linear, relu: relu, store: store, device: device))
-                if relu { index += 1 }
+                if relu {
+                    // The ReLU's output shape (below) is that of the Linear's output.
+                    shape = linear.outputShape(for: shape)
+                    index += 1
+                }
             case is ReLU: layers.append(CUDAReLU(size: size, device: device))
             case let conv as Conv2d: layers.append(CUDAConv2d(conv, inputShape: shape, store: store, device: device))
             case let norm as BatchNorm: layers.append(try CUDABatchNorm(norm, inputShape: shape, store: store, device: device))
@@ -65,10 +73,11 @@ public final class CUDAModel {
             case is GlobalAveragePool: layers.append(CUDAGlobalAveragePool(inputShape: shape, device: device))
             default: break  // Flatten: the memory is already laid out as the next layer wants it
             }
-            shape = model.layers[index].outputShape(for: shape)  // (a fused ReLU keeps the Linear's shape)
+            shape = model.layers[index].outputShape(for: shape)
             index += 1
         }
         self.layers = layers
+        self.inputSizes = inputSizes
         canFuseSGD = model.layers.allSatisfy { $0.parameters.isEmpty || $0 is Linear }
         try upload()
     }

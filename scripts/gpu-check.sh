@@ -33,6 +33,7 @@ summary="$LOGS/summary.txt"
 : > "$summary"
 
 wanted() { [[ ",$STEPS," == *",$1,"* ]]; }
+torch_sees_the_gpu() { "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; }
 
 step() {  # step NAME COMMAND…: runs it with its output in LOGS/NAME.log, times it, records the outcome
     local name=$1; shift
@@ -69,7 +70,7 @@ fi
 # 3. Throughput of the seed MLP (batch 32), then side by side with PyTorch CUDA in the fast style.
 wanted bench && step bench-cuda "$BIN" bench --device cuda --repetitions 3
 if wanted compare; then
-    if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    if torch_sees_the_gpu; then
         step compare-pytorch "$PYTHON" "$(dirname "$0")/compare_pytorch.py" --device cuda --rounds "${ROUNDS:-3}" --epochs 2 \
             --fashionlab "$BIN" --pytorch-script "$PYTORCH_SEED"
     else
@@ -85,7 +86,7 @@ if wanted cnn-epoch; then
         --epochs 1 --seed 0 --json --out "$LOGS/cnn-epoch"
     step cnn-large-epoch "$BIN" train --device cuda --model cnn-large --optimizer adamw --weight-decay 0.05 --lr 0.001 \
         --batch-size 128 --normalize --augment flip,crop:2,erase:0.3 --epochs 1 --seed 0 --json --out "$LOGS/cnn-large-epoch"
-    if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    if torch_sees_the_gpu; then
         for model in cnn cnn-large; do
             step "compare-$model" "$PYTHON" "$(dirname "$0")/compare_cnn_pytorch.py" --device cuda --rounds 2 --model $model \
                 --fashionlab "$BIN" --data "$FASHIONLAB_DATA"

@@ -42,7 +42,20 @@ extension Sequential {
 
 extension Sequential {
     /// The logits of every image of `dataset` (`[count, classes]`, row-major), in evaluation mode, on `backend`.
-    public func logits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000, backend: ComputeBackend = .cpu) throws -> [Float] {
+    /// With test-time augmentation `.flip`: the log of the mean of the softmax over each image and its mirror
+    /// image instead (usable as logits; a model trained with random flips sees both as the same class).
+    public func logits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000, backend: ComputeBackend = .cpu,
+                       testTimeAugmentation: TestTimeAugmentation = .none) throws -> [Float] {
+        let plain = try plainLogits(on: dataset, encoding: encoding, batchSize: batchSize, backend: backend)
+        guard testTimeAugmentation == .flip else { return plain }
+        let mirrored = try plainLogits(on: dataset.horizontallyFlipped(), encoding: encoding, batchSize: batchSize, backend: backend)
+        let classes = plain.count / max(1, dataset.count)
+        return zip(Self.softmax(plain, classes: classes), Self.softmax(mirrored, classes: classes)).flatMap { p, q in
+            zip(p, q).map { logf(($0 + $1) / 2) }
+        }
+    }
+
+    private func plainLogits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int, backend: ComputeBackend) throws -> [Float] {
         if case .cuda(let device) = backend.running(self).backend {
             return try logitsOnGPU(self, dataset: dataset, encoding: encoding, batchSize: batchSize, device: device)
         }
@@ -53,20 +66,6 @@ extension Sequential {
             logits += forward(inputs, training: false).buffer
         }
         return logits
-    }
-
-    /// Log class probabilities of every image of `dataset` (`[count, classes]`, usable as logits), with
-    /// test-time augmentation: for `.flip`, the log of the mean of the softmax over the image and its mirror
-    /// image (a model trained with random flips sees both as the same class); for `.none`, the plain logits.
-    public func logits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000, backend: ComputeBackend = .cpu,
-                       testTimeAugmentation: TestTimeAugmentation) throws -> [Float] {
-        let plain = try logits(on: dataset, encoding: encoding, batchSize: batchSize, backend: backend)
-        guard testTimeAugmentation == .flip else { return plain }
-        let mirrored = try logits(on: dataset.horizontallyFlipped(), encoding: encoding, batchSize: batchSize, backend: backend)
-        let classes = plain.count / max(1, dataset.count)
-        return zip(Self.softmax(plain, classes: classes), Self.softmax(mirrored, classes: classes)).flatMap { p, q in
-            zip(p, q).map { logf(($0 + $1) / 2) }
-        }
     }
 
     /// counts[true][predicted] over `dataset`.

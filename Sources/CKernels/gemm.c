@@ -32,50 +32,61 @@ AVX512 void store_lanes(float *c, __m512 acc, float alpha, float beta, __mmask16
     _mm512_mask_storeu_ps(c, mask, value);
 }
 
-/* Broadcast tile: MR rows × 4 vectors (64 columns) of C. */
-AVX512 void broadcast_tile(const int MR, long K, float alpha, const float *a, long sam, long sak,
+/* Broadcast tile: MR rows × NV vectors (up to 64 columns) of C; `columns` ≤ 16·NV of them are real. */
+AVX512 void broadcast_tile(const int MR, const int NV, long K, float alpha, const float *a, long sam, long sak,
                            const float *b, long ldb, float beta, float *c, long ldc, long columns) {
     __m512 acc[6][4];
     __mmask16 mask[4];
-    for (int v = 0; v < 4; v++) mask[v] = columns > 16 * v ? tail_mask(columns - 16 * v) : 0;
-    for (int r = 0; r < MR; r++) for (int v = 0; v < 4; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; v++) mask[v] = tail_mask(columns - 16 * v);
+    for (int r = 0; r < MR; r++) for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (long k = 0; k < K; k++) {
         const float *row = b + k * ldb;
         __m512 bv[4];
-        for (int v = 0; v < 4; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], row + 16 * v);
+        for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], row + 16 * v);
         for (int r = 0; r < MR; r++) {
             __m512 av = _mm512_set1_ps(a[r * sam + k * sak]);
-            for (int v = 0; v < 4; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
     for (int r = 0; r < MR; r++)
-        for (int v = 0; v < 4; v++)
-            if (mask[v]) store_lanes(c + r * ldc + 16 * v, acc[r][v], alpha, beta, mask[v]);
+        for (int v = 0; v < NV; v++) store_lanes(c + r * ldc + 16 * v, acc[r][v], alpha, beta, mask[v]);
+}
+
+/* All M rows of C against one block of NV vectors of columns: tiles of 6 rows, then the rest. */
+AVX512 void broadcast_rows(const int NV, long M, long K, float alpha, const float *A, long sam, long sak,
+                           const float *b, long ldb, float beta, float *c, long ldc, long columns) {
+    long i = 0;
+    for (; i + 6 <= M; i += 6)
+        broadcast_tile(6, NV, K, alpha, A + i * sam, sam, sak, b, ldb, beta, c + i * ldc, ldc, columns);
+    const float *a = A + i * sam;
+    c += i * ldc;
+    switch (M - i) {
+    case 5: broadcast_tile(5, NV, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    case 4: broadcast_tile(4, NV, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    case 3: broadcast_tile(3, NV, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    case 2: broadcast_tile(2, NV, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    case 1: broadcast_tile(1, NV, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    default: break;
+    }
 }
 
 __attribute__((target("avx512f")))
 void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
                        const float *B, long ldb, float beta, float *C, long ldc) {
     /* Blocks of 256 along K keep a 256×64 panel of B in L2 while the rows of A pass over it; the
-       first block applies beta, the others accumulate. */
+       first block applies beta, the others accumulate. The last block of columns uses only as many
+       vectors as it has columns. */
     for (long k0 = 0; k0 < K; k0 += 256) {
         long depth = K - k0 < 256 ? K - k0 : 256;
         float blockBeta = k0 == 0 ? beta : 1.0f;
         const float *Ak = A + k0 * sak, *Bk = B + k0 * ldb;
         for (long j = 0; j < N; j += 64) {
             long columns = N - j < 64 ? N - j : 64;
-            long i = 0;
-            for (; i + 6 <= M; i += 6)
-                broadcast_tile(6, depth, alpha, Ak + i * sam, sam, sak, Bk + j, ldb, blockBeta, C + i * ldc + j, ldc, columns);
-            const float *a = Ak + i * sam;
-            float *c = C + i * ldc + j;
-            switch (M - i) {
-            case 5: broadcast_tile(5, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
-            case 4: broadcast_tile(4, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
-            case 3: broadcast_tile(3, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
-            case 2: broadcast_tile(2, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
-            case 1: broadcast_tile(1, depth, alpha, a, sam, sak, Bk + j, ldb, blockBeta, c, ldc, columns); break;
-            default: break;
+            switch ((columns + 15) / 16) {
+            case 4: broadcast_rows(4, M, depth, alpha, Ak, sam, sak, Bk + j, ldb, blockBeta, C + j, ldc, columns); break;
+            case 3: broadcast_rows(3, M, depth, alpha, Ak, sam, sak, Bk + j, ldb, blockBeta, C + j, ldc, columns); break;
+            case 2: broadcast_rows(2, M, depth, alpha, Ak, sam, sak, Bk + j, ldb, blockBeta, C + j, ldc, columns); break;
+            default: broadcast_rows(1, M, depth, alpha, Ak, sam, sak, Bk + j, ldb, blockBeta, C + j, ldc, columns); break;
             }
         }
     }

@@ -21,11 +21,7 @@
 #define SQRT(x) sqrtf(x)
 #endif
 
-#if defined(__x86_64__) && defined(__ELF__)
-#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MULTIVERSION
-#endif
+#include "multiversion.h"
 
 MULTIVERSION
 void fl_adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
@@ -217,34 +213,46 @@ void fl_maxpool2(const float *restrict x, long planes, long height, long width, 
 }
 
 /* y = gamma * (x - mean) * inv_std + beta for channel c of [B, C, S] data, keeping the normalised x̂. */
+/* γ·x̂ + β, one function for the forward pass and for the backward pass's recomputation of it (same rounding). */
+static inline __attribute__((always_inline)) float batchnorm_output(float gamma, float xhat, float beta) {
+    return gamma * xhat + beta;
+}
+
 MULTIVERSION
 void fl_batchnorm_apply(const float *restrict x, float *restrict y, float *restrict xhat, long batch, long channels,
-                        long spatial, long c, float mean, float inv_std, float gamma, float beta) {
+                        long spatial, long c, float mean, float inv_std, float gamma, float beta, int relu) {
     for (long b = 0; b < batch; b++) {
         long offset = (b * channels + c) * spatial;
         for (long i = 0; i < spatial; i++) {
             float value = (x[offset + i] - mean) * inv_std;
             xhat[offset + i] = value;
-            y[offset + i] = gamma * value + beta;
+            float out = batchnorm_output(gamma, value, beta);
+            y[offset + i] = relu ? (out > 0.0f ? out : 0.0f) : out;
         }
     }
 }
 
 MULTIVERSION
-void fl_batchnorm_backward(const float *restrict dy, const float *restrict xhat, float *restrict dx, long batch,
-                           long channels, long spatial, long c, float gamma_inv_std, float *sum_dy, float *sum_dy_xhat) {
+void fl_batchnorm_backward(const float *restrict dy_in, const float *restrict xhat, float *restrict dx, long batch,
+                           long channels, long spatial, long c, float gamma, float beta, float gamma_inv_std, int relu,
+                           float *sum_dy, float *sum_dy_xhat) {
+    /* With the ReLU after it fused, the upstream gradient passes only where the output was positive;
+       the output is recomputed from x̂ exactly as the forward pass computed it. */
+#define UPSTREAM(j) (relu && !(batchnorm_output(gamma, xhat[j], beta) > 0.0f) ? 0.0f : dy_in[j])
     float partial_dy[16] = {0}, partial_dy_xhat[16] = {0};
     for (long b = 0; b < batch; b++) {
         long offset = (b * channels + c) * spatial;
         long i = 0;
         for (; i + 16 <= spatial; i += 16)
             for (int l = 0; l < 16; l++) {
-                partial_dy[l] += dy[offset + i + l];
-                partial_dy_xhat[l] += dy[offset + i + l] * xhat[offset + i + l];
+                float dy = UPSTREAM(offset + i + l);
+                partial_dy[l] += dy;
+                partial_dy_xhat[l] += dy * xhat[offset + i + l];
             }
         for (; i < spatial; i++) {
-            partial_dy[0] += dy[offset + i];
-            partial_dy_xhat[0] += dy[offset + i] * xhat[offset + i];
+            float dy = UPSTREAM(offset + i);
+            partial_dy[0] += dy;
+            partial_dy_xhat[0] += dy * xhat[offset + i];
         }
     }
     float s = 0, sx = 0;
@@ -256,8 +264,9 @@ void fl_batchnorm_backward(const float *restrict dy, const float *restrict xhat,
     for (long b = 0; b < batch; b++) {
         long offset = (b * channels + c) * spatial;
         for (long i = 0; i < spatial; i++)
-            dx[offset + i] = scale * (count * dy[offset + i] - s - xhat[offset + i] * sx);
+            dx[offset + i] = scale * (count * UPSTREAM(offset + i) - s - xhat[offset + i] * sx);
     }
+#undef UPSTREAM
 }
 
 MULTIVERSION

@@ -43,20 +43,54 @@ void fl_im2col(const float *image, long channels, long height, long width, long 
 void fl_col2im(const float *col, long channels, long height, long width, long kernel, long stride,
                long padding, float *image);
 
+/// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 and padding 1 (winograd.c explains the maths).
+/// Layouts: weights [O, C, 3, 3] transform to U [16, O, C]; a chunk of `images` images [images, C, H, W]
+/// to V [16, C, ld] and outputs (or their gradients) to [16, O, ld], column = image·T + tile, where
+/// T = ⌈H/2⌉·⌈W/2⌉. The 16 GEMMs between the transforms are the caller's.
+
+/// Floats of scratch the transforms of an H×W plane need.
+long fl_winograd_scratch_count(long height, long width);
+
+/// U = G g Gᵀ for the (output, input) channel pairs of output channels [first, end).
+void fl_winograd_weights(const float *w, long outChannels, long channels, float *u, long first, long end);
+
+/// dw (+)= Gᵀ (Σ over `parts` of dU) G: the weight gradient from `parts` partial sums [parts, 16, O, C],
+/// for output channels [first, end).
+void fl_winograd_weight_gradient(const float *du, long parts, long outChannels, long channels, float *dw, int accumulate,
+                                 long first, long end);
+
+/// V = Bᵀ d B for every 4×4 input tile of every channel of `images` images.
+void fl_winograd_input(const float *x, long images, long channels, long height, long width, float *v, long ld, float *scratch);
+
+/// y = Aᵀ M A (+ bias) for every tile: the output planes of `images` images, [images, O, H, W].
+void fl_winograd_output(const float *m, long ld, long images, long outChannels, long height, long width,
+                        const float *bias, float *y, float *scratch);
+
+/// dZ = A dY Aᵀ for every tile of the output gradient [images, O, H, W] (the adjoint of fl_winograd_output).
+void fl_winograd_output_gradient(const float *dy, long images, long outChannels, long height, long width,
+                                 float *dz, long ld, float *scratch);
+
+/// dx = Σ over tiles of B dV Bᵀ placed at each tile's input patch: the input gradient [images, C, H, W]
+/// (the adjoint of fl_winograd_input; dx is overwritten).
+void fl_winograd_input_gradient(const float *dv, long ld, long images, long channels, long height, long width,
+                                float *dx, float *scratch);
+
 /// Sum of channel c of [B, C, S] data (a convolution's bias gradient), accumulated in double per row.
 double fl_channel_sum(const float *x, long batch, long channels, long spatial, long c);
 
 /// Mean and (biased) variance of channel c of [B, C, S] data, accumulated in double per row.
 void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance);
 
-/// y = γ·(x − mean)·inv_std + β for channel c of [B, C, S] data, writing the normalised x̂ too.
+/// y = γ·(x − mean)·inv_std + β for channel c of [B, C, S] data, writing the normalised x̂ too; with `relu`,
+/// y = max(0, that) (a ReLU after the normalisation, fused).
 void fl_batchnorm_apply(const float *x, float *y, float *xhat, long batch, long channels, long spatial, long c,
-                        float mean, float inv_std, float gamma, float beta);
+                        float mean, float inv_std, float gamma, float beta, int relu);
 
 /// Batch-norm backward for channel c of [B, C, S]: Σdy and Σdy·x̂ into sum_dy and sum_dy_xhat, and (when dx is
-/// not NULL) dx = γ·inv_std/N · (N·dy − Σdy − x̂·Σdy·x̂).
+/// not NULL) dx = γ·inv_std/N · (N·dy − Σdy − x̂·Σdy·x̂). With `relu` (fused as in fl_batchnorm_apply), dy is
+/// first zeroed where γ·x̂ + β ≤ 0.
 void fl_batchnorm_backward(const float *dy, const float *xhat, float *dx, long batch, long channels, long spatial, long c,
-                           float gamma_inv_std, float *sum_dy, float *sum_dy_xhat);
+                           float gamma, float beta, float gamma_inv_std, int relu, float *sum_dy, float *sum_dy_xhat);
 
 /// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode), recording each maximum's flat index.
 void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax);

@@ -18,6 +18,11 @@ public final class BatchNorm: Layer {
     /// "BatchNorm1d" or "BatchNorm2d", for the summary.
     public let kind: String
 
+    /// Set by `Sequential` when a ReLU follows: the normalisation then applies max(0, ·) itself and masks
+    /// the gradient in its backward pass, and the ReLU passes values through (one pass over the
+    /// activations less each way; the results are the same).
+    var appliesReLU = false
+
     private var output: Tensor?
     private var normalized: Tensor?
     private var inputGradient: Tensor?
@@ -54,6 +59,7 @@ public final class BatchNorm: Layer {
         let (runMean, runVar) = (runningMean.value.data, runningVariance.value.data)
         let (gamma, beta) = (weight.value.data, bias.value.data)
         let (channels, momentum, epsilon) = (self.channels, self.momentum, self.epsilon)
+        let relu: Int32 = appliesReLU ? 1 : 0
         inverseStd.withUnsafeMutableBufferPointer { inverse in
             nonisolated(unsafe) let inverse = inverse
             // Channels are independent: spread them over the threads.
@@ -74,7 +80,7 @@ public final class BatchNorm: Layer {
                     }
                     let invStd = 1 / (variance + epsilon).squareRoot()
                     inverse[c] = invStd
-                    fl_batchnorm_apply(x, y, normal, batch, channels, spatial, c, mean, invStd, gamma[c], beta[c])
+                    fl_batchnorm_apply(x, y, normal, batch, channels, spatial, c, mean, invStd, gamma[c], beta[c], relu)
                 }
             }
         }
@@ -93,14 +99,16 @@ public final class BatchNorm: Layer {
         let dx = needsInputGradient ? Tensor.reuse(inputGradient, shape: outputGradient.shape) : nil
         if let dx { inputGradient = dx }
         let (dy, normal, dxData) = (outputGradient.data, xhat.data, dx?.data)
-        let (gamma, dGamma, dBeta) = (weight.value.data, weightGradient.data, biasGradient.data)
+        let (gamma, beta, dGamma, dBeta) = (weight.value.data, bias.value.data, weightGradient.data, biasGradient.data)
         let channels = self.channels
+        let relu: Int32 = appliesReLU ? 1 : 0
         inverseStd.withUnsafeBufferPointer { inverse in
             nonisolated(unsafe) let inverse = inverse
             parallelFor(channels, minimumChunk: 1) { range in
                 for c in range {
                     var sumDy: Float = 0, sumDyXhat: Float = 0
-                    fl_batchnorm_backward(dy, normal, dxData, batch, channels, spatial, c, gamma[c] * inverse[c], &sumDy, &sumDyXhat)
+                    fl_batchnorm_backward(dy, normal, dxData, batch, channels, spatial, c, gamma[c], beta[c], gamma[c] * inverse[c], relu,
+                                          &sumDy, &sumDyXhat)
                     dGamma[c] = sumDyXhat + (weightBeta == 0 ? 0 : dGamma[c])
                     dBeta[c] = sumDy + (biasBeta == 0 ? 0 : dBeta[c])
                 }

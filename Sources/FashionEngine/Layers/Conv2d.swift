@@ -4,9 +4,11 @@ import FashionCore
 /// A 2-D convolution over `[B, C, H, W]` with a square kernel, stride and zero padding, as `nn.Conv2d`
 /// (weight `[O, C, k, k]`, bias `[O]`, both ~ U(−1/√(C·k·k), 1/√(C·k·k))).
 ///
-/// Each image is unrolled into columns (im2col, `[C·k·k, Ho·Wo]`) and multiplied by the weights as one
-/// GEMM; the backward pass unrolls again rather than keeping every image's columns. Images are spread over
-/// the threads, each with its own column buffer (and, backward, its own weight-gradient partial sum).
+/// Two ways to compute it (`Algorithm`): Winograd's F(2×2, 3×3) for the 3×3, stride-1, padding-1
+/// convolutions of the CNNs (`WinogradConvolution`), and im2col + GEMM for everything else: each image is
+/// unrolled into columns (`[C·k·k, Ho·Wo]`) and multiplied by the weights as one GEMM; the backward pass
+/// unrolls again rather than keeping every image's columns. Images are spread over the threads, each with
+/// its own column buffer (and, backward, its own weight-gradient partial sum).
 public final class Conv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -15,6 +17,27 @@ public final class Conv2d: Layer {
     public let padding: Int
     public let weight: Parameter
     public let bias: Parameter?
+
+    /// How a `Conv2d` computes on the CPU (the results agree to rounding).
+    public enum Algorithm: Sendable {
+        /// Unroll into columns and multiply: any kernel, stride and padding.
+        case im2col
+        /// Winograd F(2×2, 3×3): 3×3 kernels with stride 1 and padding 1 only; 2.25× fewer multiplications.
+        case winograd
+    }
+
+    /// The algorithm in use: Winograd where it applies and the layer has at least 8 input channels (with
+    /// fewer, the transforms cost more than the multiplications they save), im2col otherwise. Setting
+    /// `.winograd` on a layer it does not apply to is a programming error.
+    public var algorithm: Algorithm {
+        didSet {
+            precondition(algorithm == .im2col || supportsWinograd, "Winograd needs a 3×3 kernel, stride 1 and padding 1")
+            winograd = algorithm == .winograd ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels) : nil
+        }
+    }
+
+    private var supportsWinograd: Bool { kernel == 3 && stride == 1 && padding == 1 }
+    private var winograd: WinogradConvolution?
 
     private var input: Tensor?
     private var output: Tensor?
@@ -33,6 +56,9 @@ public final class Conv2d: Layer {
         let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
         weight = Parameter(name: "weight", value: Initializers.uniform(shape: [outChannels, inChannels, kernel, kernel], bound: bound, using: &generator))
         self.bias = bias ? Parameter(name: "bias", value: Initializers.uniform(shape: [outChannels], bound: bound, using: &generator)) : nil
+        let winogradApplies = kernel == 3 && stride == 1 && padding == 1 && inChannels >= 8
+        algorithm = winogradApplies ? .winograd : .im2col
+        winograd = winogradApplies ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels) : nil
     }
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
@@ -52,11 +78,15 @@ public final class Conv2d: Layer {
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let pixels = outHeight * outWidth, depth = inChannels * kernel * kernel
         let out = Tensor.reuse(output, shape: [batch, outChannels, outHeight, outWidth])
+        output = out
+        self.input = input
+        if let winograd {
+            winograd.forward(input, weight: weight.value, bias: bias?.value, into: out)
+            return out
+        }
         let workers = min(Threads.count, batch)
         let col = Tensor.reuse(columns, shape: [workers, depth, pixels])
-        output = out
         columns = col
-        self.input = input
         let (x, y, w, cols) = (input.data, out.data, weight.value.data, col.data)
         let biasValues = bias?.value.data
         let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
@@ -81,22 +111,41 @@ public final class Conv2d: Layer {
     }
 
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard let input, let col = columns else { preconditionFailure("Conv2d.backward before forward") }
+        guard let input else { preconditionFailure("Conv2d.backward before forward") }
+        var dx: Tensor?
+        if needsInputGradient {
+            dx = Tensor.reuse(inputGradient, shape: input.shape)
+            inputGradient = dx
+        }
+        let (weightGradient, beta) = weight.gradientForAccumulation()
+        if let winograd {
+            winograd.backward(input, outputGradient: outputGradient, weightGradient: weightGradient, beta: beta, inputGradient: dx)
+        } else {
+            im2colBackward(input, outputGradient: outputGradient, weightGradient: weightGradient, beta: beta, inputGradient: dx)
+        }
+        if let bias {
+            let (dB, biasBeta) = bias.gradientForAccumulation()
+            let (dy, db, outChannels) = (outputGradient.data, dB.data, self.outChannels)
+            let (batch, pixels) = (outputGradient.shape[0], outputGradient.shape[2] * outputGradient.shape[3])
+            parallelFor(outChannels, minimumChunk: 16) { range in
+                for o in range { db[o] = Float(fl_channel_sum(dy, batch, outChannels, pixels, o)) + (biasBeta == 0 ? 0 : db[o]) }
+            }
+        }
+        return dx
+    }
+
+    private func im2colBackward(_ input: Tensor, outputGradient: Tensor, weightGradient: Tensor, beta: Float, inputGradient dx: Tensor?) {
+        guard let col = columns else { preconditionFailure("Conv2d.backward before forward") }
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let pixels = outHeight * outWidth, depth = inChannels * kernel * kernel
         let workers = col.shape[0]
-        let (weightGradient, firstBeta) = weight.gradientForAccumulation()
         // One weight-gradient partial sum per worker, added together at the end.
         let partials = Tensor.reuse(partialGradients, shape: [workers, outChannels, depth])
         partialGradients = partials
-        var dx: Tensor?
         var dcol: Tensor?
-        if needsInputGradient {
-            let gradient = Tensor.reuse(inputGradient, shape: input.shape)
-            gradient.fill(0)
-            inputGradient = gradient
-            dx = gradient
+        if let dx {
+            dx.fill(0)
             dcol = Tensor.reuse(columnGradient, shape: [workers, depth, pixels])
             columnGradient = dcol
         }
@@ -122,23 +171,15 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        // Sum the workers' partial weight gradients, and the bias gradient, one output channel per task.
-        let (dW, dWBeta) = (weightGradient.data, firstBeta)
-        let biasGradient = bias?.gradientForAccumulation()
-        let (dB, dBBeta) = (biasGradient?.tensor.data, biasGradient?.beta ?? 0)
+        // Sum the workers' partial weight gradients, one output channel per task.
+        let dW = weightGradient.data
         parallelFor(outChannels, minimumChunk: 1) { range in
-            for o in range {
-                for i in (o * depth)..<((o + 1) * depth) {
-                    var sum: Float = dWBeta == 0 ? 0 : dW[i]
-                    for worker in 0..<workers { sum += parts[worker * outChannels * depth + i] }
-                    dW[i] = sum
-                }
-                if let dB {
-                    dB[o] = Float(fl_channel_sum(dy, batch, outChannels, pixels, o)) + (dBBeta == 0 ? 0 : dB[o])
-                }
+            for i in (range.lowerBound * depth)..<(range.upperBound * depth) {
+                var sum: Float = beta == 0 ? 0 : dW[i]
+                for worker in 0..<workers { sum += parts[worker * outChannels * depth + i] }
+                dW[i] = sum
             }
         }
-        return dx
     }
 
     /// Runs `body(worker, images)` for `workers` contiguous shares of the batch, in parallel.

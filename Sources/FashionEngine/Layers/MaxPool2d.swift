@@ -65,8 +65,17 @@ public final class MaxPool2d: Layer {
         guard needsInputGradient else { return nil }
         let dx = Tensor.reuse(inputGradient, shape: inputShape)
         inputGradient = dx
-        dx.fill(0)
-        for o in 0..<outputGradient.count { dx.data[Int(argmax[o])] += outputGradient.data[o] }
+        // Each window's maximum lies in its own plane, so the planes can be split over the threads.
+        let (planes, inPlane) = (inputShape[0] * inputShape[1], inputShape[2] * inputShape[3])
+        let outPlane = outputGradient.count / max(1, planes)
+        let (gradient, dy) = (dx.data, outputGradient.data)
+        argmax.withUnsafeBufferPointer { indices in
+            nonisolated(unsafe) let indices = indices
+            parallelFor(planes, minimumChunk: 8) { range in
+                (gradient + range.lowerBound * inPlane).update(repeating: 0, count: range.count * inPlane)
+                for o in (range.lowerBound * outPlane)..<(range.upperBound * outPlane) { gradient[Int(indices[o])] += dy[o] }
+            }
+        }
         return dx
     }
 }

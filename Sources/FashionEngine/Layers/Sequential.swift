@@ -17,6 +17,13 @@ public final class Sequential: Layer {
                 buffer.name = "\(index).\(buffer.name)"
             }
         }
+        // A BatchNorm followed by a ReLU applies it itself on the CPU (one pass over the activations less).
+        for (norm, relu) in zip(layers, layers.dropFirst()) {
+            if let norm = norm as? BatchNorm, let relu = relu as? ReLU {
+                norm.appliesReLU = true
+                relu.isAppliedByPreviousLayer = true
+            }
+        }
     }
 
     /// Every parameter, in `state_dict` order.

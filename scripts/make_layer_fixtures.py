@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch's numbers for FashionLab's Conv2d, MaxPool2d, BatchNorm and global average pooling layers and the
+"""PyTorch's numbers for FashionLab's Conv2d (im2col and Winograd), MaxPool2d, BatchNorm and global average pooling layers and the
 label-smoothed cross-entropy (the fidelity fixtures).
 
 Computes each layer's forward output and the gradients of sum(output * upstream) in float64, stores them
@@ -59,6 +59,10 @@ out["smoothing.logits"] = logits.detach()
 out["smoothing.labels"] = labels.to(torch.float64)
 out["smoothing.loss"] = loss.detach().reshape(1)
 out["smoothing.dlogits"] = logits.grad
+
+# Conv2d 16→8, 3×3, padding 1 on 3 images of 7×6: the size FashionLab computes by Winograd F(2×2, 3×3)
+# (recorded last, so the fixtures above keep their values).
+record("conv_winograd", torch.nn.Conv2d(16, 8, 3, padding=1), torch.randn(3, 16, 7, 6))
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "FashionEngineTests", "Fixtures", "layers.safetensors")
 save_file({k: v.to(torch.float32).contiguous() for k, v in out.items()}, path,

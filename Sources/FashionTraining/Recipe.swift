@@ -13,11 +13,11 @@ public struct Recipe: Sendable {
 
     public static func named(_ name: String) -> Recipe? { all.first { $0.name == name } }
 
-    /// The small CNN in under five minutes on a 2-core CPU (measured: 93.78% over seeds 0–2, about 250 s each;
+    /// The small CNN in under five minutes on a 2-core CPU (measured: 93.89% over seeds 0–2, about 134 s each;
     /// 93.94% over the same seeds on an NVIDIA H200, about 21 s each).
     public static let cnn = Recipe(
         name: "cnn",
-        summary: "cnn, Adam with a one-cycle schedule peaking at 0.004, batch 64, 6 epochs, normalised inputs; 93.78% mean test accuracy over 3 seeds (93.56–93.91%) in about 250 s on 2 cores, 93.94% (93.78–94.11%) in about 21 s on an NVIDIA H200",
+        summary: "cnn, Adam with a one-cycle schedule peaking at 0.004, batch 64, 6 epochs, normalised inputs; 93.89% mean test accuracy over 3 seeds (93.79–93.95%) in about 134 s on 2 cores, 93.94% (93.78–94.11%) in about 21 s on an NVIDIA H200",
         config: make { config in
             config.model = "cnn"
             config.optimizer = .adam
@@ -30,10 +30,10 @@ public struct Recipe: Sendable {
         normalize: true)
 
     /// The wider CNN for users with more time or a GPU (measured: 94.27% over seeds 0–2 on an NVIDIA H200, about
-    /// 110 s each; 94.40% for seed 0 on the 2-core CPU, about 78 minutes).
+    /// 110 s each; 94.40% for seed 0 on the 2-core CPU; about 73 s per epoch there).
     public static let largeCNN = Recipe(
         name: "cnn-large",
-        summary: "cnn-large, AdamW (weight decay 0.05) with a one-cycle schedule peaking at 0.003, batch 128, 32 epochs, normalised inputs, random flips, crops (padding 2) and erasing (0.3); 94.27% mean test accuracy over 3 seeds (94.17–94.40%) in about 110 s each on an NVIDIA H200, about 137 s per epoch on 2 cores",
+        summary: "cnn-large, AdamW (weight decay 0.05) with a one-cycle schedule peaking at 0.003, batch 128, 32 epochs, normalised inputs, random flips, crops (padding 2) and erasing (0.3); 94.27% mean test accuracy over 3 seeds (94.17–94.40%) in about 110 s each on an NVIDIA H200, about 73 s per epoch on 2 cores",
         config: make { config in
             config.model = "cnn-large"
             config.optimizer = .adamw

@@ -80,6 +80,16 @@ let cudaTestDevices: [CUDADevice] = [try? CUDADevice.shared.get(), try? CUDADevi
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
+    func conv2dWinograd() throws {
+        var generator = SeededGenerator(seed: 0)
+        try check(prefix: "conv_winograd") {
+            let conv = Conv2d(16, 8, kernel: 3, padding: 1, using: &generator)
+            #expect(conv.algorithm == .winograd)
+            return (conv, ["weight": conv.weight, "bias": conv.bias!])
+        }
+    }
+
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
     func conv2dWithStride() throws {
         var generator = SeededGenerator(seed: 0)
         try check(prefix: "conv_stride") {

@@ -31,12 +31,13 @@ public final class Conv2d: Layer {
     /// `.winograd` on a layer it does not apply to is a programming error.
     public var algorithm: Algorithm {
         didSet {
-            precondition(algorithm == .im2col || supportsWinograd, "Winograd needs a 3×3 kernel, stride 1 and padding 1")
+            precondition(algorithm == .im2col || Self.winogradSupports(kernel: kernel, stride: stride, padding: padding),
+                         "Winograd needs a 3×3 kernel, stride 1 and padding 1")
             winograd = algorithm == .winograd ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels) : nil
         }
     }
 
-    private var supportsWinograd: Bool { kernel == 3 && stride == 1 && padding == 1 }
+    private static func winogradSupports(kernel: Int, stride: Int, padding: Int) -> Bool { kernel == 3 && stride == 1 && padding == 1 }
     private var winograd: WinogradConvolution?
 
     private var input: Tensor?
@@ -56,7 +57,7 @@ public final class Conv2d: Layer {
         let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
         weight = Parameter(name: "weight", value: Initializers.uniform(shape: [outChannels, inChannels, kernel, kernel], bound: bound, using: &generator))
         self.bias = bias ? Parameter(name: "bias", value: Initializers.uniform(shape: [outChannels], bound: bound, using: &generator)) : nil
-        let winogradApplies = kernel == 3 && stride == 1 && padding == 1 && inChannels >= 8
+        let winogradApplies = Self.winogradSupports(kernel: kernel, stride: stride, padding: padding) && inChannels >= 8
         algorithm = winogradApplies ? .winograd : .im2col
         winograd = winogradApplies ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels) : nil
     }

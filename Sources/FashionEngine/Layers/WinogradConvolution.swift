@@ -37,8 +37,6 @@ final class WinogradConvolution {
         let chunk: Int
         let tiles: Int
         let scratch: Int
-        let height: Int
-        let width: Int
         var columns: Int { chunk * tiles }
     }
 
@@ -47,8 +45,7 @@ final class WinogradConvolution {
         let tiles = ((height + 1) / 2) * ((width + 1) / 2)
         let share = (batch + workers - 1) / workers
         let chunk = max(1, min(share, (Self.tilesPerChunk + tiles / 2) / tiles))
-        return Plan(workers: workers, chunk: chunk, tiles: tiles, scratch: fl_winograd_scratch_count(height, width),
-                    height: height, width: width)
+        return Plan(workers: workers, chunk: chunk, tiles: tiles, scratch: fl_winograd_scratch_count(height, width))
     }
 
     private func workspaceFloats(_ plan: Plan) -> Int {
@@ -81,12 +78,11 @@ final class WinogradConvolution {
     func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, into y: Tensor) {
         let (batch, height, width) = (x.shape[0], x.shape[2], x.shape[3])
         let plan = plan(batch: batch, height: height, width: width)
-        let (w, transformed, inputs, outputs) = (weight.data, transformedWeights.data, inChannels, outChannels)
-        parallelFor(outChannels, minimumChunk: 8) { range in
-            fl_winograd_weights(w, outputs, inputs, transformed, range.lowerBound, range.upperBound)
-        }
-        let (input, output, u, biasValues) = (x.data, y.data, transformedWeights.data, bias?.data)
+        let (input, output, w, u, biasValues) = (x.data, y.data, weight.data, transformedWeights.data, bias?.data)
         let (inChannels, outChannels) = (self.inChannels, self.outChannels)
+        parallelFor(outChannels, minimumChunk: 8) { range in
+            fl_winograd_weights(w, outChannels, inChannels, u, range.lowerBound, range.upperBound)
+        }
         let (inPlane, outPlane) = (inChannels * height * width, outChannels * height * width)
         forEachChunk(batch: batch, plan) { _, images, v, m, scratch in
             let ld = images.count * plan.tiles

@@ -11,7 +11,8 @@
 #   call 2 at once, carry .gpu/tool and .gpu/data:
 #       REFERENCE=/tmp/fl-reference STEPS=verify,recipes bash scripts/gpu-run-bundle.sh "$OUT/gpu-check.tgz" logs
 # On the H200 the default groups took about 2.5 minutes and recipes about 6.5 (one call runs 10 at most), so
-# choose STEPS per call. scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl,
+# choose STEPS per call; `long` (cnn-large for 48 epochs over 3 seeds, at about 3 s per epoch) needs about 8,
+# with RECIPE_LIMIT=200. scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl,
 # then runs gpu-check.sh.
 # The H200 image has libcurl, the CUDA 13 toolkit on the loader's path and torch 2.11 with CUDA as python3.
 set -euo pipefail

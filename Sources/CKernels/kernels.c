@@ -212,12 +212,12 @@ void fl_maxpool2(const float *restrict x, long planes, long height, long width, 
     }
 }
 
-/* y = gamma * (x - mean) * inv_std + beta for channel c of [B, C, S] data, keeping the normalised x̂. */
 /* γ·x̂ + β, one function for the forward pass and for the backward pass's recomputation of it (same rounding). */
 static inline __attribute__((always_inline)) float batchnorm_output(float gamma, float xhat, float beta) {
     return gamma * xhat + beta;
 }
 
+/* y = gamma * (x - mean) * inv_std + beta for channel c of [B, C, S] data, keeping the normalised x̂. */
 MULTIVERSION
 void fl_batchnorm_apply(const float *restrict x, float *restrict y, float *restrict xhat, long batch, long channels,
                         long spatial, long c, float mean, float inv_std, float gamma, float beta, int relu) {

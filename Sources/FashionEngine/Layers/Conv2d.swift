@@ -91,7 +91,7 @@ public final class Conv2d: Layer {
         let (x, y, w, cols) = (input.data, out.data, weight.value.data, col.data)
         let biasValues = bias?.value.data
         let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
-        forEachWorker(workers, batch: batch) { worker, images in
+        forEachShare(ofBatch: batch, workers: workers) { worker, images in
             let scratch = cols + worker * depth * pixels
             for b in images {
                 fl_im2col(x + b * channels * height * width, channels, height, width, kernel, stride, padding, scratch)
@@ -153,7 +153,7 @@ public final class Conv2d: Layer {
         let (x, dy, w, cols, parts) = (input.data, outputGradient.data, weight.value.data, col.data, partials.data)
         let (dxData, dcolData) = (dx?.data, dcol?.data)
         let (channels, outChannels, kernel, stride, padding) = (inChannels, self.outChannels, self.kernel, self.stride, self.padding)
-        forEachWorker(workers, batch: batch) { worker, images in
+        forEachShare(ofBatch: batch, workers: workers) { worker, images in
             let scratch = cols + worker * depth * pixels
             let partial = parts + worker * outChannels * depth
             for b in images {
@@ -182,11 +182,12 @@ public final class Conv2d: Layer {
             }
         }
     }
+}
 
-    /// Runs `body(worker, images)` for `workers` contiguous shares of the batch, in parallel.
-    private func forEachWorker(_ workers: Int, batch: Int, _ body: (Int, Range<Int>) -> Void) {
-        parallelFor(workers, minimumChunk: 1) { range in
-            for worker in range { body(worker, (batch * worker / workers)..<(batch * (worker + 1) / workers)) }
-        }
+/// Runs `body(worker, images)` for `workers` contiguous shares of a batch of `batch` images, in parallel:
+/// how the convolutions spread images over the threads, each worker with its own scratch buffers.
+func forEachShare(ofBatch batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
+    parallelFor(workers, minimumChunk: 1) { range in
+        for worker in range { body(worker, (batch * worker / workers)..<(batch * (worker + 1) / workers)) }
     }
 }

@@ -61,15 +61,12 @@ final class WinogradConvolution {
         workspace = buffers
         let base = buffers.data
         let (inChannels, columns, chunk, workers) = (self.inChannels, plan.columns, plan.chunk, plan.workers)
-        parallelFor(workers, minimumChunk: 1) { range in
-            for worker in range {
-                let v = base + worker * perWorker
-                let m = v + 16 * inChannels * columns
-                let scratch = m + 16 * outChannels * columns
-                let images = (batch * worker / workers)..<(batch * (worker + 1) / workers)
-                for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                    body(worker, first..<min(first + chunk, images.upperBound), v, m, scratch)
-                }
+        forEachShare(ofBatch: batch, workers: workers) { worker, images in
+            let v = base + worker * perWorker
+            let m = v + 16 * inChannels * columns
+            let scratch = m + 16 * outChannels * columns
+            for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                body(worker, first..<min(first + chunk, images.upperBound), v, m, scratch)
             }
         }
     }

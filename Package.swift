@@ -52,16 +52,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the test targets share: a temporary directory per test run, removed when it ends.
+        .target(name: "FashionTestSupport", path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
-        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab"]),
+        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "FashionTestSupport"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing"]),
-        .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore"]),
-        .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore"]),
-        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore"]),
-        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore"]),
-        .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore"]),
-        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore"]),
+        .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

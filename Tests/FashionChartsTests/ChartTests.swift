@@ -8,6 +8,7 @@ import FashionCore
 import FashionEngine
 import FashionImaging
 import FashionTraining
+import FashionTestSupport
 
 /// Parses `text` as XML; returns the element names seen, or nil when it is not well-formed.
 func xmlElements(_ text: String) -> [String]? {
@@ -110,7 +111,7 @@ func history(_ losses: [Double], accuracies: [Double], diverged: Bool = false) -
 @Suite(.enabled(if: ChromiumCheck.path != nil, "Chromium is not installed (apt-get install chromium)"))
 struct BrowserTests {
     @Test func reportRendersWithChartsVisible() throws {
-        let directory = NSTemporaryDirectory() + "fl-browser-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("browser")
         let good = RunForReport(label: "run", history: history([0.5, 0.4, 0.35], accuracies: [0.85, 0.87, 0.88]),
                                 model: Sequential.mlp(inputs: 20, hidden: [8], classes: 10, seed: 1))
         try AtomicFile.write(text: RunCharts.report([good], title: "Browser check").html(), to: directory + "/report.html")
@@ -145,7 +146,7 @@ enum ChromiumCheck {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path!)
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                             "--user-data-dir=" + NSTemporaryDirectory() + "fl-chromium-\(UUID().uuidString)",
+                             "--user-data-dir=" + TestFiles.newPath("chromium-profile"),
                              "--screenshot=" + output, "--window-size=\(width),\(height)", "file://" + file]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FashionCore
+import FashionTestSupport
 
 @Suite struct SeededGeneratorTests {
     @Test func sameSeedSameStream() {
@@ -21,7 +22,7 @@ import FashionCore
 
 @Suite struct AtomicFileTests {
     @Test func writesAndReplaces() throws {
-        let directory = NSTemporaryDirectory() + "fl-atomic-" + UUID().uuidString
+        let directory = TestFiles.newPath("atomic")
         let path = directory + "/sub/file.txt"
         try AtomicFile.write(text: "one", to: path)
         try AtomicFile.write(text: "two", to: path)
@@ -31,8 +32,7 @@ import FashionCore
 
     @Test(.enabled(if: getuid() != 0, "root can write to read-only directories"))
     func readOnlyDirectoryGivesAClearErrorAndNoFile() throws {
-        let directory = NSTemporaryDirectory() + "fl-ro-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = TestFiles.newDirectory("read-only")
         chmod(directory, 0o555)
         defer { chmod(directory, 0o755) }
         let error = #expect(throws: FileWriteError.self) { try AtomicFile.write(text: "x", to: directory + "/f") }

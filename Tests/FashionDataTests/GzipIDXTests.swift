@@ -1,6 +1,7 @@
 import FashionCore
 import Testing
 import FashionData
+import FashionTestSupport
 
 @Suite struct GzipTests {
     let payload = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
@@ -87,7 +88,7 @@ import FashionData
 
 @Suite struct DatasetTests {
     @Test func readsTinyDatasetFromFiles() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let (images, labels) = tinyIDX(count: 25)
         write(Gzip.compress(images), to: directory + "/images.gz")
         write(labels, to: directory + "/labels")
@@ -99,7 +100,7 @@ import FashionData
     }
 
     @Test func rejectsCountMismatch() {
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let (images, labels) = tinyIDX(count: 25, labelCount: 24)
         write(images, to: directory + "/images")
         write(labels, to: directory + "/labels")
@@ -110,7 +111,7 @@ import FashionData
     }
 
     @Test func rejectsLabelsOutsideTheClasses() {
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let (images, _) = tinyIDX(count: 2)
         write(images, to: directory + "/images")
         write(IDXArray(dimensions: [2], bytes: [3, 12]).encoded(), to: directory + "/labels")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FashionData
+import FashionTestSupport
 
 @Suite struct LocatorTests {
     @Test func searchOrder() {
@@ -18,7 +19,7 @@ import FashionData
     }
 
     @Test func findsUncompressedFilesToo() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         for file in FashionMNIST.files { write([0], to: directory + "/" + file.uncompressedName) }
         var locator = DataLocator(explicitDirectory: directory, environment: ["HOME": "/nonexistent"])
         locator.systemDirectory = "/nonexistent"
@@ -29,7 +30,7 @@ import FashionData
 @Suite(.enabled(if: realDataAvailable, realDataMissingReason))
 struct RealDatasetTests {
     @Test func loadsAndVerifiesFashionMNIST() throws {
-        let record = makeTemporaryDirectory()
+        let record = TestFiles.newDirectory("data")
         let data = try FashionMNISTLoader.load(directory: systemDataDirectory, recordDirectory: record)
         #expect(data.train.imageShape == [60000, 28, 28])
         #expect(data.train.labelShape == [60000])
@@ -47,7 +48,7 @@ struct RealDatasetTests {
     }
 
     @Test func detectsAChecksumMismatch() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         for file in FashionMNIST.files {
             try FileManager.default.copyItem(atPath: systemDataDirectory + "/" + file.name, toPath: directory + "/" + file.name)
         }
@@ -63,7 +64,7 @@ struct RealDatasetTests {
     }
 
     @Test func detectsATruncatedGzip() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         for file in FashionMNIST.files {
             try FileManager.default.copyItem(atPath: systemDataDirectory + "/" + file.name, toPath: directory + "/" + file.name)
         }
@@ -107,7 +108,7 @@ struct DownloadTests {
     @Test func downloadsVerifiesAndLoads() throws {
         let server = try Self.makeServer()
         defer { server.stop() }
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         nonisolated(unsafe) var progressCalls = 0
         var loader = loader(into: directory, mirror: server.baseURL + "good/")
         loader.progress = { _, _ in progressCalls += 1 }
@@ -124,7 +125,7 @@ struct DownloadTests {
     @Test func reportsHTTPErrorsAndLeavesNothing() throws {
         let server = try Self.makeServer()
         defer { server.stop() }
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let error = #expect(throws: DataError.self) { try loader(into: directory, mirror: server.baseURL + "missing/").load() }
         #expect(error?.subject == server.baseURL + "missing/" + FashionMNIST.trainImages.name)
         #expect(error?.message.hasPrefix("HTTP 404") == true)
@@ -134,7 +135,7 @@ struct DownloadTests {
     @Test func reportsTruncatedDownloads() throws {
         let server = try Self.makeServer()
         defer { server.stop() }
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let error = #expect(throws: DataError.self) { try loader(into: directory, mirror: server.baseURL + "truncated/").load() }
         let message = error?.message ?? ""
         #expect(message.contains("truncated") || message.contains("connection lost"), "\(message)")
@@ -144,7 +145,7 @@ struct DownloadTests {
     @Test func reportsChecksumMismatches() throws {
         let server = try Self.makeServer()
         defer { server.stop() }
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let error = #expect(throws: DataError.self) { try loader(into: directory, mirror: server.baseURL + "corrupt/").load() }
         #expect(error?.message.hasPrefix("checksum mismatch") == true)
         #expect(leftovers(in: directory).isEmpty)
@@ -155,7 +156,7 @@ struct DownloadTests {
         let server = try LocalHTTPServer(routes: [:])
         let url = server.baseURL
         server.stop()
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let error = #expect(throws: DataError.self) { try loader(into: directory, mirror: url).load() }
         #expect(error?.message.hasPrefix("host unreachable") == true, "\(error?.message ?? "")")
         #expect(leftovers(in: directory).isEmpty)
@@ -164,7 +165,7 @@ struct DownloadTests {
     @Test func concurrentDownloadsShareTheCache() async throws {
         let server = try Self.makeServer()
         defer { server.stop() }
-        let directory = makeTemporaryDirectory()
+        let directory = TestFiles.newDirectory("data")
         let first = loader(into: directory, mirror: server.baseURL + "good/")
         let second = loader(into: directory, mirror: server.baseURL + "good/")
         async let a = Task.detached { try first.load().train.count }.value

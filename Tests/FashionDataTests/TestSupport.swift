@@ -6,13 +6,6 @@ let systemDataDirectory = "/usr/share/datasets/fashion-mnist"
 let realDataAvailable = FashionMNIST.files.allSatisfy { FileManager.default.fileExists(atPath: systemDataDirectory + "/" + $0.name) }
 let realDataMissingReason: Comment = "Fashion-MNIST is not in \(systemDataDirectory) (apt-get install dataset-fashion-mnist)"
 
-/// A fresh empty directory under the system temporary directory.
-func makeTemporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "fashionlab-test-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 func write(_ bytes: [UInt8], to path: String) {
     _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }

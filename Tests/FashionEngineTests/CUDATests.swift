@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FashionEngine
+import FashionTestSupport
 
 /// What the CUDA backend can show on a machine without a GPU: its kernels are valid CUDA C (clang, which
 /// ships with Swift, parses them for sm_90), every kernel it looks up exists, and asking for CUDA where
@@ -23,9 +24,8 @@ struct CUDATests {
 
     /// clang's diagnostics for `source` compiled for sm_90 (empty when it compiles cleanly).
     static func diagnostics(_ source: String) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fashionlab-kernels-\(UUID().uuidString).cu")
+        let file = URL(fileURLWithPath: TestFiles.newPath("kernels", extension: "cu"))
         try (prelude + source).write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: clang!)
         process.arguments = ["-x", "cuda", "--cuda-device-only", "--cuda-gpu-arch=sm_90", "-nocudainc", "-nocudalib",
@@ -228,8 +228,7 @@ func maxRelativeError(_ a: [Float], _ b: [Float]) -> Double {
 /// on the PATH as well as by `$VIRTUAL_ENV`.
 @Suite struct CUDALibrarySearchTests {
     @Test func wheelsOfAVirtualEnvironmentOnThePathAreSearched() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fashionlab-venv-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let root = TestFiles.newPath("venv")
         for package in ["cublas", "cuda_nvrtc"] {
             try FileManager.default.createDirectory(atPath: root + "/lib/python3.12/site-packages/nvidia/\(package)/lib", withIntermediateDirectories: true)
         }

@@ -3,6 +3,7 @@ import Testing
 import FashionCore
 import FashionData
 import FashionImaging
+import FashionTestSupport
 
 @Suite struct PNGTests {
     func pattern(width: Int, height: Int, channels: Int) -> Image {
@@ -129,7 +130,7 @@ struct SampleGridTests {
         }
         // A standard tool accepts the file, where it is installed.
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/pngcheck") {
-            let path = NSTemporaryDirectory() + "grid-\(UUID().uuidString).png"
+            let path = TestFiles.newPath("grid", extension: "png")
             try AtomicFile.write(png, to: path)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/pngcheck")

@@ -5,6 +5,7 @@ import FashionData
 import FashionEngine
 import FashionStudies
 import FashionTraining
+import FashionTestSupport
 
 @Suite struct BuiltinStudyTests {
     @Test func notebookSettings() {
@@ -71,7 +72,7 @@ func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: cou
     }
 
     @Test func finishedRunsAreReusedAndUnfinishedOnesRerun() throws {
-        let directory = NSTemporaryDirectory() + "fl-study-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("study")
         let train = bandDataset(count: 200, seed: 1), test = bandDataset(count: 50, seed: 2)
         let first = try StudyRunner(train: train, test: test, runsDirectory: directory).run(tinyStudy())
         #expect(first.runs.allSatisfy { !$0.reused && $0.history.epochs.count == 2 })
@@ -94,7 +95,7 @@ func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: cou
     @Test func runsOnTheGPUAreKeptApartFromRunsOnTheCPU() throws {
         // The host emulation of the CUDA backend stands in for a GPU (it needs clang, as the CUDA tests do).
         guard let emulation = try? CUDADevice.hostEmulation.get() else { return }
-        let directory = NSTemporaryDirectory() + "fl-study-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("study")
         let train = bandDataset(count: 200, seed: 1), test = bandDataset(count: 50, seed: 2)
         let onCPU = try StudyRunner(train: train, test: test, runsDirectory: directory).run(tinyStudy())
         let gpuRunner = StudyRunner(train: train, test: test, runsDirectory: directory)
@@ -106,7 +107,7 @@ func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: cou
     }
 
     @Test func findingsComeFromTheNumbers() throws {
-        let directory = NSTemporaryDirectory() + "fl-study-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("study")
         let result = try StudyRunner(train: bandDataset(count: 200, seed: 1), test: bandDataset(count: 50, seed: 2), runsDirectory: directory).run(tinyStudy())
         let english = Findings.write(result, language: .english)
         let small = result.runs[0].history.last!.validationAccuracy!

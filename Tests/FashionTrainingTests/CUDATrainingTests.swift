@@ -3,6 +3,7 @@ import Testing
 import FashionCore
 import FashionEngine
 import FashionTraining
+import FashionTestSupport
 
 /// Training on the GPU agrees with the CPU: same order, same updates, so the same metrics up to float
 /// rounding (cuBLAS sums in another order), and a resumed GPU run lands on the uninterrupted one. Runs on
@@ -64,8 +65,7 @@ struct CUDATrainingTests {
         for device in devices {
             let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
             let expected = try Trainer(config: config(.adam), train: train, validation: test, backend: .cuda(device)).run()
-            let directory = NSTemporaryDirectory() + "fl-cuda-resume-\(UUID().uuidString)"
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let directory = TestFiles.newPath("cuda-resume")
             let first = Trainer(config: config(.adam), train: train, validation: test, backend: .cuda(device))
             first.checkpointDirectory = directory
             var batches = 0

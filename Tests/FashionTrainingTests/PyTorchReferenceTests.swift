@@ -3,6 +3,7 @@ import Testing
 import FashionData
 import FashionEngine
 import FashionTraining
+import FashionTestSupport
 
 /// `../shared/reference/*.safetensors`: PyTorch's own numbers for the notebook's MLP (see `ReferenceCheck`).
 /// FashionLab must agree within GUIDE §4's tolerances on every backend present: the CPU always, CUDA
@@ -62,9 +63,7 @@ struct PyTorchReferenceTests {
 
     /// A damaged reference file gets an error that names it, not a crash.
     @Test func missingTensorIsReported() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fashionlab-reference-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = TestFiles.newDirectory("reference")
         var file = Safetensors()
         file.metadata = ["optimizer": "sgd", "lr": "0.01", "steps": "1", "scale": "True", "first_index": "0"]
         try file.write(to: directory + "/broken.safetensors")

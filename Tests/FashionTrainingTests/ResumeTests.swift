@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import FashionEngine
 import FashionTraining
+import FashionTestSupport
 
 @Suite struct ResumeTests {
     func config(_ optimizer: OptimizerKind) -> TrainingConfig {
@@ -23,7 +24,7 @@ import FashionTraining
         let uninterrupted = Trainer(config: config(optimizer), train: train, validation: test)
         let expected = try uninterrupted.run()
 
-        let directory = NSTemporaryDirectory() + "fl-resume-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("resume")
         let first = Trainer(config: config(optimizer), train: train, validation: test)
         first.checkpointDirectory = directory
         var batches = 0
@@ -44,7 +45,7 @@ import FashionTraining
     }
 
     @Test func resumeRefusesOtherFiles() throws {
-        let directory = NSTemporaryDirectory() + "fl-resume-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("resume")
         try Sequential.mlp(inputs: 784, hidden: [4], classes: 10).stateDict().write(to: directory + "/" + TrainingCheckpoint.file)
         let error = #expect(throws: TrainingCheckpointError.self) {
             try TrainingCheckpoint.resume(from: directory, train: syntheticDataset(count: 20), validation: nil)
@@ -76,7 +77,7 @@ import FashionTraining
         let expected = try reference.run()
         #expect(expected.epochs.count == 2 && expected.epochs[1].trainLoss < expected.epochs[0].trainLoss)
 
-        let directory = NSTemporaryDirectory() + "fl-cnn-\(UUID().uuidString)"
+        let directory = TestFiles.newPath("cnn-resume")
         let first = Trainer(config: config, train: train, validation: test)
         first.checkpointDirectory = directory
         var batches = 0

@@ -4,6 +4,7 @@ import FashionCore
 import FashionData
 import FashionEngine
 import FashionTraining
+import FashionTestSupport
 
 /// A small synthetic dataset: class c images are bright in band c (so a model can learn them), with noise.
 func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
@@ -104,7 +105,7 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
         let data = syntheticDataset(count: 300)
         let trainer = Trainer(config: config(.adam, lr: 0.003, epochs: 1), train: data, validation: nil)
         try trainer.run()
-        let path = NSTemporaryDirectory() + "fl-\(UUID().uuidString)/model.safetensors"
+        let path = TestFiles.newPath("checkpoint") + "/model.safetensors"
         try trainer.model.stateDict(metadata: ["format": "pt"]).write(to: path)
         let restored = trainer.config.makeModel()
         try restored.load(Safetensors.read(path), name: path)

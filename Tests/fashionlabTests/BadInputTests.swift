@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FashionTestSupport
 
 /// The `fashionlab` binary built beside this test bundle.
 let fashionlabBinary: String = {
@@ -40,7 +41,7 @@ let dataAvailable = FileManager.default.fileExists(atPath: dataDirectory + "/tra
 
 /// Broken copies of the dataset, one fault per directory.
 let brokenData: [String: String] = {
-    let root = NSTemporaryDirectory() + "fl-broken-\(UUID().uuidString)"
+    let root = TestFiles.newPath("broken-data")
     var made: [String: String] = [:]
     guard dataAvailable else { return made }
     let files = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -70,17 +71,17 @@ let brokenData: [String: String] = {
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: fashionlabBinary), "the fashionlab binary is not built beside the tests"))
 struct BadInputTests {
     static let badStudy: String = {
-        let path = NSTemporaryDirectory() + "fl-bad-study-\(UUID().uuidString).json"
+        let path = TestFiles.newPath("bad-study", extension: "json")
         _ = FileManager.default.createFile(atPath: path, contents: Data("{\n  \"grid\": {\"lr\": [0.1, \"fast\"]}\n}".utf8))
         return path
     }()
     static let notJSON: String = {
-        let path = NSTemporaryDirectory() + "fl-not-json-\(UUID().uuidString).json"
+        let path = TestFiles.newPath("not-json", extension: "json")
         _ = FileManager.default.createFile(atPath: path, contents: Data("{ \"base\": { \"lr\" 0.1 } }".utf8))
         return path
     }()
     static let aFile: String = {
-        let path = NSTemporaryDirectory() + "fl-a-file-\(UUID().uuidString)"
+        let path = TestFiles.newPath("a-file")
         _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
         return path
     }()
@@ -143,7 +144,7 @@ struct BadInputTests {
                       ("not-gzip", "not a gzip file")])
     func brokenDataFilesAreNamed(fault: String, expected: String) throws {
         let directory = try #require(brokenData[fault])
-        let out = NSTemporaryDirectory() + "fl-out-\(UUID().uuidString).png"
+        let out = TestFiles.newPath("out", extension: "png")
         let result = try runFashionlab(["prepare", "--data", directory, "--out", out])
         #expect(!result.crashed && result.status != 0)
         #expect(result.error.contains(directory + "/"), "names the file: \(result.error)")
@@ -153,8 +154,7 @@ struct BadInputTests {
 
     @Test(.enabled(if: dataAvailable && getuid() != 0, "needs the dataset and a non-root user"))
     func readOnlyOutputDirectoryIsAClearError() throws {
-        let directory = NSTemporaryDirectory() + "fl-ro-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = TestFiles.newDirectory("read-only")
         chmod(directory, 0o555)
         defer { chmod(directory, 0o755) }
         let result = try runFashionlab(["prepare", "--out", directory + "/samples.png"])
@@ -164,7 +164,7 @@ struct BadInputTests {
 
     @Test(.enabled(if: dataAvailable, "needs /usr/share/datasets/fashion-mnist"))
     func prepareWorksOnTheRealData() throws {
-        let out = NSTemporaryDirectory() + "fl-samples-\(UUID().uuidString).png"
+        let out = TestFiles.newPath("samples", extension: "png")
         let result = try runFashionlab(["prepare", "--out", out, "--json"])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("\"trainImagesShape\":[60000,28,28]"))
@@ -184,7 +184,7 @@ struct InterruptionTests {
     }
 
     @Test func ctrlCStopsSavesAndResumesBitIdentically() throws {
-        let root = NSTemporaryDirectory() + "fl-int-\(UUID().uuidString)"
+        let root = TestFiles.newPath("interrupted")
         let reference = try runFashionlab(arguments + ["--out", root + "/reference"])
         let expected = try #require(digest(reference.output))
 
@@ -232,8 +232,7 @@ struct FileSystemFaultTests {
     }
 
     @Test func fullAndReadOnlyDisksGiveClearErrorsAndNoPartialFiles() throws {
-        let directory = NSTemporaryDirectory() + "fl-tmpfs-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = TestFiles.newDirectory("tmpfs")
         guard shell(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", directory]) == 0 else {
             Issue.record("could not mount a tmpfs at \(directory)")
             return
@@ -269,7 +268,7 @@ struct DeviceSelectionTests {
 
     @Test(.enabled(if: dataAvailable, "needs the dataset"))
     func autoFallsBackToTheCPUAndSaysSo() throws {
-        let out = NSTemporaryDirectory() + "fl-auto-\(UUID().uuidString)"
+        let out = TestFiles.newPath("auto")
         let result = try runFashionlab(["train", "--device", "auto", "--subset", "300", "--hidden", "8", "--epochs", "1", "--out", out])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.error.contains("Device: CPU (auto: CUDA is not available"))
@@ -282,7 +281,7 @@ struct DeviceSelectionTests {
 @Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
 struct RecipeTests {
     @Test func cnnRecipeRecordsItsSettings() throws {
-        let root = NSTemporaryDirectory() + "fl-recipe-\(UUID().uuidString)"
+        let root = TestFiles.newPath("recipe")
         let train = try runFashionlab(["train", "--recipe", "cnn", "--subset", "128", "--seed", "3", "--out", root, "--json"])
         #expect(train.status == 0, "\(train.error)")
         let metrics = try String(contentsOfFile: root + "/metrics.json", encoding: .utf8)
@@ -301,7 +300,7 @@ struct RecipeTests {
 @Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
 struct EvaluatePredictTests {
     @Test func evaluateWritesItsFilesAndPredictClassifiesAPicture() throws {
-        let root = NSTemporaryDirectory() + "fl-eval-\(UUID().uuidString)"
+        let root = TestFiles.newPath("evaluate")
         let train = try runFashionlab(["train", "--subset", "5000", "--hidden", "64", "--optimizer", "adam", "--lr", "0.003", "--epochs", "2", "--out", root + "/run", "--quiet"])
         #expect(train.status == 0, "\(train.error)")
         let evaluation = try runFashionlab(["evaluate", root + "/run", "--out", root + "/eval", "--json"])
@@ -340,8 +339,7 @@ struct EvaluatePredictTests {
 @Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"), "needs the dataset and flock(1)"))
 struct SharedOutputTests {
     @Test func aBusyRunDirectoryIsRefused() throws {
-        let directory = NSTemporaryDirectory() + "fl-busy-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = TestFiles.newDirectory("busy")
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         holder.arguments = [directory + "/.fashionlab.lock", "sleep", "20"]

@@ -57,14 +57,16 @@ void fl_sgd_update(float *restrict p, const float *restrict g, float *restrict b
     FLUSH_SUBNORMALS_END
 }
 
+/* Written as "x <= 0 ? 0 : x", as PyTorch's threshold does, so that a NaN passes through both ways (and a
+   diverging run is seen as one) instead of turning into 0. */
 MULTIVERSION
 void fl_relu_forward(float *restrict y, const float *restrict x, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) y[i] = x[i] <= 0.0f ? 0.0f : x[i];
 }
 
 MULTIVERSION
 void fl_relu_backward(float *restrict dx, const float *restrict dy, const float *restrict y, size_t n) {
-    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] <= 0.0f ? 0.0f : dy[i];
 }
 
 MULTIVERSION
@@ -227,7 +229,7 @@ void fl_batchnorm_apply(const float *restrict x, float *restrict y, float *restr
             float value = (x[offset + i] - mean) * inv_std;
             xhat[offset + i] = value;
             float out = batchnorm_output(gamma, value, beta);
-            y[offset + i] = relu ? (out > 0.0f ? out : 0.0f) : out;
+            y[offset + i] = relu && out <= 0.0f ? 0.0f : out;
         }
     }
 }
@@ -238,7 +240,7 @@ void fl_batchnorm_backward(const float *restrict dy_in, const float *restrict xh
                            float *sum_dy, float *sum_dy_xhat) {
     /* With the ReLU after it fused, the upstream gradient passes only where the output was positive;
        the output is recomputed from x̂ exactly as the forward pass computed it. */
-#define UPSTREAM(j) (relu && !(batchnorm_output(gamma, xhat[j], beta) > 0.0f) ? 0.0f : dy_in[j])
+#define UPSTREAM(j) (relu && batchnorm_output(gamma, xhat[j], beta) <= 0.0f ? 0.0f : dy_in[j])
     float partial_dy[16] = {0}, partial_dy_xhat[16] = {0};
     for (long b = 0; b < batch; b++) {
         long offset = (b * channels + c) * spatial;

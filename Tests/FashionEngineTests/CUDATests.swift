@@ -169,15 +169,19 @@ struct CUDAKernelArithmeticTests {
     @Test func biasReLUAndTheirGradientsMatchTheCPU() throws {
         let device = try #require(Self.device)
         let rows = 5, cols = 7, n = rows * cols
-        let x = randomValues(n, seed: 4), bias = randomValues(cols, seed: 5), dy = randomValues(n, seed: 6)
+        var x = randomValues(n, seed: 4)
+        x[3] = .nan   // passes through both ways, as in PyTorch
+        let bias = randomValues(cols, seed: 5), dy = randomValues(n, seed: 6)
         let yBuffer = try buffer(x), biasBuffer = try buffer(bias)
         try device.launch("bias_forward", covering: n, [.buffer(yBuffer), .buffer(biasBuffer), .int(rows), .int(cols), .int(1)])
         let y = try read(yBuffer, count: n)
-        #expect(y == (0..<n).map { max(0, x[$0] + bias[$0 % cols]) })
+        #expect(sameValues(y, (0..<n).map { x[$0] + bias[$0 % cols] <= 0 ? 0 : x[$0] + bias[$0 % cols] }))
+        #expect(y[3].isNaN)
         let dxBuffer = try device.allocate(n)
         try device.launch("relu_backward", covering: n, [.buffer(dxBuffer), .buffer(try buffer(dy)), .buffer(yBuffer), .long(n)])
         let dx = try read(dxBuffer, count: n)
-        #expect(dx == (0..<n).map { y[$0] > 0 ? dy[$0] : 0 })
+        #expect(dx == (0..<n).map { y[$0] <= 0 ? 0 : dy[$0] })
+        #expect(dx[3] == dy[3])
         let dbBuffer = try buffer([Float](repeating: 3, count: cols))
         try device.launch("channel_sum", covering: cols, [.buffer(dbBuffer), .buffer(dxBuffer), .int(rows), .int(cols), .int(1), .float(1), .float(0)])
         let db = try read(dbBuffer, count: cols)

@@ -62,17 +62,18 @@ public enum CUDAKernelSource {
     extern "C" __global__ void bias_forward(float* out, const float* bias, int rows, int cols, int relu) {
         FOR_EACH(i, (long long)rows * cols) {
             float v = out[i] + bias[i % cols];
-            out[i] = relu && v < 0.0f ? 0.0f : v;
+            out[i] = relu && v <= 0.0f ? 0.0f : v;
         }
     }
 
+    // As PyTorch's threshold: a NaN passes through both ways.
     extern "C" __global__ void relu_forward(float* y, const float* x, long long n) {
-        FOR_EACH(i, n) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        FOR_EACH(i, n) y[i] = x[i] <= 0.0f ? 0.0f : x[i];
     }
 
     // dx = dy where the ReLU's output was positive, else 0 (dx may be dy: in place).
     extern "C" __global__ void relu_backward(float* dx, const float* dy, const float* y, long long n) {
-        FOR_EACH(i, n) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        FOR_EACH(i, n) dx[i] = y[i] <= 0.0f ? 0.0f : dy[i];
     }
 
     // target[c] = beta * target[c] + alpha * (the sum of channel c of [batch, channels, spatial] x), summed in double:

@@ -1,7 +1,8 @@
 import CKernels
 import FashionCore
 
-/// `max(0, x)`, elementwise. Its gradient passes where the output is positive (0 at x = 0, as in PyTorch).
+/// `max(0, x)`, elementwise, as PyTorch computes it: 0 where x ≤ 0, else x (a NaN passes through); its gradient
+/// passes where the output is not ≤ 0 (0 at x = 0).
 public final class ReLU: Layer {
     private var output: Tensor?
     private var inputGradient: Tensor?

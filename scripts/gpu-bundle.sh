@@ -11,9 +11,9 @@
 #   call 2 at once, carry .gpu/tool and .gpu/data:
 #       REFERENCE=/tmp/fl-reference STEPS=verify,recipes bash scripts/gpu-run-bundle.sh "$OUT/gpu-check.tgz" logs
 # On the H200 the default groups took about 2.5 minutes and recipes, one seed at a time, about 6.5 (one call runs
-# 10 at most), so choose STEPS per call. The seeds of recipes and long now run side by side (not yet timed on a
-# GPU): expect recipes in about 2.5 minutes and `long` (cnn-large for 48 epochs, about 3 s per epoch alone) in
-# about 3, if three runs share the GPU as well as they should; RECIPE_LIMIT (default 300) caps each run. scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl,
+# 10 at most), so choose STEPS per call. The seeds of recipes now run side by side (not yet timed on a GPU; cnn-large
+# now has a sixth convolution, so expect about 4 s per epoch alone): about 3.5 minutes if three runs share the GPU
+# as well as they should; RECIPE_LIMIT (default 300) caps each run. scripts/gpu-run-bundle.sh unpacks the binary and, where the machine lacks it, libcurl,
 # then runs gpu-check.sh.
 # The H200 image has libcurl, the CUDA 13 toolkit on the loader's path and torch 2.11 with CUDA as python3.
 set -euo pipefail

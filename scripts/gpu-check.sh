@@ -16,8 +16,7 @@
 # STEPS: which groups run, comma-separated, in this order: verify (fidelity on CUDA, CPU and auto), train (2
 # epochs on each backend), bench, compare (PyTorch CUDA side by side), lab, cnn-epoch (one epoch of each CNN, and
 # each against PyTorch CUDA), recipes (the CNN recipes over seeds 0-2, the seeds side by side, cnn-large also
-# evaluated with flip test-time augmentation), long (cnn-large's recipe for LONG_EPOCHS epochs, default 48, the same way).
-# Default: all but recipes and long.
+# evaluated with flip test-time augmentation). Default: all but recipes.
 # STEP_LIMIT (seconds; default 300) caps each step, RECIPE_LIMIT (default 300) each recipe run; ROUNDS (default 3)
 # sets the PyTorch comparison's rounds. Every step writes its log to LOG_DIR (default gpu-check-logs) and the
 # summary says which passed. (scripts/gpu-run-bundle.sh runs it from the bundle and packs the logs.)
@@ -95,10 +94,10 @@ if wanted cnn-epoch; then
         done
     fi
 fi
-# 6-7. Seeds 0-2 of a training setup side by side: these small networks leave most of the GPU idle, so three
-#      runs at once take about as long as one (each gets a few of the host's cores for its own work). Their
-#      step times are therefore not single-run times: the cnn-epoch group measures those.
-#      train_seeds NAME tta|no-tta TRAIN_FLAGS…; with tta each run is then also evaluated with --tta flip.
+# 6. Seeds 0-2 of a training setup side by side: these small networks leave most of the GPU idle, so three
+#    runs at once take about as long as one (each gets a few of the host's cores for its own work). Their
+#    step times are therefore not single-run times: the cnn-epoch group measures those.
+#    train_seeds NAME tta|no-tta TRAIN_FLAGS…; with tta each run is then also evaluated with --tta flip.
 train_seeds() {
     local name=$1 tta=$2; shift 2
     for seed in 0 1 2; do
@@ -115,10 +114,5 @@ train_seeds() {
 if wanted recipes; then
     train_seeds cnn no-tta --recipe cnn
     train_seeds cnn-large tta --recipe cnn-large
-fi
-# cnn-large's recipe trained longer (LONG_EPOCHS, default 48): a candidate for reaching 94.5% over seeds.
-if wanted long; then
-    train_seeds cnn-large-long tta --model cnn-large --optimizer adamw --lr 0.003 --weight-decay 0.05 --schedule onecycle:0.3 \
-        --batch-size 128 --epochs "${LONG_EPOCHS:-48}" --normalize --augment flip,crop:2,erase:0.3 --train-metrics batches
 fi
 echo "Logs in $LOGS"

@@ -20,7 +20,7 @@ def cnn_large():
     def block(i, o):
         return [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU()]
     return nn.Sequential(*block(1, 64), *block(64, 64), nn.MaxPool2d(2), *block(64, 128), *block(128, 128),
-                         nn.MaxPool2d(2), *block(128, 256), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3),
+                         nn.MaxPool2d(2), *block(128, 256), *block(256, 256), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3),
                          nn.Linear(256, 10))
 
 

@@ -27,7 +27,7 @@ public enum ModelFile {
         let model = config.makeModel()
         var weights = Safetensors()
         for name in file.names where !name.hasPrefix("optimizer.") && !name.hasPrefix("batches.") { weights.set(name, file[name]!) }
-        try model.load(weights, name: path)
+        try config.load(weights, into: model, from: path)
         return (model, config)
     }
 

@@ -45,7 +45,7 @@ public enum RunDirectory {
     public static func loadModel(from directory: String, config: TrainingConfig) throws -> Sequential {
         let path = directory + "/" + modelFile
         let model = config.makeModel()
-        try model.load(Safetensors.read(path), name: path)
+        try config.load(Safetensors.read(path), into: model, from: path)
         return model
     }
 }

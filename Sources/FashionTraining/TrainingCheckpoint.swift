@@ -47,25 +47,22 @@ public enum TrainingCheckpoint {
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
         let trainer = Trainer(config: history.config, train: train, validation: validation, backend: backend)
-        let parameterNames = Set(trainer.model.parameters.map(\.name) + trainer.model.buffers.map(\.name))
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]
         var order: [Int32] = []
         for name in checkpoint.names {
             let entry = checkpoint[name]!
-            if parameterNames.contains(name) {
-                weights.set(name, entry)
-            } else if name.hasPrefix("optimizer.") {
+            if name.hasPrefix("optimizer.") {
                 guard entry.dtype == "F32" else { throw TrainingCheckpointError(message: "\(path): \(name) is \(entry.dtype), expected F32") }
                 optimizerState[String(name.dropFirst("optimizer.".count))] = Tensor(shape: entry.shape, values: entry.floats())
             } else if name == "batches.order" {
                 guard entry.dtype == "I32" else { throw TrainingCheckpointError(message: "\(path): batches.order is \(entry.dtype), expected I32") }
                 order = entry.integers().map(Int32.init)
             } else {
-                throw TrainingCheckpointError(message: "\(path): unexpected tensor '\(name)'")
+                weights.set(name, entry)  // the model's; load says which do not belong there
             }
         }
-        try trainer.model.load(weights, name: path)
+        try history.config.load(weights, into: trainer.model, from: path)
         let dropouts = trainer.model.layers.compactMap { $0 as? Dropout }
         let calls = (checkpoint.metadata["dropout_calls"] ?? "").split(separator: ",").compactMap { UInt64($0) }
         guard calls.count == dropouts.count else {

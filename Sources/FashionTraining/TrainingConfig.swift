@@ -69,6 +69,17 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// Copies the weights of `file` (read from `path`) into `model`, a model these settings made. When they do not
+    /// fit, the error also names the network the settings describe: a file saved for another version of it (or
+    /// edited) is the likely cause.
+    public func load(_ file: Safetensors, into model: Sequential, from path: String) throws {
+        do {
+            try model.load(file, name: path)
+        } catch let error as SafetensorsError {
+            throw SafetensorsError(path, "\(error.message) — the file does not hold the \(network) its settings name (saved by another version of FashionLab?)")
+        }
+    }
+
     /// The models `makeModel` knows.
     public static let models = ["mlp", "cnn", "cnn-large"]
 
@@ -81,13 +92,17 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// A one-line description: `mlp 784-1000-10, adam lr 0.001, batch 32, scaled, 5 epochs, seed 0`.
-    public var summary: String {
-        let network = switch model {
+    /// The network in a few words: `mlp 784-1000-10`, `cnn (4 conv + BN, 2 pools, 256 dense)`.
+    public var network: String {
+        switch model {
         case "cnn": "cnn (4 conv + BN, 2 pools, 256 dense)"
-        case "cnn-large": "cnn-large (5 conv + BN, 64-128-256 channels, global average pooling)"
+        case "cnn-large": "cnn-large (6 conv + BN, 64-128-256 channels, global average pooling)"
         default: "\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10"
         }
+    }
+
+    /// A one-line description: `mlp 784-1000-10, adam lr 0.001, batch 32, scaled, 5 epochs, seed 0`.
+    public var summary: String {
         var parts = [network,
                      "\(optimizer.rawValue) lr \(learningRate)"]
         if momentum != 0 { parts.append("momentum \(momentum)\(nesterov ? " (Nesterov)" : "")") }

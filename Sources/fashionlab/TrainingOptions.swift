@@ -11,7 +11,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README).", valueName: "NAME"))
     var recipe: String?
 
-    @Option(help: "Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation) or cnn-large (5 wider convolutions, global average pooling).")
+    @Option(help: "Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation) or cnn-large (6 wider convolutions, global average pooling).")
     var model = "mlp"
 
     @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64).", valueName: "SIZES"))

@@ -113,4 +113,22 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
         let after = restored.evaluate(on: data, encoding: PixelEncoding(scale: true))
         #expect(before.accuracy == after.accuracy && before.loss == after.loss)
     }
+
+    /// Weights saved for another version of a network (here: a wider hidden layer, or a layer more) get an error
+    /// that names the file, what does not fit and the network the run's settings describe.
+    @Test func weightsOfAnotherNetworkAreRefusedWithTheNetworksName() throws {
+        var settings = config(.sgd, lr: 0.1, epochs: 1)
+        settings.hidden = [8]
+        let path = TestFiles.newPath("other-network", extension: "safetensors")
+        for saved in [Sequential.mlp(inputs: 784, hidden: [16], classes: 10), Sequential.mlp(inputs: 784, hidden: [8, 8], classes: 10)] {
+            try saved.stateDict().write(to: path)
+            let error = #expect(throws: SafetensorsError.self) {
+                try settings.load(Safetensors.read(path), into: settings.makeModel(), from: path)
+            }
+            let message = error?.description ?? ""
+            #expect(message.hasPrefix(path + ": "), "\(message)")
+            #expect(message.contains("the file does not hold the mlp 784-8-10 its settings name"), "\(message)")
+            #expect(message.contains("0.weight") || message.contains("4.weight"), "\(message)")
+        }
+    }
 }

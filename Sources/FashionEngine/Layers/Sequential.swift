@@ -93,20 +93,21 @@ public final class Sequential: Layer {
         return Sequential(inputShape: [1, 28, 28], layers)
     }
 
-    /// A wider, deeper CNN for users with more time or a GPU: three blocks (64, 128 and 256 channels) of
-    /// 3×3 convolutions with batch normalisation and ReLU, max pooling after the first two, global average
+    /// A wider, deeper CNN for users with more time or a GPU: three blocks (64, 128 and 256 channels) of two
+    /// 3×3 convolutions with batch normalisation and ReLU, max pooling after the first two blocks, global average
     /// pooling, dropout and the classifier. PyTorch equivalent (same `state_dict` names):
     /// `nn.Sequential(Conv2d(1,64,3,padding=1), BatchNorm2d(64), ReLU(), Conv2d(64,64,3,padding=1), BatchNorm2d(64),
     /// ReLU(), MaxPool2d(2), Conv2d(64,128,3,padding=1), BatchNorm2d(128), ReLU(), Conv2d(128,128,3,padding=1),
     /// BatchNorm2d(128), ReLU(), MaxPool2d(2), Conv2d(128,256,3,padding=1), BatchNorm2d(256), ReLU(),
-    /// AdaptiveAvgPool2d(1), Flatten(), Dropout(0.3), Linear(256,10))`.
+    /// Conv2d(256,256,3,padding=1), BatchNorm2d(256), ReLU(), AdaptiveAvgPool2d(1), Flatten(), Dropout(0.3),
+    /// Linear(256,10))`.
     public static func largeCNN(seed: UInt64 = 0, dropout: Float = 0.3) -> Sequential {
         var generator = SeededGenerator(seed: seed)
         func block(_ input: Int, _ output: Int) -> [Layer] {
             [Conv2d(input, output, kernel: 3, padding: 1, using: &generator), BatchNorm(output, spatial: true), ReLU()]
         }
         let layers: [Layer] = block(1, 64) + block(64, 64) + [MaxPool2d(2)] + block(64, 128) + block(128, 128) + [MaxPool2d(2)]
-            + block(128, 256) + [GlobalAveragePool(), Flatten(), Dropout(dropout, seed: seed &+ 1), Linear(256, 10, using: &generator)]
+            + block(128, 256) + block(256, 256) + [GlobalAveragePool(), Flatten(), Dropout(dropout, seed: seed &+ 1), Linear(256, 10, using: &generator)]
         return Sequential(inputShape: [1, 28, 28], layers)
     }
 }

@@ -238,7 +238,7 @@ MULTIVERSION
 void fl_batchnorm_backward(const float *restrict dy_in, const float *restrict xhat, float *restrict dx, long batch,
                            long channels, long spatial, long c, float gamma, float beta, float gamma_inv_std, int relu,
                            float *sum_dy, float *sum_dy_xhat) {
-    /* With the ReLU after it fused, the upstream gradient passes only where the output was positive;
+    /* With the ReLU after it fused, the upstream gradient is cut where the output was ≤ 0 (as in fl_relu_backward);
        the output is recomputed from x̂ exactly as the forward pass computed it. */
 #define UPSTREAM(j) (relu && batchnorm_output(gamma, xhat[j], beta) <= 0.0f ? 0.0f : dy_in[j])
     float partial_dy[16] = {0}, partial_dy_xhat[16] = {0};

@@ -71,7 +71,7 @@ public enum CUDAKernelSource {
         FOR_EACH(i, n) y[i] = x[i] <= 0.0f ? 0.0f : x[i];
     }
 
-    // dx = dy where the ReLU's output was positive, else 0 (dx may be dy: in place).
+    // dx = 0 where the ReLU's output was ≤ 0, else dy (a NaN output passes dy, as in PyTorch; dx may be dy: in place).
     extern "C" __global__ void relu_backward(float* dx, const float* dy, const float* y, long long n) {
         FOR_EACH(i, n) dx[i] = y[i] <= 0.0f ? 0.0f : dy[i];
     }

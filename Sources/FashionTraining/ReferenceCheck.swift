@@ -21,8 +21,10 @@ public enum ReferenceCheck {
         public var passed: Bool { error < tolerance }
     }
 
-    /// Replays the case in `path` on `backend`; `train` supplies the batches after the first (nil: only
-    /// the first step can run, and a case with more steps throws).
+    /// Replays the case in `path` on `backend`, through the same `TrainingEngine` that training uses: the steps'
+    /// batches come from `train` (consecutive batches of 32 from the case's first index, in file order). Plain
+    /// SGD is replayed twice: keeping the gradients (to compare them), and fused into the backward pass as
+    /// training runs it (its weights compared again).
     public static func run(_ path: String, train: Dataset?, backend: ComputeBackend) throws -> [Measurement] {
         let file = try Safetensors.read(path)
         func floats(_ key: String) throws -> [Float] {
@@ -34,51 +36,57 @@ public enum ReferenceCheck {
             return value
         }
         let optimizerName = try metadata("optimizer")
-        guard let learningRate = Float(try metadata("lr")), let steps = Int(try metadata("steps")),
-              let firstIndex = Int(try metadata("first_index")) else {
+        guard let learningRate = Float(try metadata("lr")), let steps = Int(try metadata("steps")), steps > 0,
+              let firstIndex = Int(try metadata("first_index")), firstIndex >= 0 else {
             throw ReferenceCheckError(message: "\(path): unreadable lr, steps or first_index in the metadata")
         }
         let scale = try metadata("scale") == "True"
         let names = ["0.weight": "w1", "0.bias": "b1", "2.weight": "w2", "2.bias": "b2"]
-
-        let model = Sequential.mlp(inputs: 784, hidden: [1000], classes: 10)
-        for parameter in model.parameters { parameter.value.copy(from: try floats("init_" + names[parameter.name]!)) }
-        let optimizer: Optimizer = optimizerName == "sgd" ? SGD(learningRate: learningRate) : Adam(learningRate: learningRate)
-        let stepper: ReferenceStepper = switch backend {
-        case .cpu: CPUStepper(model: model, optimizer: optimizer)
-        case .cuda(let device): try CUDAStepper(model: model, optimizer: optimizer, device: device)
+        let initial = try names.mapValues { try floats("init_" + $0) }
+        let losses = try floats("losses")
+        guard let train, firstIndex + 32 * steps <= train.count else {
+            throw ReferenceCheckError(message: "\(path) needs the Fashion-MNIST training set (\(steps) batches of 32 from image \(firstIndex))")
         }
+        let batches = train.subset(firstIndex..<(firstIndex + 32 * steps))
 
         var measurements: [Measurement] = []
         func measure(_ quantity: String, _ actual: [Float], _ expected: [Float], _ tolerance: Double) {
             measurements.append(Measurement(quantity: quantity, error: relativeError(actual, expected), tolerance: tolerance))
         }
-        let losses = try floats("losses")
-        for step in 0..<steps {
-            let inputs: Tensor, labels: LabelBuffer
-            if step == 0 {
-                inputs = Tensor(shape: [32, 784], values: try floats("x"))
-                guard let y = file["y"] else { throw ReferenceCheckError(message: "\(path) has no tensor y") }
-                labels = LabelBuffer(y.integers().map(Int32.init))
-            } else {
-                guard let train else {
-                    throw ReferenceCheckError(message: "step \(step + 1) of \(path) needs the Fashion-MNIST training set")
+        /// Trains `steps` steps from the initial weights; with `fused`, as training runs plain SGD.
+        func replay(fused: Bool) throws -> Sequential {
+            let model = Sequential.mlp(inputs: 784, hidden: [1000], classes: 10)
+            for parameter in model.parameters { parameter.value.copy(from: initial[parameter.name]!) }
+            let optimizer: Optimizer = optimizerName == "sgd" ? SGD(learningRate: learningRate) : Adam(learningRate: learningRate)
+            let setup = TrainingSetup(optimizer: optimizer, data: batches, plan: BatchPlan(count: batches.count, batchSize: 32, shuffle: false))
+            let engine = try backend.makeEngine(for: model, encoding: PixelEncoding(scale: scale), training: setup)
+            engine.fusesOptimizerIntoBackward = fused
+            try engine.startEpoch()
+            var lossSum = 0.0
+            for step in 0..<steps {
+                _ = try engine.trainStep(batch: step, learningRate: learningRate)
+                guard !fused else { continue }
+                if step == 0 {
+                    let (logits, gradients) = try engine.lastStep()
+                    measure("logits", logits, try floats("logits"), 1e-5)
+                    for (name, gradient) in gradients { measure("gradient of \(name)", gradient, try floats("grad_" + names[name]!), 1e-5) }
                 }
-                let start = firstIndex + 32 * step
-                let batches = BatchIterator(dataset: train.subset(start..<(start + 32)), batchSize: 32, shuffle: false,
-                                            encoding: PixelEncoding(scale: scale))
-                (inputs, labels) = batches.load(batch: 0)
+                let total = try engine.epochTotals().lossSum
+                measure("loss, step \(step + 1)", [Float(total - lossSum)], [losses[step]], 1e-5)
+                lossSum = total
             }
-            let result = try stepper.step(inputs: inputs, labels: labels)
-            if step == 0 { measure("logits", result.logits, try floats("logits"), 1e-5) }
-            measure("loss, step \(step + 1)", [result.loss], [losses[step]], 1e-5)
-            if step == 0 {
-                for (name, gradient) in result.gradients { measure("gradient of \(name)", gradient, try floats("grad_" + names[name]!), 1e-5) }
-            }
+            try engine.synchronizeHost()
+            return model
         }
         let tolerance = optimizerName == "sgd" ? 1e-5 : (scale ? 1e-3 : 5e-2)
-        for (name, weights) in try stepper.finalWeights() {
-            measure("\(name) after \(steps) step(s)", weights, try floats("final_" + names[name]!), tolerance)
+        for parameter in try replay(fused: false).parameters {
+            measure("\(parameter.name) after \(steps) step(s)", parameter.value.toArray(), try floats("final_" + names[parameter.name]!), tolerance)
+        }
+        if optimizerName == "sgd" {
+            for parameter in try replay(fused: true).parameters {
+                measure("\(parameter.name) after \(steps) step(s), SGD fused", parameter.value.toArray(),
+                        try floats("final_" + names[parameter.name]!), tolerance)
+            }
         }
         return measurements
     }
@@ -96,77 +104,4 @@ public enum ReferenceCheck {
 public struct ReferenceCheckError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
-}
-
-/// One training step on a backend, with what the comparison reads.
-private protocol ReferenceStepper {
-    func step(inputs: Tensor, labels: LabelBuffer) throws -> (logits: [Float], loss: Float, gradients: [(String, [Float])])
-    func finalWeights() throws -> [(String, [Float])]
-}
-
-private struct CPUStepper: ReferenceStepper {
-    let model: Sequential
-    let optimizer: Optimizer
-    let criterion = SoftmaxCrossEntropy()
-
-    func step(inputs: Tensor, labels: LabelBuffer) throws -> (logits: [Float], loss: Float, gradients: [(String, [Float])]) {
-        model.zeroGradients()
-        let logits = model.forward(inputs, training: true)
-        let result = criterion(logits, labels)
-        model.backward(criterion.gradient!)
-        let gradients = model.parameters.map { ($0.name, $0.gradient.toArray()) }
-        let values = logits.toArray()
-        optimizer.step(model.parameters)
-        return (values, result.loss, gradients)
-    }
-
-    func finalWeights() throws -> [(String, [Float])] { model.parameters.map { ($0.name, $0.value.toArray()) } }
-}
-
-private struct CUDAStepper: ReferenceStepper {
-    let model: CUDAModel
-    let optimizer: CUDAOptimizer
-    let device: CUDADevice
-    let inputs: DeviceBuffer, labels: DeviceBuffer, logitsGradient: DeviceBuffer, lossSum: DeviceBuffer, correct: DeviceBuffer
-
-    init(model host: Sequential, optimizer: Optimizer, device: CUDADevice) throws {
-        try device.makeCurrent()
-        self.device = device
-        model = try CUDAModel(host, device: device)
-        self.optimizer = try CUDAOptimizer(optimizer, model: model)
-        inputs = try device.allocate(32 * 784)
-        labels = try device.allocate(32, of: Int32.self)
-        logitsGradient = try device.allocate(32 * 10)
-        lossSum = try device.allocate(1, of: Double.self)
-        correct = try device.allocate(1, of: UInt32.self)
-    }
-
-    func step(inputs x: Tensor, labels y: LabelBuffer) throws -> (logits: [Float], loss: Float, gradients: [(String, [Float])]) {
-        let rows = y.count
-        try device.upload(x.data, count: x.count, to: inputs)
-        try device.upload(y.data, count: rows, to: labels)
-        try device.zero(lossSum)
-        let logits = try model.forward(input: inputs.address, rows: rows)
-        try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: 10, gradient: logitsGradient,
-                                       lossSum: lossSum, correct: correct, scale: 1 / Float(rows))
-        try model.backward(outputGradient: logitsGradient.address, rows: rows)
-        var values = [Float](repeating: 0, count: rows * 10), loss = 0.0
-        try values.withUnsafeMutableBufferPointer {
-            try device.download(from: logits, count: $0.count, into: $0.baseAddress!)
-        }
-        try device.download(lossSum, count: 1, into: &loss)
-        var gradients: [(String, [Float])] = []
-        for (parameter, offset) in zip(model.host.parameters, model.offsets) {
-            var gradient = [Float](repeating: 0, count: parameter.value.count)
-            try gradient.withUnsafeMutableBufferPointer { try device.download(model.gradients, offset: offset, count: $0.count, into: $0.baseAddress!) }
-            gradients.append((parameter.name, gradient))
-        }
-        try optimizer.step()
-        return (values, Float(loss), gradients)
-    }
-
-    func finalWeights() throws -> [(String, [Float])] {
-        try model.download()
-        return model.host.parameters.map { ($0.name, $0.value.toArray()) }
-    }
 }

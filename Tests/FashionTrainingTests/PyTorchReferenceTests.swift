@@ -41,26 +41,6 @@ struct PyTorchReferenceTests {
         }
     }
 
-    /// The trainer applies plain SGD inside the backward pass; it must land on the same weights.
-    @Test func fusedSGDMatchesPyTorch() throws {
-        let file = try Safetensors.read(referenceDirectory + "/mlp_sgd_1step.safetensors")
-        let learningRate = Float(file.metadata["lr"]!)!
-        let names = ["0.weight": "w1", "0.bias": "b1", "2.weight": "w2", "2.bias": "b2"]
-        let model = Sequential.mlp(inputs: 784, hidden: [1000], classes: 10)
-        for parameter in model.parameters { parameter.value.copy(from: file["init_" + names[parameter.name]!]!.floats()) }
-        let x = Tensor(shape: [32, 784], values: file["x"]!.floats()), y = LabelBuffer(file["y"]!.integers().map(Int32.init))
-        let criterion = SoftmaxCrossEntropy()
-        for parameter in model.parameters { parameter.fusedSGDRate = learningRate }
-        model.zeroGradients()
-        _ = criterion(model.forward(x, training: true), y)
-        _ = model.backward(criterion.gradient!)
-        SGD(learningRate: learningRate).step(model.parameters)  // must skip what was fused
-        for parameter in model.parameters {
-            let error = ReferenceCheck.relativeError(parameter.value.toArray(), file["final_" + names[parameter.name]!]!.floats())
-            #expect(error < 1e-5, "\(parameter.name)")
-        }
-    }
-
     /// A damaged reference file gets an error that names it, not a crash.
     @Test func missingTensorIsReported() throws {
         let directory = TestFiles.newDirectory("reference")

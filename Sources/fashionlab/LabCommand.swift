@@ -67,7 +67,7 @@ struct LabCommand: ParsableCommand {
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
         // One GPU trains one run at a time; on the CPU, runs go side by side.
-        let concurrentRuns = if case .cuda = backend { 1 } else { parallelRuns ?? Threads.count }
+        let concurrentRuns = backend.trainsRunsSideBySide ? parallelRuns ?? Threads.count : 1
         let results: [StudyResult]
         if concurrentRuns > 1 {
             // Independent runs side by side, one thread each; a line per finished run.

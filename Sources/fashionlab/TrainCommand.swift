@@ -62,13 +62,7 @@ struct TrainCommand: ParsableCommand {
             guard deviceOptions.device != .cuda else { throw ValidationError("--device cuda: \(fallback)") }
             if !quiet && !json { Terminal.note("Device: CPU (\(fallback))") }
         }
-        if !quiet && !json {
-            if case .cuda = trainer.backend {
-                print("Backend: \(trainer.backend.name); GEMM: cuBLAS")
-            } else {
-                print("Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) threads")
-            }
-        }
+        if !quiet && !json { print(trainer.backend.summary) }
         let config = trainer.config
         let lock = try DirectoryLock(directory: directory, wait: false)
         defer { withExtendedLifetime(lock) {} }

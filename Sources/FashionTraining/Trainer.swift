@@ -127,7 +127,7 @@ public final class Trainer {
     func restore(history: TrainingHistory, optimizerState: [String: Tensor], stepCount: Int,
                  order: [Int32], generator: SeededGenerator) throws {
         precondition(madeEngine == nil, "restore before the first epoch")
-        try optimizer.restore(state: optimizerState, stepCount: stepCount)
+        try optimizer.restore(state: optimizerState, stepCount: stepCount, parameters: model.parameters)
         guard plan.restore(order: order) else {
             throw TrainingCheckpointError(message: "the saved batch order does not match the training set")
         }

@@ -59,7 +59,7 @@ public final class CUDAOptimizer {
                 }
             }
         }
-        try host.restore(state: state, stepCount: stepCount)
+        try host.restore(state: state, stepCount: stepCount, parameters: model.host.parameters)
     }
 
     /// One update from the gradients, of the parameter values in `ranges` of the model's flat buffer

@@ -37,8 +37,8 @@ public final class Adam: Optimizer {
 
     public var state: [String: Tensor] { slots.tensors }
 
-    public func restore(state: [String: Tensor], stepCount: Int) throws {
-        try slots.restore(state, expecting: [".exp_avg", ".exp_avg_sq"])
+    public func restore(state: [String: Tensor], stepCount: Int, parameters: [Parameter]) throws {
+        try slots.restore(state, expecting: [".exp_avg", ".exp_avg_sq"], for: parameters)
         self.stepCount = stepCount
     }
 

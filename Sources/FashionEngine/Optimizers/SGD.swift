@@ -28,8 +28,8 @@ public final class SGD: Optimizer {
 
     public var state: [String: Tensor] { slots.tensors }
 
-    public func restore(state: [String: Tensor], stepCount: Int) throws {
-        try slots.restore(state, expecting: [".momentum_buffer"])
+    public func restore(state: [String: Tensor], stepCount: Int, parameters: [Parameter]) throws {
+        try slots.restore(state, expecting: [".momentum_buffer"], for: parameters)
         self.stepCount = stepCount
     }
 

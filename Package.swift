@@ -40,8 +40,8 @@ let package = Package(
         .target(name: "FashionEngine", dependencies: ["FashionCore", "CKernels"]),
         // Batching, the epoch loop, metrics history, evaluation.
         .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine"]),
-        // SVG charts (curves, histograms, confusion matrix) and the self-contained HTML report.
-        .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining"]),
+        // SVG charts (curves, histograms, confusion matrix), the self-contained HTML report, and the files a run or an evaluation writes.
+        .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining"]),
         // Studies as data, their runner (resumable), findings written from results, the lab report.
         .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"]),
     ],

@@ -86,7 +86,7 @@ struct LabCommand: ParsableCommand {
             results = sequential
         }
         for result in results {
-            try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + result.study.name)
+            try StudyFiles.writeCharts(result, language: language, to: out + "/" + result.study.name)
         }
         let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language, device: device)
         try AtomicFile.write(text: page.html(), to: out + "/index.html")

@@ -1,22 +1,47 @@
 import Foundation
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for download tests: each request path maps to a canned
-/// response, which may lie about its length (to simulate a truncated transfer).
-final class LocalHTTPServer: @unchecked Sendable {
-    struct Response: Sendable {
-        var status = 200
-        var body: [UInt8] = []
+/// response, which may lie about its length (a truncated transfer), omit it, redirect, or misbehave
+/// on purpose (an endless body, a byte a second).
+public final class LocalHTTPServer: @unchecked Sendable {
+    public struct Response: Sendable {
+        public enum Behaviour: Sendable {
+            /// Sends `body`, then closes.
+            case normal
+            /// Sends `body`, then `repeating` over and over until the client hangs up.
+            case endless(repeating: [UInt8])
+            /// Sends `body` one byte every `interval` seconds, then keeps dripping zeros.
+            case drip(interval: TimeInterval)
+            /// A 302 to `location`.
+            case redirect(location: String)
+        }
+        public var status = 200
+        public var body: [UInt8] = []
         /// Content-Length to announce; the connection closes after `body` either way.
-        var announcedLength: Int?
+        public var announcedLength: Int?
+        /// False: no Content-Length header at all (the body ends when the connection closes).
+        public var sendsLength = true
+        public var behaviour = Behaviour.normal
+
+        public init(status: Int = 200, body: [UInt8] = [], announcedLength: Int? = nil, sendsLength: Bool = true,
+                    behaviour: Behaviour = .normal) {
+            self.status = status
+            self.body = body
+            self.announcedLength = announcedLength
+            self.sendsLength = sendsLength
+            self.behaviour = behaviour
+        }
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let routes: [String: Response]
     private let lock = NSLock()
     private var requestCount = 0
+    private var bytesSent = 0
+    private var stopped = false
 
-    init(routes: [String: Response]) throws {
+    public init(routes: [String: Response]) throws {
         self.routes = routes
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
@@ -39,14 +64,20 @@ final class LocalHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)/" }
+    public var baseURL: String { "http://127.0.0.1:\(port)/" }
 
-    var requests: Int { lock.withLock { requestCount } }
+    public var requests: Int { lock.withLock { requestCount } }
 
-    func stop() {
+    /// Body bytes written to clients so far.
+    public var sent: Int { lock.withLock { bytesSent } }
+
+    public func stop() {
+        lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
 
     private func acceptLoop() {
         while true {
@@ -68,19 +99,43 @@ final class LocalHTTPServer: @unchecked Sendable {
         lock.withLock { requestCount += 1 }
         let line = String(decoding: request.prefix { $0 != 13 }, as: UTF8.self)
         let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
-        let response = routes[path] ?? Response(status: 404, body: Array("not found".utf8))
-        let reason = response.status == 200 ? "OK" : response.status == 404 ? "Not Found" : "Error"
-        let header = "HTTP/1.1 \(response.status) \(reason)\r\nContent-Length: \(response.announcedLength ?? response.body.count)\r\nConnection: close\r\n\r\n"
-        send(connection, Array(header.utf8) + response.body)
+        var response = routes[path] ?? Response(status: 404, body: Array("not found".utf8))
+        var extra = ""
+        if case .redirect(let location) = response.behaviour {
+            response.status = 302
+            extra = "Location: \(location)\r\n"
+        }
+        let reason = switch response.status { case 200: "OK"; case 302: "Found"; case 404: "Not Found"; default: "Error" }
+        let length = response.sendsLength ? "Content-Length: \(response.announcedLength ?? response.body.count)\r\n" : ""
+        let header = "HTTP/1.1 \(response.status) \(reason)\r\n\(length)\(extra)Connection: close\r\n\r\n"
+        guard send(connection, Array(header.utf8)) else { return }
+        switch response.behaviour {
+        case .normal, .redirect:
+            _ = send(connection, response.body, counted: true)
+        case .endless(let repeating):
+            guard send(connection, response.body, counted: true) else { return }
+            while !isStopped, send(connection, repeating, counted: true) {}
+        case .drip(let interval):
+            var index = 0
+            while !isStopped {
+                let byte: UInt8 = index < response.body.count ? response.body[index] : 0
+                guard send(connection, [byte], counted: true) else { return }
+                index += 1
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
     }
 
-    private func send(_ connection: Int32, _ bytes: [UInt8]) {
+    /// Writes all of `bytes`; false once the client has gone (no SIGPIPE: MSG_NOSIGNAL).
+    private func send(_ connection: Int32, _ bytes: [UInt8], counted: Bool = false) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
             offset += n
+            if counted { lock.withLock { bytesSent += n } }
         }
+        return true
     }
 }
 

@@ -49,9 +49,14 @@ struct InterruptedDownloadTests {
         Thread.sleep(forTimeInterval: 0.5)
         let signalled = Date()
         kill(process.processIdentifier, signal)
-        let stderr = errorPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        while process.isRunning, Date().timeIntervalSince(signalled) < 15 { Thread.sleep(forTimeInterval: 0.05) }
         let seconds = Date().timeIntervalSince(signalled)
+        if process.isRunning {
+            Issue.record("still running 15 s after signal \(signal); killed")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        let stderr = errorPipe.fileHandleForReading.readDataToEndOfFile()
         let message = String(decoding: stderr, as: UTF8.self)
         print("signal \(signal): exited \(process.terminationStatus) after \(String(format: "%.2f", seconds)) s: \(message.split(separator: "\n").last ?? "")")
 

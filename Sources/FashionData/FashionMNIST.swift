@@ -44,6 +44,9 @@ public enum FashionMNIST {
         public var uncompressedName: String { String(name.dropLast(3)) }
     }
 
+    /// The largest `.gz` of any of the four files accepted on disk (the training images' `maxDownloadSize`).
+    public static var maxStoredGzipSize: Int { files.map(\.maxDownloadSize).max() ?? 0 }
+
     /// The four files: training images and labels, test images and labels.
     public static let files: [File] = [trainImages, trainLabels, testImages, testLabels]
 

@@ -34,10 +34,10 @@ func datasetDirectory(_ make: (FashionMNIST.File, String) throws -> Void) rethro
             _ = FileManager.default.createFile(atPath: path, contents: Data([0x1f, 0x8b]))
             let descriptor = open(path, O_WRONLY)
             defer { close(descriptor) }
-            #expect(ftruncate(descriptor, off_t(file.maxDownloadSize + 1)) == 0)
+            #expect(ftruncate(descriptor, off_t(FashionMNIST.maxStoredGzipSize + 1)) == 0)
         }
         let error = #expect(throws: DataError.self) { _ = try FashionMNISTLoader.load(directory: directory) }
-        #expect(error?.message.contains("larger than any gzip of") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("larger than any gzip of a Fashion-MNIST file can be") == true, "\(error?.message ?? "")")
     }
 
     /// A small .gz that inflates past the limit (a "gzip bomb") stops at the limit.

@@ -7,14 +7,25 @@ struct Axis {
     let logarithmic: Bool
     let ticks: [Double]
 
+    /// Values beyond this magnitude are drawn at it: the span between two of them, and the ticks'
+    /// arithmetic, stay finite.
+    static let largestValue = 1e300
+    /// The most ticks an axis makes, whatever the values: tick loops are bounded, never a stride over a
+    /// span the step cannot cross (1e38 + 1 == 1e38).
+    static let maxTicks = 50
+
     /// An axis covering `values` (non-finite ignored); log scale when asked and all values are positive.
+    /// Any values (huge, tiny, all equal) give a finite axis with `lower < upper` and at most `maxTicks` ticks.
     init(covering values: [Double], logarithmic wantLog: Bool = false, includeZero: Bool = false, tickCount: Int = 5) {
-        var finite = values.filter(\.isFinite)
+        var finite = values.filter(\.isFinite).map { min(max($0, -Axis.largestValue), Axis.largestValue) }
         if includeZero { finite.append(0) }
         let low = finite.min() ?? 0, high = finite.max() ?? 1
+        let tickCount = max(1, min(tickCount, Axis.maxTicks))
         if wantLog, low > 0 {
             logarithmic = true
-            let lo = floor(log10(low)), hi = max(ceil(log10(high)), lo + 1)
+            // Decades of normal doubles only: 10^-307 … 10^300, so 10^k never rounds to 0 or infinity.
+            let lo = min(max(floor(log10(low)), -307), 299)
+            let hi = min(max(ceil(log10(high)), lo + 1), 300)
             lower = pow(10, lo)
             upper = pow(10, hi)
             let decades = Int(hi - lo)
@@ -23,11 +34,27 @@ struct Axis {
         } else {
             logarithmic = false
             var lo = low, hi = high
-            if hi - lo < 1e-12 { lo -= 0.5; hi += 0.5 }
+            // A span too small to divide (all values equal, or equal to the precision of a double this
+            // large) is widened around them by at least half a unit, or 5% of their magnitude.
+            let magnitude = max(abs(lo), abs(hi))
+            if hi - lo < max(1e-12, magnitude * 1e-9) {
+                let pad = max(0.5, magnitude * 0.05)
+                lo -= pad
+                hi += pad
+            }
             let step = Axis.niceStep((hi - lo) / Double(tickCount))
-            lower = floor(lo / step) * step
-            upper = ceil(hi / step) * step
-            ticks = Swift.stride(from: lower, through: upper + step * 0.5, by: step).map { ($0 / step).rounded() * step }
+            var first = floor(lo / step), last = ceil(hi / step)
+            if !(last - first >= 1 && last - first <= Double(Axis.maxTicks)) {
+                // Cannot happen for a nice step of a finite span; kept so no input can loop or crash.
+                first = 0; last = 1
+                lower = lo; upper = hi
+                ticks = [lo, hi]
+                return
+            }
+            lower = first * step
+            upper = last * step
+            let count = Int(last - first)
+            ticks = (0...count).map { (first + Double($0)) * step }
         }
     }
 
@@ -49,6 +76,7 @@ struct Axis {
 
     /// Where `value` falls, 0 at `lower` and 1 at `upper`.
     func fraction(_ value: Double) -> Double {
+        guard upper > lower else { return 0.5 }
         if logarithmic { return (log10(max(value, lower)) - log10(lower)) / (log10(upper) - log10(lower)) }
         return (value - lower) / (upper - lower)
     }
@@ -56,10 +84,12 @@ struct Axis {
     /// A short label: 0.25, 1.5k, 1e-4, 40%.
     func label(_ value: Double, percent: Bool = false) -> String {
         if percent { return "\(Axis.trim(value * 100))%" }
-        if logarithmic {
+        guard value.isFinite else { return "\(value)" }
+        if logarithmic, value > 0 {
             let exponent = Int(log10(value).rounded())
             return (-2...3).contains(exponent) ? Axis.trim(value) : "1e\(exponent)"
         }
+        if abs(value) >= 1e6 { return String(format: "%.3g", value) }
         if abs(value) >= 10_000 { return Axis.trim(value / 1000) + "k" }
         return Axis.trim(value)
     }

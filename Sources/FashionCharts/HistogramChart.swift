@@ -58,11 +58,14 @@ public struct HistogramChart: Sendable {
         let high = Double(finite.compactMap { $0.max() }.max() ?? 1)
         let xAxis = Axis(covering: [low, high], tickCount: 4)
         // Shared bins over the axis range, so runs are comparable.
+        let bins = max(1, min(self.bins, 10_000))
         let binWidth = (xAxis.upper - xAxis.lower) / Double(bins)
         let shares: [[Double]] = finite.map { values in
             var counts = [Double](repeating: 0, count: bins)
             for value in values {
-                let bin = min(bins - 1, max(0, Int((Double(value) - xAxis.lower) / binWidth)))
+                // Clamped as a double first: Int() of a value past Int's range would trap.
+                let position = ((Double(value) - xAxis.lower) / binWidth).rounded(.down)
+                let bin = position.isNaN ? 0 : Int(min(Double(bins - 1), max(0, position)))
                 counts[bin] += 1
             }
             return counts.map { $0 / Double(max(1, values.count)) }

@@ -1,3 +1,4 @@
+import FashionCore
 import Foundation
 
 /// One self-contained HTML page: inline CSS, inline SVG charts, images as data URIs, no JavaScript.
@@ -15,12 +16,17 @@ public struct ReportPage: Sendable {
         self.language = language
     }
 
+    /// The page needs nothing from outside and runs no script: charts are inline SVG, images data
+    /// URIs, the style inline. Whatever text slipped past escaping could load or run nothing.
+    public static let contentSecurityPolicy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
     public func html() -> String {
         var out = """
         <!DOCTYPE html>
-        <html lang="\(language)">
+        <html lang="\(escape(language))">
         <head>
         <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title))</title>
         <style>\(Self.css)</style>
@@ -30,7 +36,7 @@ public struct ReportPage: Sendable {
         """
         if let subtitle { out += "<p class=\"subtitle\">\(escape(subtitle))</p>" }
         if sections.count > 2 {
-            out += "<nav>" + sections.map { "<a href=\"#\($0.id)\">\(escape($0.heading))</a>" }.joined(separator: " · ") + "</nav>"
+            out += "<nav>" + sections.map { "<a href=\"#\(escape($0.id))\">\(escape($0.heading))</a>" }.joined(separator: " · ") + "</nav>"
         }
         out += "</header>\n<main>\n"
         for section in sections { out += section.html() }
@@ -134,4 +140,4 @@ public struct ReportSection: Sendable {
     }
 }
 
-private func escape(_ text: String) -> String { SVG.escape(text) }
+private func escape(_ text: String) -> String { Markup.escape(text) }

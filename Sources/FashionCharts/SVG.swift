@@ -1,3 +1,4 @@
+import FashionCore
 import Foundation
 
 /// A small SVG writer: shapes and text appended in drawing order, rendered as one standalone
@@ -73,20 +74,8 @@ public struct SVG: Sendable {
         """
     }
 
-    /// Escapes text for XML.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// Escapes text for XML, by Unicode scalar (``Markup/escape(_:)``, the one escaper for HTML and SVG).
+    public static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// An estimate of the rendered width of `text` in a sans-serif font, used to keep labels apart.
     public static func textWidth(_ text: String, size: Double) -> Double {

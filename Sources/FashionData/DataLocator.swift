@@ -17,9 +17,12 @@ public struct DataLocator: Sendable {
     /// The system-wide location (Debian's `dataset-fashion-mnist`).
     public var systemDirectory = "/usr/share/datasets/fashion-mnist"
 
+    /// `$FASHIONLAB_SYSTEM_DATA` replaces the system-wide location; set to an empty string it turns that
+    /// search off (a machine with Debian's package that should use or download its own copy).
     public init(explicitDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.explicitDirectory = explicitDirectory
         self.environment = environment
+        if let system = environment["FASHIONLAB_SYSTEM_DATA"] { systemDirectory = system }
     }
 
     /// FashionLab's user cache: `$XDG_CACHE_HOME/fashionlab` or `~/.cache/fashionlab`.
@@ -37,7 +40,7 @@ public struct DataLocator: Sendable {
             list.append(Candidate(directory: fromEnvironment, origin: "$FASHIONLAB_DATA"))
         }
         list.append(Candidate(directory: cacheDirectory, origin: "user cache"))
-        list.append(Candidate(directory: systemDirectory, origin: "system"))
+        if !systemDirectory.isEmpty { list.append(Candidate(directory: systemDirectory, origin: "system")) }
         return list
     }
 

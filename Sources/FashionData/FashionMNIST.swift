@@ -34,9 +34,18 @@ public enum FashionMNIST {
 
         /// The expected IDX magic number.
         public var magic: UInt32 { isImages ? 0x803 : 0x801 }
+        /// The most bytes a download or a stored `.gz` of this file may have. The containers differ
+        /// between sources, so this is not an exact size: the decompressed size plus 1/64 of it plus
+        /// 64 KiB, more than deflate's worst case (stored blocks add 5 bytes per 65,535) and gzip's
+        /// header and trailer need. A larger Content-Length is refused before a byte is read, and a
+        /// body without one is cut off there.
+        public var maxDownloadSize: Int { decompressedSize + decompressedSize / 64 + 65_536 }
         /// The name without `.gz`, as some sources store the files.
         public var uncompressedName: String { String(name.dropLast(3)) }
     }
+
+    /// The largest `.gz` of any of the four files accepted on disk (the training images' `maxDownloadSize`).
+    public static var maxStoredGzipSize: Int { files.map(\.maxDownloadSize).max() ?? 0 }
 
     /// The four files: training images and labels, test images and labels.
     public static let files: [File] = [trainImages, trainLabels, testImages, testLabels]

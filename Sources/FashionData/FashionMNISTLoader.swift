@@ -63,7 +63,14 @@ public struct FashionMNISTLoader: Sendable {
         // Decompress, parse and (unless remembered) hash the four files in parallel.
         let arrays = try parallelMap(files.count) { i in
             let file = files[i]
-            let bytes = try FileIO.readBytes(paths[i])
+            // Refused by size before being read: a plain file cannot be larger than the catalogue's
+            // size; a .gz no larger than the largest file's `maxDownloadSize` (see there), so that one of
+            // the dataset's files stored under another's name still reaches the magic-number check.
+            let compressedName = paths[i].hasSuffix(".gz")
+            let bytes = try FileIO.readBytes(
+                paths[i], limit: compressedName ? FashionMNIST.maxStoredGzipSize : file.decompressedSize,
+                what: compressedName ? "any gzip of a Fashion-MNIST file can be"
+                    : "the \(file.decompressedSize) bytes of \(file.uncompressedName)")
             // A .gz name promises gzip; the limit lets a swapped file through to the magic-number check
             // while still bounding what a corrupt stream can inflate to.
             let raw = Gzip.hasMagic(bytes) || paths[i].hasSuffix(".gz")

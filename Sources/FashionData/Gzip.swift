@@ -103,3 +103,84 @@ public enum Gzip {
         return output
     }
 }
+
+/// gzip decompression fed piece by piece (a download as it arrives): each `feed` hands the bytes it
+/// inflates to a closure, so nothing is held but zlib's window and one output chunk.
+public final class GzipStreamInflater {
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    /// The file name used in error messages.
+    public let name: String
+    /// True between members: at the start, and after a member's end.
+    private var atMemberBoundary = true
+    private var sawInput = false
+    /// Decompressed bytes produced so far.
+    public private(set) var produced = 0
+
+    public init(name: String) throws {
+        self.name = name
+        // A z_stream must not move once initialised (zlib keeps a pointer back to it), hence the heap.
+        stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        guard inflateInit2_(stream, 16 + 15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw DataError(name, "zlib could not be initialised")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Inflates `input`, passing each piece of output to `output` (which may throw to stop).
+    public func feed(_ input: UnsafeRawBufferPointer, output: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let base = input.baseAddress, input.count > 0 else { return }
+        if !sawInput {
+            sawInput = true
+            guard input[0] == 0x1f else { throw DataError(name, "not a gzip file (the first bytes are not 1f 8b)") }
+        }
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        while stream.pointee.avail_in > 0 {
+            let startingMember = atMemberBoundary
+            atMemberBoundary = false
+            let status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                stream.pointee.next_out = buffer.baseAddress
+                stream.pointee.avail_out = UInt32(buffer.count)
+                return inflate(stream, Z_NO_FLUSH)
+            }
+            let count = chunk.count - Int(stream.pointee.avail_out)
+            if count > 0 {
+                produced += count
+                try chunk.withUnsafeBytes { try output(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            }
+            switch status {
+            case Z_OK, Z_BUF_ERROR:
+                continue
+            case Z_STREAM_END:
+                atMemberBoundary = true
+                inflateReset(stream)
+            case Z_DATA_ERROR where startingMember && produced > 0:
+                throw DataError(name, "trailing bytes after the end of the gzip stream")
+            case Z_DATA_ERROR, Z_NEED_DICT:
+                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "invalid data"
+                throw DataError(name, "corrupt gzip stream (\(reason))")
+            case Z_MEM_ERROR:
+                throw DataError(name, "out of memory while decompressing")
+            default:
+                throw DataError(name, "gzip decompression failed (zlib status \(status))")
+            }
+        }
+    }
+
+    /// Checks that the input ended where a gzip member ends.
+    public func finish() throws {
+        guard sawInput else { throw DataError(name, "empty file (no gzip data)") }
+        guard atMemberBoundary else {
+            throw DataError(name, "truncated gzip stream (the file ends before the compressed data does)")
+        }
+    }
+}

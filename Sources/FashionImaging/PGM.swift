@@ -1,7 +1,7 @@
 /// Reading PGM (portable graymap) files: binary `P5` and plain `P2`, maxval up to 65535 (scaled to 0…255).
 public enum PGM {
-    /// Images larger than this many pixels are refused.
-    public static let maxPixels = 64 * 1024 * 1024
+    /// Images larger than this many pixels are refused (``ImageLimits``).
+    public static var maxPixels: Int { ImageLimits.maxPixels }
 
     public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") else {
@@ -29,8 +29,7 @@ public enum PGM {
             return value
         }
         let width = try nextNumber(), height = try nextNumber(), maxValue = try nextNumber()
-        guard width > 0, height > 0 else { throw ImageError(name, "empty image (\(width)×\(height))") }
-        guard width * height <= maxPixels else { throw ImageError(name, "\(width)×\(height) pixels is larger than the \(maxPixels) supported") }
+        _ = try ImageLimits.checkedSize(width: width, height: height, channels: 1, name: name)
         guard (1...65535).contains(maxValue) else { throw ImageError(name, "maxval \(maxValue) is outside 1…65535") }
         let count = width * height
         // Refuse a header that promises more pixels than the file can hold before allocating for them:

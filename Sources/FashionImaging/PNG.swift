@@ -6,8 +6,8 @@ import CZlib
 /// non-interlaced; anything else is refused with a message that says what the file is.
 public enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    /// Images larger than this many pixels are refused before memory is taken for them.
-    public static let maxPixels = 64 * 1024 * 1024
+    /// Images larger than this many pixels are refused before memory is taken for them (``ImageLimits``).
+    public static var maxPixels: Int { ImageLimits.maxPixels }
 
     // MARK: Encoding
 
@@ -100,10 +100,11 @@ public enum PNG {
         }
         guard let header else { throw ImageError(name, "no IHDR chunk") }
         guard sawEnd else { throw ImageError(name, "truncated: no IEND chunk") }
-        guard header.width > 0, header.height > 0 else { throw ImageError(name, "empty image (\(header.width)×\(header.height))") }
-        guard header.width * header.height <= maxPixels else {
-            throw ImageError(name, "\(header.width)×\(header.height) pixels is larger than the \(maxPixels) supported")
+        // PNG allows at most 2^31 − 1 per side; the product is checked for overflow and bounded.
+        guard header.width <= Int(Int32.max), header.height <= Int(Int32.max) else {
+            throw ImageError(name, "\(header.width)×\(header.height) is not a valid PNG size (at most 2147483647 per side)")
         }
+        _ = try ImageLimits.checkedSize(width: header.width, height: header.height, channels: 4, name: name)
         guard header.depth == 8 else {
             throw ImageError(name, "bit depth \(header.depth) is not supported (only 8-bit PNGs)")
         }
@@ -119,11 +120,13 @@ public enum PNG {
         case 6: channels = 4
         default: throw ImageError(name, "unknown colour type \(header.colorType)")
         }
+        // Bounded above (at most 50 M pixels × 4 channels + a filter byte per row): no overflow here.
         let stride = header.width * channels
         let expected = header.height * (stride + 1)
         // Deflate expands at most ~1032:1, so a file too small for its claimed size is refused before
         // the memory for that size is taken.
-        guard expected <= compressed.count * 1100 + 1024 else {
+        let (inflatable, overflow) = compressed.count.multipliedReportingOverflow(by: 1100)
+        guard overflow || expected <= inflatable + 1024 else {
             throw ImageError(name, "image data (\(compressed.count) bytes) is too small for \(header.width)×\(header.height) pixels")
         }
         let filtered = try zlibDecompress(compressed, expectedSize: expected, name: name)

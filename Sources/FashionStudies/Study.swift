@@ -1,3 +1,4 @@
+import FashionCore
 import FashionTraining
 
 /// One run of a study: a label and its complete configuration.
@@ -26,6 +27,18 @@ public struct Study: Codable, Sendable, Equatable {
         self.kind = kind
         self.runs = runs
         self.showsWeights = showsWeights
+    }
+
+    /// Throws ``InvalidPathName`` unless the name can become a directory name: the study's outputs go to
+    /// `OUT/NAME`, so `..`, `a/b`, a leading `-` or control characters are refused (``PathName``).
+    public func validateName() throws {
+        try PathName.validate(name, what: "study name")
+    }
+
+    /// Where the study's charts and report go under `out` (`OUT/NAME`), after ``validateName()``.
+    public func outputDirectory(under out: String) throws -> String {
+        try validateName()
+        return out + "/" + name
     }
 
     /// The same study with every run trained for `epochs` epochs.

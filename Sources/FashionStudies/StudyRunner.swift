@@ -63,7 +63,10 @@ public final class StudyRunner {
         self.runsDirectory = runsDirectory
     }
 
+    /// Runs `study`'s runs in order. Throws ``InvalidPathName`` first, before training anything, when the
+    /// study's name cannot become its output directory's name.
     public func run(_ study: Study) throws -> StudyResult {
+        try study.validateName()
         var results: [RunResult] = []
         for (index, run) in study.runs.enumerated() {
             let result = try self.run(run, index: index, count: study.runs.count)
@@ -77,6 +80,7 @@ public final class StudyRunner {
     /// on few cores, independent runs side by side use them better than one run split across them).
     /// Results come back in study and run order; the first error stops the rest and is thrown.
     public func run(_ studies: [Study], concurrentRuns: Int) throws -> [StudyResult] {
+        for study in studies { try study.validateName() }
         let jobs = studies.indices.flatMap { s in studies[s].runs.indices.map { (study: s, run: $0) } }
             // Longest first, so the workers finish together.
             .sorted { studies[$0.study].runs[$0.run].config.epochs > studies[$1.study].runs[$1.run].config.epochs }

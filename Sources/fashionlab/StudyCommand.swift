@@ -71,7 +71,7 @@ struct StudyCommand: ParsableCommand {
         StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
         let result = try StudyProgress.interruptible { try runner.run(study) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let directory = out + "/" + study.name
+        let directory = try study.outputDirectory(under: out)
         try StudyFiles.write(result, language: language, device: device, to: directory)
         if !quiet {
             for finding in Findings.write(result, language: language) { print("• " + finding) }

@@ -82,4 +82,33 @@ struct ModelDescriptionConfigTests {
         let invalidError = #expect(throws: ModelDescriptionError.self) { _ = try ModelFile.load(invalid) }
         #expect(invalidError?.description == "\(invalid): fashionlab_model: layer 0 (Linear): in_features 700 does not match its input, 784 values ([784])")
     }
+
+    @Test func anInterruptedCustomNetworkResumesBitIdentical() throws {
+        var config = TrainingConfig()
+        config.model = .custom
+        config.architecture = Self.custom
+        config.optimizer = .adam
+        config.learningRate = 0.003
+        config.epochs = 3
+        config.batchSize = 16
+        config.seed = 2
+        let train = syntheticDataset(count: 160), test = syntheticDataset(count: 40, seed: 5)
+        let uninterrupted = Trainer(config: config, train: train, validation: test)
+        try uninterrupted.run()
+
+        let directory = TestFiles.newPath("resume-custom")
+        let first = Trainer(config: config, train: train, validation: test)
+        first.checkpointDirectory = directory
+        var batches = 0
+        first.stopRequested = {
+            batches += 1
+            return batches > 10 + 4   // in the middle of the second epoch (10 batches each)
+        }
+        #expect(try first.run().interrupted)
+        let checkpoint = try Safetensors.read(directory + "/" + TrainingCheckpoint.file)
+        #expect(checkpoint.metadata[ModelDescription.metadataKey] == Self.custom.json())
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        try resumed.run()
+        #expect(resumed.model.weightsDigest == uninterrupted.model.weightsDigest)
+    }
 }

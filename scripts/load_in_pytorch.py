@@ -3,10 +3,12 @@
 
     python scripts/load_in_pytorch.py runs/NAME/model.safetensors [--data /usr/share/datasets/fashion-mnist]
 
-The checkpoint's tensors carry PyTorch's state_dict names, so it loads with strict=True into
-nn.Sequential(nn.Linear(784, H), nn.ReLU(), nn.Linear(H, 10)) — or, for `--model cnn` and
-`--model cnn-large`, into the nn.Sequentials of pytorch_models.py (FashionEngine's `Sequential.cnn` and
-`Sequential.largeCNN`). Inputs are encoded as the run encoded them (scaled, normalised).
+The checkpoint's tensors carry PyTorch's state_dict names, so it loads with strict=True into the
+nn.Sequential its model description (`fashionlab_model` metadata, written by every FashionLab since
+model descriptions exist: `{"type": "Conv2d", "in_channels": 1, …}` per layer) describes. Older files
+fall back to the configuration: nn.Sequential(nn.Linear(784, H), nn.ReLU(), nn.Linear(H, 10)) — or, for
+`--model cnn` and `--model cnn-large`, the nn.Sequentials of pytorch_models.py (FashionEngine's
+`Sequential.cnn` and `Sequential.largeCNN`). Inputs are encoded as the run encoded them (scaled, normalised).
 """
 import argparse, json, os
 import torch, torch.nn as nn
@@ -22,8 +24,10 @@ def main():
     a = ap.parse_args()
     state = load_file(a.checkpoint)
     with safe_open(a.checkpoint, "pt") as f:
-        config = json.loads(f.metadata().get("fashionlab_config", "{}"))
-    model, shape = model_for(config, state)
+        metadata = f.metadata() or {}
+    config = json.loads(metadata.get("fashionlab_config", "{}"))
+    description = json.loads(metadata["fashionlab_model"]) if "fashionlab_model" in metadata else None
+    model, shape = model_for(config, state, description)
     model.load_state_dict(state, strict=True)
     model.eval()
     x = encode(idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz")), config).view(*shape)

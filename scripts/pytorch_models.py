@@ -34,8 +34,23 @@ def mlp(state):
     return nn.Sequential(*layers, nn.Linear(width, 10))
 
 
-def model_for(config, state):
-    """The network a FashionLab configuration (`fashionlab_config` metadata) names; input shape too."""
+def from_description(description):
+    """The nn.Sequential a FashionLab model description (`fashionlab_model` metadata) describes: each layer is
+    `{"type": <nn class>, <constructor arguments>…}`."""
+    layers = []
+    for layer in description["layers"]:
+        arguments = dict(layer)
+        layers.append(getattr(nn, arguments.pop("type"))(**arguments))
+    return nn.Sequential(*layers)
+
+
+def model_for(config, state, description=None):
+    """The network a FashionLab checkpoint holds, and its input shape: from its model description when it has
+    one (`fashionlab_model` metadata), else from the configuration (`fashionlab_config`) it names."""
+    if description is None and config.get("model") == "custom":
+        description = config.get("architecture")
+    if description is not None:
+        return from_description(description), (-1, *description["input_shape"])
     kind = config.get("model", "mlp")
     if kind == "cnn":
         return cnn(), (-1, 1, 28, 28)

@@ -53,7 +53,11 @@ extension TrainingConfig {
     /// A chart title naming the setting: "Adam, lr 0.001, batch 32, scaled inputs".
     public var chartTitle: String {
         let name = ["sgd": "SGD", "adam": "Adam", "adamw": "AdamW"][optimizer.rawValue] ?? optimizer.rawValue
-        let network = model == "mlp" ? "" : "\(model.uppercased()), "
+        let network = switch model {
+        case .mlp: ""
+        case .custom: "\(self.network), "
+        case .cnn, .cnnLarge: "\(model.rawValue.uppercased()), "
+        }
         let rate = schedule == .constant ? "lr \(learningRate)" : "lr \(learningRate) (\(schedule))"
         let inputs = normalization != nil ? "normalised" : scale ? "scaled" : "unscaled"
         return "\(network)\(name), \(rate), batch \(batchSize), \(inputs) inputs"

@@ -11,6 +11,8 @@ import FashionTraining
 /// ```
 /// `base` and `grid` take the `train` flags' names: model, hidden, optimizer, lr, momentum, nesterov,
 /// weight-decay, schedule, batch-size, epochs, scale, seed. The runs are every combination of the grid.
+/// `model` is mlp, cnn, cnn-large or a model description object (`{"input_shape": [1, 28, 28], "layers": […]}`,
+/// see `ModelDescription`).
 public enum StudyFile {
     public static let fields = ["model", "hidden", "optimizer", "lr", "momentum", "nesterov", "weight-decay",
                                 "schedule", "batch-size", "epochs", "scale", "seed"]
@@ -73,6 +75,7 @@ public enum StudyFile {
 
     private static func describe(_ value: Any) -> String {
         if let list = value as? [Any] { return list.map(describe).joined(separator: "-") }
+        if let object = value as? [String: Any] { return "custom (\((object["layers"] as? [Any])?.count ?? 0) layers)" }
         if let number = value as? NSNumber { return Axis.trimmed(number.doubleValue) }
         return "\(value)"
     }
@@ -91,10 +94,21 @@ public enum StudyFile {
         }
         switch key {
         case "model":
-            guard let name = value as? String, TrainingConfig.models.contains(name) else {
-                throw fail("unknown model \(value) (known: \(TrainingConfig.models.joined(separator: ", ")))")
+            if value is [String: Any] {
+                let data = try JSONSerialization.data(withJSONObject: value)
+                do {
+                    config.architecture = try ModelDescription.parse(data, name: path)
+                } catch let error as ModelDescriptionError {
+                    throw StudyFileError(file, error.message)
+                }
+                config.model = .custom
+                return
             }
-            config.model = name
+            guard let name = value as? String, let kind = ModelKind(rawValue: name), kind != .custom else {
+                throw fail("unknown model \(value) (known: \(TrainingConfig.models.joined(separator: ", ")), or a model description object)")
+            }
+            config.model = kind
+            config.architecture = nil
         case "hidden":
             if let list = value as? [Any] {
                 config.hidden = try list.map { item in

@@ -2,7 +2,8 @@ import Foundation
 import FashionEngine
 
 /// Loading a trained model for evaluation and prediction: from a run directory (`metrics.json` and
-/// `model.safetensors`), a FashionLab checkpoint file, or any safetensors file holding an MLP under
+/// `model.safetensors`), a FashionLab checkpoint file (the network from its configuration, or from its model
+/// description, `fashionlab_model`, when it has no configuration), or any safetensors file holding an MLP under
 /// PyTorch's `nn.Sequential` names (the architecture is read from the tensor shapes).
 public enum ModelFile {
     public static func load(_ path: String) throws -> (model: Sequential, config: TrainingConfig) {
@@ -21,10 +22,13 @@ public enum ModelFile {
         } else if let text = file.metadata["history"],
                   let history = try? JSONDecoder().decode(TrainingHistory.self, from: Data(text.utf8)) {
             config = history.config
+        } else if let text = file.metadata[ModelDescription.metadataKey] {
+            config.model = .custom
+            config.architecture = try ModelDescription.parse(Data(text.utf8), name: "\(path): \(ModelDescription.metadataKey)")
         } else {
             config.hidden = try hiddenSizes(of: file, path: path)
         }
-        let model = config.makeModel()
+        let model = try config.buildModel()
         var weights = Safetensors()
         for name in file.names where !name.hasPrefix("optimizer.") && !name.hasPrefix("batches.") { weights.set(name, file[name]!) }
         try config.load(weights, into: model, from: path)

@@ -3,7 +3,7 @@ import FashionCore
 import FashionEngine
 
 /// The files of one run: `metrics.json` and `metrics.csv` (history), `model.safetensors`
-/// (weights under PyTorch's names, with the configuration and metrics in `__metadata__`).
+/// (weights under PyTorch's names, with the configuration, the metrics and the model description in `__metadata__`).
 public enum RunDirectory {
     public static let metricsFile = "metrics.json"
     public static let csvFile = "metrics.csv"
@@ -17,12 +17,13 @@ public enum RunDirectory {
         try AtomicFile.write(Array(try encoder.encode(history)), to: directory + "/" + metricsFile)
         try AtomicFile.write(text: history.csv(), to: directory + "/" + csvFile)
         encoder.outputFormatting = [.sortedKeys]
-        let metadata = [
+        var metadata = [
             "format": "pt",
             "fashionlab_version": FashionLabVersion.current,
             "fashionlab_config": String(decoding: try encoder.encode(history.config), as: UTF8.self),
             "fashionlab_metrics": String(decoding: try encoder.encode(history.epochs), as: UTF8.self),
         ]
+        if let description = try? ModelDescription(model) { metadata[ModelDescription.metadataKey] = description.json() }
         try model.stateDict(metadata: metadata).write(to: directory + "/" + modelFile)
     }
 
@@ -44,7 +45,7 @@ public enum RunDirectory {
     /// Reads a run's model: the architecture from its configuration, the weights from the checkpoint.
     public static func loadModel(from directory: String, config: TrainingConfig) throws -> Sequential {
         let path = directory + "/" + modelFile
-        let model = config.makeModel()
+        let model = try config.buildModel()
         try config.load(Safetensors.read(path), into: model, from: path)
         return model
     }

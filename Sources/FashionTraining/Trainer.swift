@@ -59,6 +59,12 @@ public final class Trainer {
     /// A trainer for `config`, training `model` (nil: the network `config` names, initialised from its seed);
     /// `backend` `.cuda` trains on the GPU when it can run the model.
     public init(model: Sequential? = nil, config: TrainingConfig, train: Dataset, validation: Dataset?, backend: ComputeBackend = .cpu) {
+        var config = config
+        // A network of one's own is recorded with the run, so its checkpoints rebuild it without code.
+        if let model, let described = try? ModelDescription(model), described != (try? config.modelDescription()) {
+            config.model = .custom
+            config.architecture = described
+        }
         self.config = config
         let train = config.trainingSubset.map { train.subset(0..<min($0, train.count)) } ?? train
         self.train = train

@@ -28,6 +28,7 @@ public enum TrainingCheckpoint {
             "generator_state": trainer.plan.generator.state.map(String.init).joined(separator: ","),
             "dropout_calls": trainer.model.layers.compactMap { ($0 as? Dropout)?.calls }.map(String.init).joined(separator: ","),
         ]
+        if let description = try? ModelDescription(trainer.model) { file.metadata[ModelDescription.metadataKey] = description.json() }
         try file.write(to: directory + "/" + Self.file)
     }
 
@@ -46,6 +47,7 @@ public enum TrainingCheckpoint {
         let path = directory + "/" + file
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
+        do { try history.config.modelDescription().validate() } catch { throw TrainingCheckpointError(message: "\(path): \(error)") }
         let trainer = Trainer(config: history.config, train: train, validation: validation, backend: backend)
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]

@@ -15,12 +15,29 @@ public enum TrainingMetrics: String, Codable, Sendable, CaseIterable {
     case batches
 }
 
+/// Which network a run trains: a built-in one, or `custom`, described by `TrainingConfig.architecture`.
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+    /// The notebook's MLP, sized by `TrainingConfig.hidden` (`ModelDescription.mlp`).
+    case mlp
+    /// `ModelDescription.cnn`.
+    case cnn
+    /// `ModelDescription.largeCNN`.
+    case cnnLarge = "cnn-large"
+    /// The network `TrainingConfig.architecture` describes.
+    case custom
+
+    /// The built-in models, by name.
+    public static let builtin: [ModelKind] = [.mlp, .cnn, .cnnLarge]
+}
+
 /// Everything that defines a training run; saved with its metrics and checkpoint.
 public struct TrainingConfig: Codable, Sendable, Equatable {
-    /// "mlp" (the notebook's network), "cnn" (`Sequential.cnn`) or "cnn-large" (`Sequential.largeCNN`).
-    public var model = "mlp"
+    /// The network: `mlp` (the notebook's), `cnn`, `cnn-large` or `custom` (described by `architecture`).
+    public var model = ModelKind.mlp
     /// Hidden layer sizes of the MLP.
     public var hidden = [1000]
+    /// The network of a `custom` model (nil for the built-in ones, whose description `modelDescription()` gives).
+    public var architecture: ModelDescription?
     public var optimizer = OptimizerKind.sgd
     public var learningRate: Float = 0.01
     /// SGD momentum.
@@ -50,8 +67,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var effectiveEvaluationBatchSize: Int {
         isConvolutional ? min(evaluationBatchSize, max(batchSize, 32)) : evaluationBatchSize
     }
-    /// True for the models that take `[1, 28, 28]` images.
-    public var isConvolutional: Bool { model != "mlp" }
+    /// True for the models that take `[C, H, W]` images rather than flat vectors.
+    public var isConvolutional: Bool { ((try? modelDescription())?.inputShape.count ?? 1) == 3 }
     /// Train on the first N training images only (quick experiments, tests); nil for all.
     public var trainingSubset: Int?
 
@@ -60,12 +77,31 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// How pixels become inputs in this run, for training, evaluation and prediction alike.
     public var encoding: PixelEncoding { PixelEncoding(scale: scale, normalization: normalization) }
 
-    /// A new model as this configuration describes, initialised from `seed`.
-    public func makeModel() -> Sequential {
+    /// The network these settings name, as a description.
+    public func modelDescription() throws -> ModelDescription {
         switch model {
-        case "cnn": Sequential.cnn(seed: seed)
-        case "cnn-large": Sequential.largeCNN(seed: seed)
-        default: Sequential.mlp(inputs: 784, hidden: hidden, classes: 10, seed: seed)
+        case .mlp: return .mlp(inputs: 784, hidden: hidden, classes: 10)
+        case .cnn: return .cnn()
+        case .cnnLarge: return .largeCNN()
+        case .custom:
+            guard let architecture else { throw ModelDescriptionError("model custom needs an architecture (a model description)") }
+            return architecture
+        }
+    }
+
+    /// A new model as this configuration describes, initialised from `seed`; throws for a description that is not
+    /// valid (one decoded from a file is valid: decoding checks it).
+    public func buildModel() throws -> Sequential {
+        try Sequential(description: modelDescription(), seed: seed)
+    }
+
+    /// A new model as this configuration describes, initialised from `seed`. The settings must name a valid
+    /// network (`buildModel()` throws where this traps).
+    public func makeModel() -> Sequential {
+        do {
+            return try buildModel()
+        } catch {
+            preconditionFailure("\(error)")
         }
     }
 
@@ -80,8 +116,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// The models `makeModel` knows.
-    public static let models = ["mlp", "cnn", "cnn-large"]
+    /// The built-in models' names.
+    public static let models = ModelKind.builtin.map(\.rawValue)
 
     /// A new optimiser for this configuration.
     public func makeOptimizer() -> Optimizer {
@@ -92,12 +128,26 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// The network in a few words: `mlp 784-1000-10`, `cnn (4 conv + BN, 2 pools, 256 dense)`.
+    /// The network in a few words: `mlp 784-1000-10`, `cnn (4 conv + BN, 2 pools, 256 dense)`,
+    /// `custom (3 Conv2d, 1 Linear; 12,345 parameters)`.
     public var network: String {
         switch model {
-        case "cnn": "cnn (4 conv + BN, 2 pools, 256 dense)"
-        case "cnn-large": "cnn-large (6 conv + BN, 64-128-256 channels, global average pooling)"
-        default: "\(model) 784-\(hidden.map(String.init).joined(separator: "-"))-10"
+        case .mlp: return "mlp 784-\(hidden.map(String.init).joined(separator: "-"))-10"
+        case .cnn: return "cnn (4 conv + BN, 2 pools, 256 dense)"
+        case .cnnLarge: return "cnn-large (6 conv + BN, 64-128-256 channels, global average pooling)"
+        case .custom:
+            guard let architecture, let check = try? architecture.validate() else { return "custom (no valid architecture)" }
+            var counts: [(String, Int)] = []
+            for layer in architecture.layers where ["Conv2d", "Linear"].contains(layer.type) {
+                if let i = counts.firstIndex(where: { $0.0 == layer.type }) { counts[i].1 += 1 } else { counts.append((layer.type, 1)) }
+            }
+            var digits = String(check.parameterCount), parameters = ""
+            while digits.count > 3 {
+                parameters = "," + digits.suffix(3) + parameters
+                digits.removeLast(3)
+            }
+            parameters = digits + parameters
+            return "custom (\(counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ")); \(parameters) parameters)"
         }
     }
 

@@ -2,20 +2,67 @@ import ArgumentParser
 import FashionCore
 import FashionEngine
 import FashionTraining
+import Foundation
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension TrainingMetrics: ExpressibleByArgument {}
+
+/// `--model`: a built-in model's name, or a model description file (a path ending in .json, or any existing
+/// file), read and validated once, when the flag is parsed.
+struct ModelOption: ExpressibleByArgument, Equatable, Sendable {
+    /// What was given.
+    let argument: String
+    let kind: ModelKind
+    /// The file's description (custom models).
+    let description: ModelDescription?
+    /// Why the file cannot be used (it names the file).
+    let problem: String?
+
+    /// Never nil: what cannot be used keeps its `problem`, which `TrainingOptions.validate` reports.
+    init?(argument: String) {
+        self.argument = argument
+        if let kind = ModelKind(rawValue: argument), kind != .custom {
+            (self.kind, description, problem) = (kind, nil, nil)
+        } else if argument.hasSuffix(".json") || FileManager.default.fileExists(atPath: argument) {
+            kind = .custom
+            do {
+                (description, problem) = (try ModelDescription.read(argument), nil)
+            } catch {
+                (description, problem) = (nil, "\(error)")
+            }
+        } else {
+            (kind, description) = (.custom, nil)
+            problem = "'\(argument)' is not a known model (known: \(TrainingConfig.models.joined(separator: ", ")), or a model description file NET.json)"
+        }
+    }
+
+    static var allValueStrings: [String] { TrainingConfig.models }
+    var defaultValueDescription: String { argument }
+    static func == (a: ModelOption, b: ModelOption) -> Bool { a.argument == b.argument }
+
+    /// A name for run directories: the built-in model's, or `custom-` and the file's base name (letters, digits,
+    /// `-`, `_` and `.` kept, anything else `_`).
+    var runName: String {
+        guard kind == .custom else { return kind.rawValue }
+        let base = URL(fileURLWithPath: argument).deletingPathExtension().lastPathComponent
+        let safe = String(String.UnicodeScalarView(base.unicodeScalars.map { scalar in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar)) ? scalar : "_"
+        }))
+        return "custom-" + (safe.isEmpty || safe.allSatisfy({ $0 == "." }) ? "model" : safe)
+    }
+}
 
 /// The flags that define a training run, shared by `train` and `bench`.
 struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README).", valueName: "NAME"))
     var recipe: String?
 
-    @Option(help: "Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation) or cnn-large (6 wider convolutions, global average pooling).")
-    var model = "mlp"
+    @Option(help: ArgumentHelp("Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation), cnn-large (6 wider convolutions, global average pooling), or a model description file NET.json (your own network; see the README).", valueName: "MODEL"))
+    var model = ModelOption(argument: "mlp")!
 
-    @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64).", valueName: "SIZES"))
-    var hidden = "1000"
+    @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64); --model mlp only.", valueName: "SIZES"))
+    var hidden = TrainingOptions.defaultHidden
+    static let defaultHidden = "1000"
 
     @Option(help: "Optimiser: sgd, adam or adamw.")
     var optimizer = OptimizerKind.sgd
@@ -79,8 +126,9 @@ struct TrainingOptions: ParsableArguments {
                 throw ValidationError("--recipe \(recipe) sets \(flag) itself; leave \(flag) out, or give every flag without --recipe")
             }
         }
-        guard TrainingConfig.models.contains(model) else {
-            throw ValidationError("--model '\(model)' is not a known model (known: \(TrainingConfig.models.joined(separator: ", ")))")
+        if let problem = model.problem { throw ValidationError("--model \(problem)") }
+        guard hidden == Self.defaultHidden || model.kind == .mlp else {
+            throw ValidationError("--hidden sizes the MLP only; --model \(model.argument) does not take it")
         }
         guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden)' must be positive integers separated by commas") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
@@ -95,7 +143,9 @@ struct TrainingOptions: ParsableArguments {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let subset, subset < 1 { throw ValidationError("--subset must be at least 1, got \(subset)") }
         guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
-        guard try augmentation?.isIdentity ?? true || model != "mlp" else { throw ValidationError("--augment needs a convolutional --model (cnn or cnn-large)") }
+        guard try augmentation?.isIdentity ?? true || config.isConvolutional else {
+            throw ValidationError("--augment needs a convolutional --model (cnn, cnn-large, or a description whose input_shape is [1, 28, 28])")
+        }
     }
 
     /// `--augment` parsed; nil for none.
@@ -160,7 +210,8 @@ struct TrainingOptions: ParsableArguments {
             return config
         }
         var config = TrainingConfig()
-        config.model = model
+        config.model = model.kind
+        config.architecture = model.description
         config.hidden = hiddenSizes ?? [1000]
         config.optimizer = optimizer
         config.learningRate = lr
@@ -182,7 +233,7 @@ struct TrainingOptions: ParsableArguments {
     /// `runs/adam-lr0.001-b32-scaled-s0` and the like.
     var defaultRunName: String {
         if let recipe { return "recipe-\(recipe)-s\(seed)" }
-        return (model == "mlp" ? "" : model + "-") + "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
+        return (model.kind == .mlp ? "" : model.runName + "-") + "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
     }
 
     func applyThreads() { threadOptions.apply() }

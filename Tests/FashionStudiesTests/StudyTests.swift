@@ -123,3 +123,20 @@ func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: cou
         #expect(page.contains("id=\"batch-size\""))
     }
 }
+
+/// A study file's `model`: a built-in name or an inline model description.
+@Suite struct StudyFileModelTests {
+    @Test func modelTakesANameOrADescription() throws {
+        let study = try StudyFile.parse(Data(#"""
+        {"grid": {"model": ["cnn", {"input_shape": [784], "layers": [{"type": "Linear", "in_features": 784, "out_features": 10}]}]}}
+        """#.utf8), name: "my.json")
+        #expect(study.runs.map(\.config.model) == [.cnn, .custom])
+        #expect(study.runs[1].config.architecture == ModelDescription(inputShape: [784], layers: [.linear(784, 10)]))
+        #expect(study.runs[1].label == "model custom (1 layers)")
+        let error = #expect(throws: StudyFileError.self) {
+            _ = try StudyFile.parse(Data(#"{"base": {"model": {"input_shape": [784], "layers": [{"type": "Linear", "in_features": 700, "out_features": 10}]}}}"#.utf8), name: "my.json")
+        }
+        #expect(error?.description == "my.json: base.model: layer 0 (Linear): in_features 700 does not match its input, 784 values ([784])")
+        #expect(throws: StudyFileError.self) { _ = try StudyFile.parse(Data(#"{"base": {"model": "custom"}}"#.utf8), name: "my.json") }
+    }
+}

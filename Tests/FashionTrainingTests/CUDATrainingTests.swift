@@ -163,7 +163,7 @@ struct CUDATrainingTests {
 
     func cnnConfig() -> TrainingConfig {
         var config = TrainingConfig()
-        config.model = "cnn"
+        config.model = .cnn
         config.optimizer = .sgd
         config.momentum = 0.9
         config.learningRate = 0.01

@@ -81,7 +81,7 @@ import FashionTestSupport
     @Test(arguments: [false, true])
     func cnnResumesBitIdentically(augmented: Bool) throws {
         var config = TrainingConfig()
-        config.model = "cnn"
+        config.model = .cnn
         if augmented {
             config.augmentation = Augmentation(flip: true, cropPadding: 2, erasing: 0.5)
             config.normalization = .init(mean: 0.3, std: 0.4)

@@ -116,3 +116,51 @@ public final class BatchNorm: Layer, AppliesFollowingReLU {
         return dx
     }
 }
+
+// MARK: Model description (`{"type": "BatchNorm2d", "num_features": 32, "eps": 1e-05, "momentum": 0.1}`, and
+// BatchNorm1d on flat inputs)
+
+extension BatchNorm: DescribedLayer {
+    public static let layerType1d = describedType(spatial: false)
+    public static let layerType2d = describedType(spatial: true)
+
+    private static func describedType(spatial: Bool) -> LayerType {
+        LayerType(
+            name: spatial ? "BatchNorm2d" : "BatchNorm1d",
+            settings: [LayerSetting("num_features", .int), LayerSetting("eps", .number, default: .value(.number(1e-5))),
+                       LayerSetting("momentum", .number, default: .value(.number(0.1)))],
+            check: { description, input in
+                let features = try ShapeCheck.size(description, "num_features")
+                let channels: Int
+                if spatial {
+                    channels = try ShapeCheck.image(input).channels
+                } else {
+                    guard input.count == 1 else { throw LayerProblem("needs a flat [C] input, got \(input) (BatchNorm2d normalises images)") }
+                    channels = input[0]
+                }
+                guard features == channels else { throw LayerProblem("num_features \(features) does not match its input's \(channels) channels (\(input))") }
+                let (eps, momentum) = (description.number("eps"), description.number("momentum"))
+                guard eps > 0 else { throw LayerProblem("eps must be positive, got \(eps)") }
+                guard momentum >= 0, momentum <= 1 else { throw LayerProblem("momentum must be in [0, 1], got \(momentum)") }
+                return LayerShape(output: input, parameters: 2 * features, buffers: 2 * features + 1)
+            },
+            make: { description, _, _ in
+                BatchNorm(description.int("num_features"), spatial: spatial, epsilon: Float(description.number("eps")),
+                          momentum: Float(description.number("momentum")))
+            })
+    }
+
+    public var layerDescription: LayerDescription {
+        kind == "BatchNorm2d" ? .batchNorm2d(channels, eps: epsilon, momentum: momentum) : .batchNorm1d(channels, eps: epsilon, momentum: momentum)
+    }
+}
+
+extension LayerDescription {
+    public static func batchNorm2d(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) -> LayerDescription {
+        LayerDescription(type: "BatchNorm2d", arguments: ["num_features": .int(features), "eps": .decimal(eps), "momentum": .decimal(momentum)])
+    }
+
+    public static func batchNorm1d(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) -> LayerDescription {
+        LayerDescription(type: "BatchNorm1d", arguments: ["num_features": .int(features), "eps": .decimal(eps), "momentum": .decimal(momentum)])
+    }
+}

@@ -191,3 +191,48 @@ func forEachShare(ofBatch batch: Int, workers: Int, _ body: (Int, Range<Int>) ->
         for worker in range { body(worker, (batch * worker / workers)..<(batch * (worker + 1) / workers)) }
     }
 }
+
+// MARK: Model description (`{"type": "Conv2d", "in_channels": 1, "out_channels": 8, "kernel_size": 3, "stride": 1,
+// "padding": 1, "bias": true}`; square kernels, zero padding)
+
+extension Conv2d: DescribedLayer {
+    public static let layerType = LayerType(
+        name: "Conv2d",
+        settings: [LayerSetting("in_channels", .int), LayerSetting("out_channels", .int), LayerSetting("kernel_size", .int),
+                   LayerSetting("stride", .int, default: .value(.int(1))), LayerSetting("padding", .int, default: .value(.int(0))),
+                   LayerSetting("bias", .bool, default: .value(.bool(true)))],
+        check: { description, input in
+            let (channels, height, width) = try ShapeCheck.image(input)
+            let inChannels = try ShapeCheck.size(description, "in_channels")
+            let outChannels = try ShapeCheck.size(description, "out_channels")
+            let kernel = try ShapeCheck.size(description, "kernel_size")
+            let stride = try ShapeCheck.size(description, "stride")
+            let padding = try ShapeCheck.size(description, "padding", minimum: 0)
+            guard inChannels == channels else { throw LayerProblem("in_channels \(inChannels) does not match its input's \(channels) channels (\(input))") }
+            let twice = try ShapeCheck.product([2, padding], "padding")
+            let (paddedHeight, paddedWidth) = (try ShapeCheck.sum(height, twice, "padding"), try ShapeCheck.sum(width, twice, "padding"))
+            guard kernel <= paddedHeight, kernel <= paddedWidth else {
+                throw LayerProblem("kernel_size \(kernel) is larger than its padded input (\(paddedHeight)×\(paddedWidth))")
+            }
+            let output = [outChannels, (paddedHeight - kernel) / stride + 1, (paddedWidth - kernel) / stride + 1]
+            let depth = try ShapeCheck.product([inChannels, kernel, kernel], "its kernel")
+            let weights = try ShapeCheck.product([outChannels, depth], "its weight")
+            return LayerShape(output: output, parameters: try ShapeCheck.sum(weights, description.bool("bias") ? outChannels : 0, "its parameter count"),
+                              scratch: try ShapeCheck.product([depth, output[1], output[2]], "its unrolled input"))
+        },
+        make: { description, _, builder in
+            Conv2d(description.int("in_channels"), description.int("out_channels"), kernel: description.int("kernel_size"),
+                   stride: description.int("stride"), padding: description.int("padding"), bias: description.bool("bias"), using: &builder.generator)
+        })
+
+    public var layerDescription: LayerDescription {
+        .conv2d(inChannels, outChannels, kernelSize: kernel, stride: stride, padding: padding, bias: bias != nil)
+    }
+}
+
+extension LayerDescription {
+    public static func conv2d(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) -> LayerDescription {
+        LayerDescription(type: "Conv2d", arguments: ["in_channels": .int(inChannels), "out_channels": .int(outChannels), "kernel_size": .int(kernelSize),
+                                                     "stride": .int(stride), "padding": .int(padding), "bias": .bool(bias)])
+    }
+}

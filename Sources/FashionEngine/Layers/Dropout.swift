@@ -51,3 +51,22 @@ public final class Dropout: Layer {
         return dx
     }
 }
+
+// MARK: Model description (`{"type": "Dropout", "p": 0.25}`; the seed comes from the model's, by order of appearance)
+
+extension Dropout: DescribedLayer {
+    public static let layerType = LayerType(
+        name: "Dropout",
+        settings: [LayerSetting("p", .number, default: .value(.number(0.5)))],
+        check: { description, input in
+            let p = description.number("p")
+            guard p >= 0, p < 1 else { throw LayerProblem("p must be in [0, 1), got \(p)") }
+            return LayerShape(output: input)
+        },
+        make: { description, _, builder in Dropout(Float(description.number("p")), seed: builder.nextDropoutSeed()) })
+    public var layerDescription: LayerDescription { .dropout(probability) }
+}
+
+extension LayerDescription {
+    public static func dropout(_ p: Float) -> LayerDescription { LayerDescription(type: "Dropout", arguments: ["p": .decimal(p)]) }
+}

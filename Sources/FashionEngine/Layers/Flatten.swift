@@ -19,3 +19,17 @@ public final class Flatten: Layer {
         return outputGradient
     }
 }
+
+// MARK: Model description (`{"type": "Flatten"}`)
+
+extension Flatten: DescribedLayer {
+    public static let layerType = LayerType(
+        name: "Flatten", settings: [],
+        check: { _, input in LayerShape(output: [try ShapeCheck.product(input, "its input")]) },
+        make: { _, _, _ in Flatten() })
+    public var layerDescription: LayerDescription { .flatten }
+}
+
+extension LayerDescription {
+    public static var flatten: LayerDescription { LayerDescription(type: "Flatten") }
+}

@@ -38,3 +38,24 @@ public final class GlobalAveragePool: Layer {
         return gradient
     }
 }
+
+// MARK: Model description (`{"type": "AdaptiveAvgPool2d", "output_size": 1}`; output size 1 only)
+
+extension GlobalAveragePool: DescribedLayer {
+    public static let layerType = LayerType(
+        name: "AdaptiveAvgPool2d",
+        settings: [LayerSetting("output_size", .int)],
+        check: { description, input in
+            let channels = try ShapeCheck.image(input).channels
+            guard description.int("output_size") == 1 else {
+                throw LayerProblem("output_size must be 1 (global average pooling), got \(description.int("output_size"))")
+            }
+            return LayerShape(output: [channels, 1, 1])
+        },
+        make: { _, _, _ in GlobalAveragePool() })
+    public var layerDescription: LayerDescription { .adaptiveAvgPool2d }
+}
+
+extension LayerDescription {
+    public static var adaptiveAvgPool2d: LayerDescription { LayerDescription(type: "AdaptiveAvgPool2d", arguments: ["output_size": .int(1)]) }
+}

@@ -97,3 +97,34 @@ public final class Linear: Layer, AppliesFollowingReLU, UpdatesInBackward {
         return dx
     }
 }
+
+// MARK: Model description (`{"type": "Linear", "in_features": 784, "out_features": 10, "bias": true}`)
+
+extension Linear: DescribedLayer {
+    public static let layerType = LayerType(
+        name: "Linear",
+        settings: [LayerSetting("in_features", .int), LayerSetting("out_features", .int), LayerSetting("bias", .bool, default: .value(.bool(true)))],
+        check: { description, input in
+            let (inputs, outputs) = (try ShapeCheck.size(description, "in_features"), try ShapeCheck.size(description, "out_features"))
+            let values = try ShapeCheck.product(input, "its input")
+            guard input.count == 1 else {
+                throw LayerProblem(values == inputs
+                    ? "its input \(input) is not flat: add a Flatten before it"
+                    : "in_features \(inputs) does not match its input, \(values) values (\(input)); a Linear after [C, H, W] needs a Flatten first")
+            }
+            guard values == inputs else { throw LayerProblem("in_features \(inputs) does not match its input, \(values) values (\(input))") }
+            let weights = try ShapeCheck.product([inputs, outputs], "its weight [\(outputs), \(inputs)]")
+            return LayerShape(output: [outputs], parameters: try ShapeCheck.sum(weights, description.bool("bias") ? outputs : 0, "its parameter count"))
+        },
+        make: { description, _, builder in
+            Linear(description.int("in_features"), description.int("out_features"), bias: description.bool("bias"), using: &builder.generator)
+        })
+
+    public var layerDescription: LayerDescription { .linear(inFeatures, outFeatures, bias: bias != nil) }
+}
+
+extension LayerDescription {
+    public static func linear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) -> LayerDescription {
+        LayerDescription(type: "Linear", arguments: ["in_features": .int(inFeatures), "out_features": .int(outFeatures), "bias": .bool(bias)])
+    }
+}

@@ -42,3 +42,14 @@ public final class ReLU: Layer {
         return dx
     }
 }
+
+// MARK: Model description (`{"type": "ReLU"}`)
+
+extension ReLU: DescribedLayer {
+    public static let layerType = LayerType(name: "ReLU", settings: [], check: { _, input in LayerShape(output: input) }, make: { _, _, _ in ReLU() })
+    public var layerDescription: LayerDescription { .relu }
+}
+
+extension LayerDescription {
+    public static var relu: LayerDescription { LayerDescription(type: "ReLU") }
+}

@@ -78,54 +78,41 @@ public final class Sequential: Layer {
     /// Marks every gradient as zero.
     public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
 
-    /// The notebook's network: `Linear(inputs, hidden[0]) → ReLU → … → Linear(hidden.last, classes)`.
+    /// The notebook's network: `Linear(inputs, hidden[0]) → ReLU → … → Linear(hidden.last, classes)`
+    /// (`ModelDescription.mlp`).
     public static func mlp(inputs: Int = 784, hidden: [Int] = [1000], classes: Int = 10, seed: UInt64 = 0) -> Sequential {
-        var generator = SeededGenerator(seed: seed)
-        var layers: [Layer] = []
-        var width = inputs
-        for size in hidden {
-            layers.append(Linear(width, size, using: &generator))
-            layers.append(ReLU())
-            width = size
-        }
-        layers.append(Linear(width, classes, using: &generator))
-        return Sequential(inputShape: [inputs], layers)
+        built(.mlp(inputs: inputs, hidden: hidden, classes: classes), seed: seed)
     }
 
-    /// A small CNN for Fashion-MNIST: two blocks of two 3×3 convolutions (32 then 64 channels) with batch
-    /// normalisation and ReLU, each ending in 2×2 max pooling, then dropout, a 256-unit layer and the classifier.
-    /// PyTorch equivalent (same `state_dict` names):
+    /// A small CNN for Fashion-MNIST (`ModelDescription.cnn`): two blocks of two 3×3 convolutions (32 then 64
+    /// channels) with batch normalisation and ReLU, each ending in 2×2 max pooling, then dropout, a 256-unit layer
+    /// and the classifier. PyTorch equivalent (same `state_dict` names):
     /// `nn.Sequential(Conv2d(1,32,3,padding=1), BatchNorm2d(32), ReLU(), Conv2d(32,32,3,padding=1), BatchNorm2d(32),
     /// ReLU(), MaxPool2d(2), Conv2d(32,64,3,padding=1), BatchNorm2d(64), ReLU(), Conv2d(64,64,3,padding=1),
     /// BatchNorm2d(64), ReLU(), MaxPool2d(2), Flatten(), Dropout(0.25), Linear(3136,256), ReLU(), Dropout(0.25),
     /// Linear(256,10))`.
     public static func cnn(seed: UInt64 = 0, dropout: Float = 0.25) -> Sequential {
-        var generator = SeededGenerator(seed: seed)
-        func conv(_ input: Int, _ output: Int) -> Conv2d { Conv2d(input, output, kernel: 3, padding: 1, using: &generator) }
-        let layers: [Layer] = [
-            conv(1, 32), BatchNorm(32, spatial: true), ReLU(), conv(32, 32), BatchNorm(32, spatial: true), ReLU(), MaxPool2d(2),
-            conv(32, 64), BatchNorm(64, spatial: true), ReLU(), conv(64, 64), BatchNorm(64, spatial: true), ReLU(), MaxPool2d(2),
-            Flatten(), Dropout(dropout, seed: seed &+ 1), Linear(3136, 256, using: &generator), ReLU(),
-            Dropout(dropout, seed: seed &+ 2), Linear(256, 10, using: &generator),
-        ]
-        return Sequential(inputShape: [1, 28, 28], layers)
+        built(.cnn(dropout: dropout), seed: seed)
     }
 
-    /// A wider, deeper CNN for users with more time or a GPU: three blocks (64, 128 and 256 channels) of two
-    /// 3×3 convolutions with batch normalisation and ReLU, max pooling after the first two blocks, global average
-    /// pooling, dropout and the classifier. PyTorch equivalent (same `state_dict` names):
+    /// A wider, deeper CNN for users with more time or a GPU (`ModelDescription.largeCNN`): three blocks (64, 128
+    /// and 256 channels) of two 3×3 convolutions with batch normalisation and ReLU, max pooling after the first two
+    /// blocks, global average pooling, dropout and the classifier. PyTorch equivalent (same `state_dict` names):
     /// `nn.Sequential(Conv2d(1,64,3,padding=1), BatchNorm2d(64), ReLU(), Conv2d(64,64,3,padding=1), BatchNorm2d(64),
     /// ReLU(), MaxPool2d(2), Conv2d(64,128,3,padding=1), BatchNorm2d(128), ReLU(), Conv2d(128,128,3,padding=1),
     /// BatchNorm2d(128), ReLU(), MaxPool2d(2), Conv2d(128,256,3,padding=1), BatchNorm2d(256), ReLU(),
     /// Conv2d(256,256,3,padding=1), BatchNorm2d(256), ReLU(), AdaptiveAvgPool2d(1), Flatten(), Dropout(0.3),
     /// Linear(256,10))`.
     public static func largeCNN(seed: UInt64 = 0, dropout: Float = 0.3) -> Sequential {
-        var generator = SeededGenerator(seed: seed)
-        func block(_ input: Int, _ output: Int) -> [Layer] {
-            [Conv2d(input, output, kernel: 3, padding: 1, using: &generator), BatchNorm(output, spatial: true), ReLU()]
+        built(.largeCNN(dropout: dropout), seed: seed)
+    }
+
+    /// A built-in description, which is valid by construction (any input size and class count).
+    private static func built(_ description: ModelDescription, seed: UInt64) -> Sequential {
+        do {
+            return try Sequential(description: description, seed: seed, inputValues: nil, classes: nil)
+        } catch {
+            preconditionFailure("\(error)")
         }
-        let layers: [Layer] = block(1, 64) + block(64, 64) + [MaxPool2d(2)] + block(64, 128) + block(128, 128) + [MaxPool2d(2)]
-            + block(128, 256) + block(256, 256) + [GlobalAveragePool(), Flatten(), Dropout(dropout, seed: seed &+ 1), Linear(256, 10, using: &generator)]
-        return Sequential(inputShape: [1, 28, 28], layers)
     }
 }

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import FashionCore
+import FashionEngine
+import FashionTestSupport
+@testable import FashionTraining
+
+/// Model descriptions in the settings and the checkpoints: `ModelKind`, `architecture`, the `fashionlab_model`
+/// metadata and loading from it.
+struct ModelDescriptionConfigTests {
+    static let custom = ModelDescription(inputShape: [1, 28, 28], layers: [
+        .conv2d(1, 4, kernelSize: 3, padding: 1), .relu, .maxPool2d(2), .flatten, .dropout(0.1), .linear(784, 10),
+    ])
+
+    @Test func modelKindsEncodeAsTheOldStrings() throws {
+        for (kind, name) in [(ModelKind.mlp, "mlp"), (.cnn, "cnn"), (.cnnLarge, "cnn-large"), (.custom, "custom")] {
+            var config = TrainingConfig()
+            config.model = kind
+            if kind == .custom { config.architecture = Self.custom }
+            let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+            #expect(json.contains("\"model\":\"\(name)\""), "\(json)")
+            #expect(try JSONDecoder().decode(TrainingConfig.self, from: Data(json.utf8)) == config)
+        }
+        #expect(TrainingConfig.models == ["mlp", "cnn", "cnn-large"])
+    }
+
+    @Test func settingsBuildThroughDescriptions() throws {
+        var config = TrainingConfig()
+        config.seed = 4
+        config.hidden = [32]
+        #expect(config.makeModel().weightsDigest == Sequential.mlp(hidden: [32], seed: 4).weightsDigest)
+        #expect(!config.isConvolutional)
+        config.model = .cnn
+        #expect(config.makeModel().weightsDigest == Sequential.cnn(seed: 4).weightsDigest)
+        #expect(config.isConvolutional)
+        config.model = .custom
+        #expect(throws: ModelDescriptionError.self) { _ = try config.buildModel() }
+        config.architecture = Self.custom
+        #expect(config.isConvolutional)
+        #expect(try config.buildModel().weightsDigest == Sequential(description: Self.custom, seed: 4).weightsDigest)
+        #expect(config.network == "custom (1 Conv2d, 1 Linear; 7,890 parameters)")
+        #expect(config.summary.hasPrefix("custom (1 Conv2d, 1 Linear; 7,890 parameters), sgd lr 0.01"))
+    }
+
+    @Test func everyCheckpointStoresItsDescriptionAndLoadsFromItAlone() throws {
+        var config = TrainingConfig()
+        config.model = .custom
+        config.architecture = Self.custom
+        config.seed = 9
+        let model = config.makeModel()
+        let directory = TestFiles.newDirectory("described")
+        try RunDirectory.save(history: TrainingHistory(config: config), model: model, to: directory)
+        let file = try Safetensors.read(directory + "/" + RunDirectory.modelFile)
+        #expect(file.metadata[ModelDescription.metadataKey] == Self.custom.json())
+        let (loaded, loadedConfig) = try ModelFile.load(directory)
+        #expect(loaded.weightsDigest == model.weightsDigest && loadedConfig.architecture == Self.custom)
+
+        // A file with the description and no settings: the network comes from the description.
+        let bare = directory + "/bare.safetensors"
+        try model.stateDict(metadata: ["format": "pt", ModelDescription.metadataKey: Self.custom.json()]).write(to: bare)
+        let (rebuilt, rebuiltConfig) = try ModelFile.load(bare)
+        #expect(rebuilt.weightsDigest == model.weightsDigest)
+        #expect(rebuiltConfig.model == .custom && rebuiltConfig.architecture == Self.custom)
+
+        // Built-in models store theirs too.
+        let mlpDirectory = TestFiles.newDirectory("described-mlp")
+        var mlp = TrainingConfig()
+        mlp.hidden = [16]
+        try RunDirectory.save(history: TrainingHistory(config: mlp), model: mlp.makeModel(), to: mlpDirectory)
+        #expect(try Safetensors.read(mlpDirectory + "/" + RunDirectory.modelFile).metadata[ModelDescription.metadataKey] == ModelDescription.mlp(hidden: [16]).json())
+
+        // Weights that do not fit the description: the error names the tensor.
+        let wrong = directory + "/wrong.safetensors"
+        let other = ModelDescription(inputShape: [784], layers: [.linear(784, 10)])
+        try model.stateDict(metadata: [ModelDescription.metadataKey: other.json()]).write(to: wrong)
+        let error = #expect(throws: SafetensorsError.self) { _ = try ModelFile.load(wrong) }
+        #expect(error?.description.contains("unexpected tensor '5.weight'") == true, "\(String(describing: error))")
+
+        // A description that is not valid: the error names the file and the layer.
+        let invalid = directory + "/invalid.safetensors"
+        try model.stateDict(metadata: [ModelDescription.metadataKey: #"{"input_shape": [784], "layers": [{"type": "Linear", "in_features": 700, "out_features": 10}]}"#]).write(to: invalid)
+        let invalidError = #expect(throws: ModelDescriptionError.self) { _ = try ModelFile.load(invalid) }
+        #expect(invalidError?.description == "\(invalid): fashionlab_model: layer 0 (Linear): in_features 700 does not match its input, 784 values ([784])")
+    }
+
+    @Test func anInterruptedCustomNetworkResumesBitIdentical() throws {
+        var config = TrainingConfig()
+        config.model = .custom
+        config.architecture = Self.custom
+        config.optimizer = .adam
+        config.learningRate = 0.003
+        config.epochs = 3
+        config.batchSize = 16
+        config.seed = 2
+        let train = syntheticDataset(count: 160), test = syntheticDataset(count: 40, seed: 5)
+        let uninterrupted = Trainer(config: config, train: train, validation: test)
+        try uninterrupted.run()
+
+        let directory = TestFiles.newPath("resume-custom")
+        let first = Trainer(config: config, train: train, validation: test)
+        first.checkpointDirectory = directory
+        var batches = 0
+        first.stopRequested = {
+            batches += 1
+            return batches > 10 + 4   // in the middle of the second epoch (10 batches each)
+        }
+        #expect(try first.run().interrupted)
+        let checkpoint = try Safetensors.read(directory + "/" + TrainingCheckpoint.file)
+        #expect(checkpoint.metadata[ModelDescription.metadataKey] == Self.custom.json())
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        try resumed.run()
+        #expect(resumed.model.weightsDigest == uninterrupted.model.weightsDigest)
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 import FashionCore
 import FashionEngine
 import FashionTestSupport
-@testable import FashionTraining
+import FashionTraining
 
 /// Model descriptions in the settings and the checkpoints: `ModelKind`, `architecture`, the `fashionlab_model`
 /// metadata and loading from it.

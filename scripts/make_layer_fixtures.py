@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch's numbers for FashionLab's Conv2d (im2col and Winograd), MaxPool2d, BatchNorm and global average pooling layers and the
+"""PyTorch's numbers for FashionLab's Conv2d (im2col and Winograd), MaxPool2d, AvgPool2d, BatchNorm and global average pooling layers and the
 label-smoothed cross-entropy (the fidelity fixtures).
 
 Computes each layer's forward output and the gradients of sum(output * upstream) in float64, stores them
@@ -63,6 +63,9 @@ out["smoothing.dlogits"] = logits.grad
 # Conv2d 16→8, 3×3, padding 1 on 3 images of 7×6: the size FashionLab computes by Winograd F(2×2, 3×3)
 # (recorded last, so the fixtures above keep their values).
 record("conv_winograd", torch.nn.Conv2d(16, 8, 3, padding=1), torch.randn(3, 16, 7, 6))
+# AvgPool2d 2×2 on 2×3×6×5 (odd width: floor mode drops the last column) and 3×3 on 7×7 (appended last as well).
+record("avgpool", torch.nn.AvgPool2d(2), torch.randn(2, 3, 6, 5))
+record("avgpool3", torch.nn.AvgPool2d(3), torch.randn(2, 2, 7, 7))
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "FashionEngineTests", "Fixtures", "layers.safetensors")
 save_file({k: v.to(torch.float32).contiguous() for k, v in out.items()}, path,

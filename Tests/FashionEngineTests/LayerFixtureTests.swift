@@ -3,7 +3,7 @@ import Testing
 import FashionCore
 import FashionEngine
 
-/// Conv2d, MaxPool2d, BatchNorm, global average pooling and label-smoothed cross-entropy against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
+/// Conv2d, MaxPool2d, AvgPool2d, BatchNorm, global average pooling and label-smoothed cross-entropy against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
 /// float64 stored as float32): forward outputs, input gradients and parameter gradients, on the CPU and on every CUDA device present.
 /// The CUDA devices the layer checks also run on: a real GPU when present, and the host emulation of the
 /// GPU code paths when clang is there.
@@ -101,6 +101,12 @@ let cudaTestDevices: [CUDADevice] = [try? CUDADevice.shared.get(), try? CUDADevi
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
     func maxPool() throws {
         try check(prefix: "pool") { (MaxPool2d(2), [:]) }
+    }
+
+    /// 2×2 with an odd width (the last column takes no part) and 3×3 on 7×7 (the last row and column take none).
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"), arguments: [("avgpool", 2), ("avgpool3", 3)])
+    func avgPool(prefix: String, size: Int) throws {
+        try check(prefix: prefix) { (AvgPool2d(size), [:]) }
     }
 
     @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"), arguments: [("bn2d", true), ("bn1d", false)])

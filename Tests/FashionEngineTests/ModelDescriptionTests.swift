@@ -125,6 +125,23 @@ struct ModelDescriptionTests {
         #expect(try Self.decode(#"{"input_shape": [784], "layers": [{"type": "Dropout"}, {"type": "Linear", "in_features": 784, "out_features": 10}]}"#).layers[0] == .dropout(0.5))
     }
 
+    /// AvgPool2d in a description: its JSON, its shape check and its round trip.
+    @Test func averagePoolingIsDescribed() throws {
+        let description = try Self.decode("""
+        {"input_shape": [1, 28, 28], "layers": [{"type": "Conv2d", "in_channels": 1, "out_channels": 4, "kernel_size": 3, "padding": 1},
+         {"type": "ReLU"}, {"type": "AvgPool2d", "kernel_size": 2}, {"type": "Flatten"},
+         {"type": "Linear", "in_features": 784, "out_features": 10}]}
+        """)
+        #expect(description.layers[2] == .avgPool2d(2))
+        #expect(try description.validate().shapes[2] == [4, 14, 14])
+        let model = try Sequential(description: description, seed: 1)
+        #expect(model.layers[2] is AvgPool2d)
+        #expect(try ModelDescription(model) == description)
+        #expect(throws: (any Error).self) {
+            try Self.decode(#"{"input_shape": [1, 28, 28], "layers": [{"type": "AvgPool2d", "kernel_size": 29}, {"type": "Flatten"}, {"type": "Linear", "in_features": 1, "out_features": 10}]}"#).validate()
+        }
+    }
+
     @Test func customDropoutLayersAreSeededInOrder() throws {
         let description = ModelDescription(inputShape: [784], layers: [.dropout(0.1), .linear(784, 20), .relu, .dropout(0.2), .linear(20, 10)])
         let model = try Sequential(description: description, seed: 40)

@@ -36,6 +36,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         BatchNorm.layerType2d,
         ReLU.layerType,
         MaxPool2d.layerType,
+        AvgPool2d.layerType,
         GlobalAveragePool.layerType,
         Flatten.layerType,
         Dropout.layerType,

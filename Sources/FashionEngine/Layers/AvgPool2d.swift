@@ -72,15 +72,7 @@ extension AvgPool2d: DescribedLayer {
     public static let layerType = LayerType(
         name: "AvgPool2d",
         settings: [LayerSetting("kernel_size", .int), LayerSetting("stride", .int, default: .sameAs("kernel_size"))],
-        check: { description, input in
-            let (channels, height, width) = try ShapeCheck.image(input)
-            let size = try ShapeCheck.size(description, "kernel_size")
-            guard description.int("stride") == size else {
-                throw LayerProblem("stride \(description.int("stride")) must equal kernel_size \(size) (the only pooling FashionLab has)")
-            }
-            guard size <= height, size <= width else { throw LayerProblem("kernel_size \(size) is larger than its input (\(height)×\(width))") }
-            return LayerShape(output: [channels, height / size, width / size])
-        },
+        check: ShapeCheck.squarePooling,
         make: { description, _, _ in AvgPool2d(description.int("kernel_size")) })
     public var layerDescription: LayerDescription { .avgPool2d(size) }
 }

@@ -205,6 +205,18 @@ public enum ShapeCheck {
         return value
     }
 
+    /// The output of a square pooling window with stride equal to it (`kernel_size`, `stride`) over an image
+    /// input: FashionLab's MaxPool2d and AvgPool2d.
+    public static func squarePooling(_ description: LayerDescription, _ input: [Int]) throws -> LayerShape {
+        let (channels, height, width) = try image(input)
+        let size = try self.size(description, "kernel_size")
+        guard description.int("stride") == size else {
+            throw LayerProblem("stride \(description.int("stride")) must equal kernel_size \(size) (the only pooling FashionLab has)")
+        }
+        guard size <= height, size <= width else { throw LayerProblem("kernel_size \(size) is larger than its input (\(height)×\(width))") }
+        return LayerShape(output: [channels, height / size, width / size])
+    }
+
     /// The `[C, H, W]` of an input that must be an image.
     public static func image(_ shape: [Int]) throws -> (channels: Int, height: Int, width: Int) {
         guard shape.count == 3 else {

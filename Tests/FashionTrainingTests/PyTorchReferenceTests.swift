@@ -25,48 +25,126 @@ let presentBackends: [ComputeBackend] = {
 /// The CUDA backends among them.
 let cudaDevices: [CUDADevice] = presentBackends.compactMap { if case .cuda(let device) = $0 { device } else { nil } }
 
+/// The committed cases (`Fixtures/reference`, written by `scripts/make_reference_steps.py`): in every clone.
+let committedReferenceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/reference").path
+
+/// The training set, when this machine has it: the shared files' later steps read it, and the committed
+/// cases' images are checked against it.
+let referenceTrainingSet: Dataset? = try? FashionMNISTLoader.load(directory: "/usr/share/datasets/fashion-mnist").train
+
+/// Runs one case on every backend present, printing each measurement, and expects all within tolerance.
+func expectWithinTolerance(_ path: String, _ name: String, train: Dataset?, minimumCount: Int) throws {
+    for backend in presentBackends {
+        let measurements = try ReferenceCheck.run(path, train: train, backend: backend)
+        #expect(measurements.count >= minimumCount, "\(backend.name) \(name): \(measurements.count) quantities")
+        for measurement in measurements {
+            print("\(backend.name) \(name): \(measurement.quantity) max relative error \(measurement.error) (tolerance \(measurement.tolerance))")
+            #expect(measurement.passed, "\(backend.name) \(name): \(measurement.quantity) \(measurement.error) ≥ \(measurement.tolerance)")
+        }
+    }
+}
+
+/// The committed cases: never skipped, a missing file is a failure. The CPU always, and the GPU code path
+/// (a GPU when present, the host emulation where clang is).
+@Suite struct CommittedReferenceTests {
+    @Test(arguments: ReferenceCheck.committedCaseNames)
+    func forwardBackwardAndSteps(name: String) throws {
+        let path = committedReferenceDirectory + "/\(name).safetensors"
+        try #require(FileManager.default.fileExists(atPath: path), "committed reference case \(path) is missing")
+        let file = try Safetensors.read(path)
+        let parameterCount = file.names.filter { $0.hasPrefix("init.") }.count
+        let steps = Int(file.metadata["steps"] ?? "") ?? 0
+        // logits, a loss per step, a gradient and a final value per parameter.
+        try expectWithinTolerance(path, name, train: referenceTrainingSet, minimumCount: 1 + steps + 2 * parameterCount)
+    }
+
+    /// Every file in the folder is in the list (so none is silently left out), and the GPU code path is tested
+    /// where this machine can.
+    @Test func everyCommittedFileIsListed() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: committedReferenceDirectory).filter { $0.hasSuffix(".safetensors") }
+        #expect(Set(files) == Set(ReferenceCheck.committedCaseNames.map { $0 + ".safetensors" }))
+        #expect(ReferenceCheck.committedCasesDirectory(searchingAbove: [committedReferenceDirectory]) != nil)
+    }
+
+    /// The trainer applies plain SGD inside the backward pass; it must land on PyTorch's weights.
+    @Test func fusedSGDMatchesPyTorch() throws {
+        try expectFusedSGDMatches(committedReferenceDirectory + "/mlp32_sgd_1step.safetensors", hidden: 32, sharedNames: false)
+    }
+
+    /// A deliberately wrong step is caught: the learning rate off by 1% moves the weights after SGD by more
+    /// than the tolerance.
+    @Test func aWrongLearningRateIsCaught() throws {
+        let source = try Safetensors.read(committedReferenceDirectory + "/mlp32_sgd_1step.safetensors")
+        var file = Safetensors()
+        for name in source.names { file.set(name, source[name]!) }
+        file.metadata = source.metadata
+        file.metadata["lr"] = "0.0101"
+        let path = TestFiles.newDirectory("reference") + "/wrong_lr.safetensors"
+        try file.write(to: path)
+        let failed = try ReferenceCheck.run(path, train: nil, backend: .cpu).filter { !$0.passed }.map(\.quantity)
+        #expect(failed.contains("0.weight after 1 step(s)"), "\(failed)")
+        #expect(!failed.contains("logits"))
+    }
+}
+
+/// Sets up the MLP from the file, runs one step with SGD fused into the backward pass, and compares.
+func expectFusedSGDMatches(_ path: String, hidden: Int, sharedNames: Bool) throws {
+    let file = try Safetensors.read(path)
+    let learningRate = Float(file.metadata["lr"]!)!
+    let shared = ["0.weight": "w1", "0.bias": "b1", "2.weight": "w2", "2.bias": "b2"]
+    func key(_ kind: String, _ name: String) -> String { sharedNames ? kind + "_" + shared[name]! : kind + "." + name }
+    let model = Sequential.mlp(inputs: 784, hidden: [hidden], classes: 10)
+    for parameter in model.parameters { parameter.value.copy(from: try #require(file[key("init", parameter.name)]).floats()) }
+    let x = Tensor(shape: [32, 784], values: file["x"]!.floats()), y = LabelBuffer(file["y"]!.integers().map(Int32.init))
+    let criterion = SoftmaxCrossEntropy()
+    for parameter in model.parameters { parameter.fusedSGDRate = learningRate }
+    model.zeroGradients()
+    _ = criterion(model.forward(x, training: true), y)
+    _ = model.backward(criterion.gradient!)
+    SGD(learningRate: learningRate).step(model.parameters)  // must skip what was fused
+    for parameter in model.parameters {
+        let error = ReferenceCheck.relativeError(parameter.value.toArray(), try #require(file[key("final", parameter.name)]).floats())
+        #expect(error < 1e-5, "\(parameter.name): \(error)")
+    }
+}
+
+/// `../shared/reference`: PyTorch's numbers for the notebook's MLP 784→1000→10, where this checkout has them.
 @Suite(.enabled(if: referenceAvailable, "PyTorch reference files are not in \(referenceDirectory)"))
 struct PyTorchReferenceTests {
-    static let train: Dataset? = try? FashionMNISTLoader.load(directory: "/usr/share/datasets/fashion-mnist").train
-
     @Test(arguments: ReferenceCheck.caseNames)
     func forwardBackwardAndSteps(name: String) throws {
-        for backend in presentBackends {
-            let measurements = try ReferenceCheck.run(referenceDirectory + "/\(name).safetensors", train: Self.train, backend: backend)
-            #expect(measurements.count >= 7)
-            for measurement in measurements {
-                print("\(backend.name) \(name): \(measurement.quantity) max relative error \(measurement.error) (tolerance \(measurement.tolerance))")
-                #expect(measurement.passed, "\(backend.name) \(name): \(measurement.quantity) \(measurement.error) ≥ \(measurement.tolerance)")
-            }
-        }
+        try expectWithinTolerance(referenceDirectory + "/\(name).safetensors", name, train: referenceTrainingSet, minimumCount: 7)
     }
 
     /// The trainer applies plain SGD inside the backward pass; it must land on the same weights.
     @Test func fusedSGDMatchesPyTorch() throws {
-        let file = try Safetensors.read(referenceDirectory + "/mlp_sgd_1step.safetensors")
-        let learningRate = Float(file.metadata["lr"]!)!
-        let names = ["0.weight": "w1", "0.bias": "b1", "2.weight": "w2", "2.bias": "b2"]
-        let model = Sequential.mlp(inputs: 784, hidden: [1000], classes: 10)
-        for parameter in model.parameters { parameter.value.copy(from: file["init_" + names[parameter.name]!]!.floats()) }
-        let x = Tensor(shape: [32, 784], values: file["x"]!.floats()), y = LabelBuffer(file["y"]!.integers().map(Int32.init))
-        let criterion = SoftmaxCrossEntropy()
-        for parameter in model.parameters { parameter.fusedSGDRate = learningRate }
-        model.zeroGradients()
-        _ = criterion(model.forward(x, training: true), y)
-        _ = model.backward(criterion.gradient!)
-        SGD(learningRate: learningRate).step(model.parameters)  // must skip what was fused
-        for parameter in model.parameters {
-            let error = ReferenceCheck.relativeError(parameter.value.toArray(), file["final_" + names[parameter.name]!]!.floats())
-            #expect(error < 1e-5, "\(parameter.name)")
-        }
+        try expectFusedSGDMatches(referenceDirectory + "/mlp_sgd_1step.safetensors", hidden: 1000, sharedNames: true)
     }
+}
 
-    /// A damaged reference file gets an error that names it, not a crash.
+/// A damaged reference file gets an error that names it, not a crash.
+@Suite struct DamagedReferenceTests {
     @Test func missingTensorIsReported() throws {
         let directory = TestFiles.newDirectory("reference")
         var file = Safetensors()
         file.metadata = ["optimizer": "sgd", "lr": "0.01", "steps": "1", "scale": "True", "first_index": "0"]
         try file.write(to: directory + "/broken.safetensors")
         #expect(throws: ReferenceCheckError.self) { try ReferenceCheck.run(directory + "/broken.safetensors", train: nil, backend: .cpu) }
+    }
+
+    /// A committed case whose model does not fit its weights, or names an unknown layer, is an error.
+    @Test func mismatchedModelIsReported() throws {
+        let source = try Safetensors.read(committedReferenceDirectory + "/mlp32_sgd_1step.safetensors")
+        for model in [#"{"input_shape":[784],"layers":[{"type":"Linear","in_features":784,"out_features":33},{"type":"ReLU"},{"type":"Linear","in_features":33,"out_features":10}]}"#,
+                      #"{"input_shape":[784],"layers":[{"type":"Softmax"}]}"#, "not json"] {
+            var file = Safetensors()
+            for name in source.names { file.set(name, source[name]!) }
+            file.metadata = source.metadata
+            file.metadata["model"] = model
+            let path = TestFiles.newDirectory("reference") + "/model.safetensors"
+            try file.write(to: path)
+            #expect(throws: ReferenceCheckError.self) { try ReferenceCheck.run(path, train: nil, backend: .cpu) }
+        }
     }
 }

@@ -13,9 +13,12 @@ let package = Package(
         .library(name: "FashionCharts", targets: ["FashionCharts"]),
         .library(name: "FashionStudies", targets: ["FashionStudies"]),
         .executable(name: "fashionlab", targets: ["fashionlab"]),
+        .executable(name: "custom-model", targets: ["custom-model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation`: the DocC catalogs of the libraries.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): gzip reading and PNG compression.
@@ -37,8 +40,8 @@ let package = Package(
         .target(name: "FashionEngine", dependencies: ["FashionCore", "CKernels"]),
         // Batching, the epoch loop, metrics history, evaluation.
         .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine"]),
-        // SVG charts (curves, histograms, confusion matrix) and the self-contained HTML report.
-        .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining"]),
+        // SVG charts (curves, histograms, confusion matrix), the self-contained HTML report, and the files a run or an evaluation writes.
+        .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining"]),
         // Studies as data, their runner (resumable), findings written from results, the lab report.
         .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
@@ -52,16 +55,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // An example a user can copy: a network of one's own, trained with the libraries.
+        .executableTarget(
+            name: "custom-model",
+            dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/custom-model"
+        ),
         // What the test targets share: a temporary directory per test run, removed when it ends.
         .target(name: "FashionTestSupport", path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
-        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "FashionTestSupport"]),
+        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "FashionTestSupport"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
     ],

@@ -70,10 +70,17 @@ void fl_relu_backward(float *restrict dx, const float *restrict dy, const float 
 }
 
 MULTIVERSION
-void fl_add_row_vector(float *restrict out, const float *restrict bias, size_t rows, size_t cols) {
+void fl_add_row_vector(float *restrict out, const float *restrict bias, size_t rows, size_t cols, int relu) {
     for (size_t r = 0; r < rows; r++) {
         float *row = out + r * cols;
-        for (size_t c = 0; c < cols; c++) row[c] += bias[c];
+        if (relu) {
+            for (size_t c = 0; c < cols; c++) {
+                float value = row[c] + bias[c];
+                row[c] = value <= 0.0f ? 0.0f : value;
+            }
+        } else {
+            for (size_t c = 0; c < cols; c++) row[c] += bias[c];
+        }
     }
 }
 

@@ -105,8 +105,7 @@ public final class StudyRunner {
     public func directory(for run: StudyRun) -> String {
         let c = run.config
         let name = "\(c.optimizer.rawValue)-lr\(c.learningRate)-b\(c.batchSize)-\(c.scale ? "scaled" : "unscaled")-e\(c.epochs)"
-        let device = if case .cuda = backend { "-cuda" } else { "" }
-        return runsDirectory + "/" + name + "-" + Self.hash(c) + device
+        return runsDirectory + "/" + name + "-" + Self.hash(c) + backend.runDirectorySuffix
     }
 
     func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {

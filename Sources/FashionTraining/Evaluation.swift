@@ -56,16 +56,7 @@ extension Sequential {
     }
 
     private func plainLogits(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int, backend: ComputeBackend) throws -> [Float] {
-        if case .cuda(let device) = backend.running(self).backend {
-            return try logitsOnGPU(self, dataset: dataset, encoding: encoding, batchSize: batchSize, device: device)
-        }
-        let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, encoding: encoding, sampleShape: inputShape)
-        var logits: [Float] = []
-        for index in 0..<batches.batchCount {
-            let (inputs, _) = batches.load(batch: index)
-            logits += forward(inputs, training: false).buffer
-        }
-        return logits
+        try backend.running(self).backend.makeEngine(for: self, encoding: encoding).logits(dataset, batchSize: batchSize)
     }
 
     /// counts[true][predicted] over `dataset`.

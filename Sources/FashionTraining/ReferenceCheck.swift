@@ -61,8 +61,7 @@ public enum ReferenceCheck {
 
     /// True when the case in `path` replays only with the training set (the shared files: no `pixels`).
     public static func needsTrainingSet(_ path: String) throws -> Bool {
-        let file = try Safetensors.read(path)
-        return file["pixels"] == nil && (Int(file.metadata["steps"] ?? "1") ?? 1) > 1
+        try Safetensors.read(path)["pixels"] == nil
     }
 
     /// One compared quantity.
@@ -73,52 +72,65 @@ public enum ReferenceCheck {
         public var passed: Bool { error < tolerance }
     }
 
-    /// Replays the case in `path` on `backend`. `train` supplies the batches after the first for a file without
-    /// `pixels` (nil: only the first step can run, and a case with more steps throws); for a file with them, it
-    /// is checked to hold the same images at `first_index`.
+    /// Replays the case in `path` on `backend`, through the same `TrainingEngine` that training uses. The steps'
+    /// images are the file's `pixels`, or for a file without them (the shared files) `train`'s, consecutive
+    /// batches from the case's first index in file order; when both are there they must agree. Plain SGD is
+    /// replayed twice: keeping the gradients (to compare them), and fused into the backward pass as training
+    /// runs it (its weights compared again).
     public static func run(_ path: String, train: Dataset?, backend: ComputeBackend) throws -> [Measurement] {
         let reference = try ReferenceFile(path)
-        let model = reference.model
-        let optimizer: Optimizer = reference.optimizer == "sgd" ? SGD(learningRate: reference.learningRate)
-                                                                 : Adam(learningRate: reference.learningRate)
-        let batches = try reference.batches(train: train)
-        let stepper: ReferenceStepper = switch backend {
-        case .cpu: CPUStepper(model: model, optimizer: optimizer)
-        case .cuda(let device): try CUDAStepper(model: model, optimizer: optimizer, device: device,
-                                                batchSize: reference.batchSize, classes: reference.classes)
-        }
-
+        let images = try reference.images(train: train)
         var measurements: [Measurement] = []
         func measure(_ quantity: String, _ actual: [Float], _ expected: [Float], _ tolerance: Double, scale: Double? = nil) {
             measurements.append(Measurement(quantity: quantity, error: relativeError(actual, expected, scale: scale), tolerance: tolerance))
         }
         let losses = try reference.floats("losses", count: reference.steps)
+        let isAdam = reference.optimizer != "sgd"
         var zeroGradient: Set<String> = []
-        for (step, (inputs, labels)) in batches.enumerated() {
-            let result = try stepper.step(inputs: inputs, labels: labels)
-            if step == 0 { measure("logits", result.logits, try reference.floats("logits", count: result.logits.count), 1e-5) }
-            measure("loss, step \(step + 1)", [result.loss], [losses[step]], 1e-5)
-            if step == 0 {
-                let expected = try result.gradients.map { try reference.floats(reference.key(.gradient, $0.0), count: $0.1.count) }
-                let largest = expected.map { $0.map { abs(Double($0)) }.max() ?? 0 }.max() ?? 0
-                for ((name, gradient), expected) in zip(result.gradients, expected) {
-                    let own = expected.map { abs(Double($0)) }.max() ?? 0
-                    if own < 1e-6 * largest {
-                        zeroGradient.insert(name)
-                        measure("gradient of \(name) (zero: against the largest)", gradient, expected, 1e-3, scale: largest)
-                    } else {
-                        measure("gradient of \(name)", gradient, expected, 1e-5)
+
+        /// Trains the case's steps from the initial weights; with `fused`, as training runs plain SGD.
+        func replay(fused: Bool) throws -> Sequential {
+            let model = try reference.makeModel()
+            let optimizer: Optimizer = isAdam ? Adam(learningRate: reference.learningRate) : SGD(learningRate: reference.learningRate)
+            let setup = TrainingSetup(optimizer: optimizer, data: images,
+                                      plan: BatchPlan(count: images.count, batchSize: reference.batchSize, shuffle: false))
+            let engine = try backend.makeEngine(for: model, encoding: PixelEncoding(scale: reference.scale), training: setup)
+            engine.fusesOptimizerIntoBackward = fused
+            try engine.startEpoch()
+            var lossSum = 0.0
+            for step in 0..<reference.steps {
+                _ = try engine.trainStep(batch: step, learningRate: reference.learningRate)
+                guard !fused else { continue }
+                if step == 0 {
+                    let (logits, gradients) = try engine.lastStep()
+                    measure("logits", logits, try reference.floats("logits", count: logits.count), 1e-5)
+                    let expected = try gradients.map { try reference.floats(reference.key(.gradient, $0.name), count: $0.values.count) }
+                    let largest = expected.map { $0.map { abs(Double($0)) }.max() ?? 0 }.max() ?? 0
+                    for (gradient, expected) in zip(gradients, expected) {
+                        let own = expected.map { abs(Double($0)) }.max() ?? 0
+                        if own < 1e-6 * largest {
+                            zeroGradient.insert(gradient.name)
+                            measure("gradient of \(gradient.name) (zero: against the largest)", gradient.values, expected, 1e-3, scale: largest)
+                        } else {
+                            measure("gradient of \(gradient.name)", gradient.values, expected, 1e-5)
+                        }
                     }
                 }
+                let total = try engine.epochTotals().lossSum
+                measure("loss, step \(step + 1)", [Float(total - lossSum)], [losses[step]], 1e-5)
+                lossSum = total
             }
+            try engine.synchronizeHost()
+            return model
         }
-        let isAdam = reference.optimizer != "sgd"
+
         let tolerance = isAdam ? (reference.scale ? 1e-3 : 5e-2) : 1e-5
-        for (name, weights) in try stepper.finalWeights() {
-            measure("\(name) after \(reference.steps) step(s)", weights, try reference.floats(reference.key(.final, name), count: weights.count),
-                    isAdam && zeroGradient.contains(name) ? 5e-2 : tolerance)
+        let model = try replay(fused: false)
+        for parameter in model.parameters {
+            measure("\(parameter.name) after \(reference.steps) step(s)", parameter.value.toArray(),
+                    try reference.floats(reference.key(.final, parameter.name), count: parameter.value.count),
+                    isAdam && zeroGradient.contains(parameter.name) ? 5e-2 : tolerance)
         }
-        // Both steppers leave the final state in the host model (the CUDA one downloads it in `finalWeights`).
         for buffer in model.buffers where !buffer.isInteger {
             guard let expected = reference.file["final_buffers." + buffer.name] else { continue }
             let follows = buffer.name.split(separator: ".").first.flatMap { Int($0) }.map { "\($0 - 1).bias" }
@@ -126,6 +138,12 @@ public enum ReferenceCheck {
             let values = buffer.value.toArray()
             guard expected.shape.reduce(1, *) == values.count else { throw reference.error("final_buffers.\(buffer.name) has shape \(expected.shape)") }
             measure("\(buffer.name) after \(reference.steps) step(s)", values, expected.floats(), drifts ? 5e-2 : tolerance)
+        }
+        if !isAdam {
+            for parameter in try replay(fused: true).parameters {
+                measure("\(parameter.name) after \(reference.steps) step(s), SGD fused", parameter.value.toArray(),
+                        try reference.floats(reference.key(.final, parameter.name), count: parameter.value.count), tolerance)
+            }
         }
         return measurements
     }
@@ -148,8 +166,10 @@ private struct ReferenceFile {
     let steps: Int
     let scale: Bool
     let firstIndex: Int
-    /// The network with the file's initial weights.
-    let model: Sequential
+    /// The model's description (JSON) for the generic format; nil for the shared one.
+    let description: String?
+    /// The shared format's hidden width.
+    let hidden: Int
     /// Shared format: `state_dict` name → the file's suffix (`0.weight` → `w1`); nil for the generic format.
     let sharedNames: [String: String]?
     let batchSize: Int
@@ -200,72 +220,76 @@ private struct ReferenceFile {
         }
         (batchSize, classes) = (logits.shape[0], logits.shape[1])
 
-        if let description = file.metadata["model"] {
-            sharedNames = nil
-            model = try makeModel(description: description, path: path)
-        } else {
+        description = file.metadata["model"]
+        if description == nil {
             // The shared files: the notebook's MLP, its hidden width from the first layer's weights.
             sharedNames = ["0.weight": "w1", "0.bias": "b1", "2.weight": "w2", "2.bias": "b2"]
             guard let w1 = file["init_w1"], w1.shape.count == 2, w1.shape[1] == 784, (1...100_000).contains(w1.shape[0]) else {
                 throw ReferenceCheckError(message: "\(path) has no tensor init_w1 of shape [hidden, 784]")
             }
-            model = Sequential.mlp(inputs: 784, hidden: [w1.shape[0]], classes: classes)
+            hidden = w1.shape[0]
+        } else {
+            sharedNames = nil
+            hidden = 0
         }
+        let model = try makeModel()  // checks the description against the weights once
         guard model.outputShape(for: model.inputShape) == [classes] else {
             throw ReferenceCheckError(message: "\(path): the network gives \(model.outputShape(for: model.inputShape)) outputs, the logits \(classes)")
         }
+    }
+
+    /// A new network with the file's initial weights.
+    func makeModel() throws -> Sequential {
+        let model = try description.map { try modelFromDescription($0, path: path) } ?? Sequential.mlp(inputs: 784, hidden: [hidden], classes: classes)
         for parameter in model.parameters {
             parameter.value.copy(from: try floats(key(.initial, parameter.name), count: parameter.value.count))
         }
+        return model
     }
 
-    /// Every step's inputs and labels: the first from `x` and `y`, the others from `pixels` and `labels`, or
-    /// from `train` at `first_index + batch · step` for a file without them.
-    func batches(train: Dataset?) throws -> [(Tensor, LabelBuffer)] {
-        let sampleSize = model.inputShape.reduce(1, *)
-        let first = (Tensor(shape: [batchSize] + model.inputShape, values: try floats("x", count: batchSize * sampleSize)),
-                     LabelBuffer(try entry("y").integers().map(Int32.init)))
-        guard steps > 1 || file["pixels"] != nil else { return [first] }
+    /// Every step's images and labels: the file's `pixels` and `labels` (checked against `train` at `first_index`
+    /// when given), or for a file without them `train`'s from `first_index`. The first batch must be `x` and `y`.
+    func images(train: Dataset?) throws -> Dataset {
+        let count = steps * batchSize
         let images: Dataset
         if let pixels = file["pixels"] {
-            guard pixels.dtype == "U8", pixels.shape.count == 3, pixels.shape[0] == steps * batchSize,
-                  pixels.shape[1] * pixels.shape[2] == sampleSize else {
-                throw error("pixels must be U8 [\(steps * batchSize), rows, cols] with rows · cols = \(sampleSize), not \(pixels.dtype) \(pixels.shape)")
+            guard pixels.dtype == "U8", pixels.shape.count == 3, pixels.shape[0] == count, pixels.shape[1] * pixels.shape[2] == 784 else {
+                throw error("pixels must be U8 [\(count), 28, 28], not \(pixels.dtype) \(pixels.shape)")
             }
             let labels = try entry("labels").integers()
-            guard labels.count == pixels.shape[0], labels.allSatisfy({ (0..<classes).contains($0) }) else {
-                throw error("labels must be \(pixels.shape[0]) classes below \(classes)")
+            guard labels.count == count, labels.allSatisfy({ (0..<classes).contains($0) }) else {
+                throw error("labels must be \(count) classes below \(classes)")
             }
             images = try Dataset(images: pixels.bytes, labels: labels.map { UInt8($0) }, rows: pixels.shape[1], cols: pixels.shape[2],
                                  classCount: classes, name: path)
             if let train {
                 // The committed images must be the training set's, at first_index.
-                guard firstIndex + images.count <= train.count, train.pixelsPerImage == sampleSize,
-                      train.subset(firstIndex..<(firstIndex + images.count)).images == images.images,
-                      Array(train.labels[firstIndex..<(firstIndex + images.count)]) == images.labels else {
-                    throw error("pixels and labels are not the training set's images \(firstIndex)..<\(firstIndex + images.count)")
+                guard firstIndex + count <= train.count, train.pixelsPerImage == 784,
+                      train.subset(firstIndex..<(firstIndex + count)).images == images.images,
+                      Array(train.labels[firstIndex..<(firstIndex + count)]) == images.labels else {
+                    throw error("pixels and labels are not the training set's images \(firstIndex)..<\(firstIndex + count)")
                 }
             }
         } else {
-            guard let train else { throw error("steps after the first need the Fashion-MNIST training set") }
-            guard firstIndex + steps * batchSize <= train.count, train.pixelsPerImage == sampleSize else {
-                throw error("first_index \(firstIndex) and \(steps) batches of \(batchSize) do not fit the training set")
+            guard let train, firstIndex + count <= train.count, train.pixelsPerImage == 784 else {
+                throw error("needs the Fashion-MNIST training set (\(steps) batches of \(batchSize) from image \(firstIndex))")
             }
-            images = train.subset(firstIndex..<(firstIndex + steps * batchSize))
+            images = train.subset(firstIndex..<(firstIndex + count))
         }
-        let iterator = BatchIterator(dataset: images, batchSize: batchSize, shuffle: false, encoding: PixelEncoding(scale: scale),
-                                     sampleShape: model.inputShape)
-        return [first] + (1..<steps).map { step in
-            let (inputs, labels) = iterator.load(batch: step)
-            return (Tensor(shape: inputs.shape, values: inputs.toArray()), LabelBuffer(Array(labels.buffer)))
+        // The first batch as the file encoded it: x = pixel (/ 255 when scaled), y its labels.
+        let x = try floats("x", count: batchSize * 784), y = try entry("y").integers()
+        let encoded = images.images[0..<(batchSize * 784)].map { scale ? Float($0) / 255 : Float($0) }
+        guard ReferenceCheck.relativeError(encoded, x) < 1e-6, y == images.labels[0..<batchSize].map(Int.init) else {
+            throw error("x and y are not the first batch of the steps' images")
         }
+        return images
     }
 }
 
 // TODO(merge): replace with Sequential(description:)
 /// The network of a committed case's `model` metadata (PyTorch constructor argument names), for the layer
 /// types the cases use. Its weights are replaced by the file's, so the generator's seed does not matter.
-private func makeModel(description: String, path: String) throws -> Sequential {
+private func modelFromDescription(_ description: String, path: String) throws -> Sequential {
     struct Spec: Decodable {
         let type: String
         let in_features, out_features, in_channels, out_channels, kernel_size, stride, padding, num_features: Int?
@@ -312,80 +336,4 @@ private func makeModel(description: String, path: String) throws -> Sequential {
 public struct ReferenceCheckError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
-}
-
-/// One training step on a backend, with what the comparison reads.
-private protocol ReferenceStepper {
-    func step(inputs: Tensor, labels: LabelBuffer) throws -> (logits: [Float], loss: Float, gradients: [(String, [Float])])
-    func finalWeights() throws -> [(String, [Float])]
-}
-
-private struct CPUStepper: ReferenceStepper {
-    let model: Sequential
-    let optimizer: Optimizer
-    let criterion = SoftmaxCrossEntropy()
-
-    func step(inputs: Tensor, labels: LabelBuffer) throws -> (logits: [Float], loss: Float, gradients: [(String, [Float])]) {
-        model.zeroGradients()
-        let logits = model.forward(inputs, training: true)
-        let result = criterion(logits, labels)
-        model.backward(criterion.gradient!)
-        let gradients = model.parameters.map { ($0.name, $0.gradient.toArray()) }
-        let values = logits.toArray()
-        optimizer.step(model.parameters)
-        return (values, result.loss, gradients)
-    }
-
-    func finalWeights() throws -> [(String, [Float])] { model.parameters.map { ($0.name, $0.value.toArray()) } }
-}
-
-private struct CUDAStepper: ReferenceStepper {
-    let model: CUDAModel
-    let optimizer: CUDAOptimizer
-    let device: CUDADevice
-    let inputs: DeviceBuffer, labels: DeviceBuffer, logitsGradient: DeviceBuffer, lossSum: DeviceBuffer, correct: DeviceBuffer
-
-    let classes: Int
-
-    init(model host: Sequential, optimizer: Optimizer, device: CUDADevice, batchSize: Int, classes: Int) throws {
-        try device.makeCurrent()
-        self.device = device
-        self.classes = classes
-        model = try CUDAModel(host, device: device)
-        self.optimizer = try CUDAOptimizer(optimizer, model: model)
-        inputs = try device.allocate(batchSize * host.inputShape.reduce(1, *))
-        labels = try device.allocate(batchSize, of: Int32.self)
-        logitsGradient = try device.allocate(batchSize * classes)
-        lossSum = try device.allocate(1, of: Double.self)
-        correct = try device.allocate(1, of: UInt32.self)
-    }
-
-    func step(inputs x: Tensor, labels y: LabelBuffer) throws -> (logits: [Float], loss: Float, gradients: [(String, [Float])]) {
-        let rows = y.count
-        try device.upload(x.data, count: x.count, to: inputs)
-        try device.upload(y.data, count: rows, to: labels)
-        try device.zero(lossSum)
-        let logits = try model.forward(input: inputs.address, rows: rows)
-        try device.softmaxCrossEntropy(logits: logits, labels: labels, rows: rows, classes: classes, gradient: logitsGradient,
-                                       lossSum: lossSum, correct: correct, scale: 1 / Float(rows))
-        try model.backward(outputGradient: logitsGradient.address, rows: rows)
-        var values = [Float](repeating: 0, count: rows * classes), loss = 0.0
-        try values.withUnsafeMutableBufferPointer {
-            try device.download(from: logits, count: $0.count, into: $0.baseAddress!)
-        }
-        try device.download(lossSum, count: 1, into: &loss)
-        var gradients: [(String, [Float])] = []
-        for (parameter, offset) in zip(model.host.parameters, model.offsets) {
-            var gradient = [Float](repeating: 0, count: parameter.value.count)
-            try gradient.withUnsafeMutableBufferPointer { try device.download(model.gradients, offset: offset, count: $0.count, into: $0.baseAddress!) }
-            gradients.append((parameter.name, gradient))
-        }
-        try optimizer.step()
-        return (values, Float(loss), gradients)
-    }
-
-    func finalWeights() throws -> [(String, [Float])] {
-        try model.download()
-        return model.host.parameters.map { ($0.name, $0.value.toArray()) }
-    }
 }

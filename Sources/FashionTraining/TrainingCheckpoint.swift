@@ -15,7 +15,7 @@ public enum TrainingCheckpoint {
     public static func save(_ trainer: Trainer, to directory: String) throws {
         var file = trainer.model.stateDict()
         for (key, tensor) in trainer.optimizer.state { file.set("optimizer." + key, tensor) }
-        let order = trainer.batches.order
+        let order = trainer.plan.order
         file.set("batches.order", Safetensors.Entry(dtype: "I32", shape: [order.count], bytes: order.withUnsafeBytes { Array($0) }))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -25,7 +25,7 @@ public enum TrainingCheckpoint {
             "fashionlab_version": FashionLabVersion.current,
             "history": String(decoding: try encoder.encode(trainer.history), as: UTF8.self),
             "optimizer_steps": String(trainer.optimizer.stepCount),
-            "generator_state": trainer.batches.generator.state.map(String.init).joined(separator: ","),
+            "generator_state": trainer.plan.generator.state.map(String.init).joined(separator: ","),
             "dropout_calls": trainer.model.layers.compactMap { ($0 as? Dropout)?.calls }.map(String.init).joined(separator: ","),
         ]
         try file.write(to: directory + "/" + Self.file)

@@ -33,11 +33,7 @@ struct BenchCommand: ParsableCommand {
         benchmark.repetitions = repetitions
         benchmark.backend = backend
         if !json {
-            if case .cuda = backend {
-                print("Backend: \(backend.name); GEMM: cuBLAS")
-            } else {
-                print("Backend: CPU; GEMM: \(BLAS.shared.summary); threads: \(Threads.count)")
-            }
+            print(backend.summary)
             print("Model: MLP 784-1000-10, batch 32; \(repetitions) repetitions, medians reported")
         }
         let report = try benchmark.run(train: data.train, test: data.test) { line in

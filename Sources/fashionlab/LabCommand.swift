@@ -67,7 +67,7 @@ struct LabCommand: ParsableCommand {
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
         // One GPU trains one run at a time; on the CPU, runs go side by side.
-        let concurrentRuns = if case .cuda = backend { 1 } else { parallelRuns ?? Threads.count }
+        let concurrentRuns = backend.trainsRunsSideBySide ? parallelRuns ?? Threads.count : 1
         let results: [StudyResult]
         if concurrentRuns > 1 {
             // Independent runs side by side, one thread each; a line per finished run.
@@ -86,7 +86,7 @@ struct LabCommand: ParsableCommand {
             results = sequential
         }
         for result in results {
-            try LabOutputs.writeStudyFiles(result, language: language, to: out + "/" + result.study.name)
+            try StudyFiles.writeCharts(result, language: language, to: out + "/" + result.study.name)
         }
         let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language, device: device)
         try AtomicFile.write(text: page.html(), to: out + "/index.html")

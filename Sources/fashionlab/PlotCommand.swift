@@ -29,7 +29,7 @@ struct PlotCommand: ParsableCommand {
             let label = URL(fileURLWithPath: directory).lastPathComponent
             return RunForReport(label: label, history: history, model: model)
         }
-        try RunOutputs.writeCharts(for: loaded, title: title, to: out)
+        try RunArtifacts.writeCharts(for: loaded, title: title, to: out)
         print("Wrote curves.svg, weights.svg and report.html for \(loaded.count) run(s) in \(out)")
     }
 }

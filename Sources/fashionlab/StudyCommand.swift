@@ -72,23 +72,10 @@ struct StudyCommand: ParsableCommand {
         let result = try StudyProgress.interruptible { try runner.run(study) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let directory = out + "/" + study.name
-        try LabOutputs.writeStudyFiles(result, language: language, to: directory)
-        try AtomicFile.write(text: LabReport.studyPage(result, language: language, device: device).html(), to: directory + "/report.html")
+        try StudyFiles.write(result, language: language, device: device, to: directory)
         if !quiet {
             for finding in Findings.write(result, language: language) { print("• " + finding) }
             print(String(format: "Wrote %@/report.html, curves.svg%@ (%.1f s)", directory, study.showsWeights ? ", weights.svg" : "", seconds))
-        }
-    }
-}
-
-/// Files a study writes beside its report.
-enum LabOutputs {
-    static func writeStudyFiles(_ result: StudyResult, language: LabLanguage, to directory: String) throws {
-        let section = LabReport.section(result, language: language)
-        for (index, figure) in section.figures.enumerated() {
-            if case let .svg(markup, _) = figure {
-                try AtomicFile.write(text: markup, to: directory + "/" + (index == 0 ? "curves.svg" : "weights.svg"))
-            }
         }
     }
 }

@@ -49,10 +49,11 @@ struct TrainCommand: ParsableCommand {
             directory = resume
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
-            var config = options.config
-            if options.normalizesInputs { config.normalization = .measured(on: data.train, scale: config.scale) }
-            guard config.batchSize <= min(data.train.count, config.trainingSubset ?? .max) else {
-                throw ValidationError("--batch-size \(config.batchSize) is larger than the \(min(data.train.count, config.trainingSubset ?? .max)) training images")
+            let config: TrainingConfig
+            do {
+                config = try options.config.prepared(for: data.train, normalize: options.normalizesInputs)
+            } catch let error as BatchLargerThanTrainingSet {
+                throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
             }
             trainer = Trainer(config: config, train: data.train, validation: data.test, backend: backend)
             directory = out ?? "runs/" + options.defaultRunName
@@ -62,14 +63,7 @@ struct TrainCommand: ParsableCommand {
             guard deviceOptions.device != .cuda else { throw ValidationError("--device cuda: \(fallback)") }
             if !quiet && !json { Terminal.note("Device: CPU (\(fallback))") }
         }
-        if !quiet && !json {
-            if case .cuda = trainer.backend {
-                print("Backend: \(trainer.backend.name); GEMM: cuBLAS")
-            } else {
-                print("Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) threads")
-            }
-        }
-        let config = trainer.config
+        if !quiet && !json { print(trainer.backend.summary) }
         let lock = try DirectoryLock(directory: directory, wait: false)
         defer { withExtendedLifetime(lock) {} }
         trainer.checkpointDirectory = directory
@@ -78,15 +72,11 @@ struct TrainCommand: ParsableCommand {
 
         let history = try trainer.run(observer: EpochReporter(quiet: quiet, json: json))
         Terminal.endBar()
-        try RunDirectory.save(history: history, model: trainer.model, to: directory)
+        try RunArtifacts.saveFinished(history: history, model: trainer.model, test: data.test, device: device, to: directory)
         if history.interrupted {
             Terminal.note("Interrupted in epoch \(history.epochs.count + 1); the \(history.epochs.count) completed epoch(s) are saved in \(directory). Continue with: fashionlab train --resume \(directory)")
             throw ExitCode(130)
         }
-        let confusion = trainer.model.confusionMatrix(on: data.test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize)
-        let label = URL(fileURLWithPath: directory).lastPathComponent
-        let run = RunForReport(label: label, history: history, model: trainer.model, confusion: confusion)
-        try RunOutputs.writeCharts(for: [run], title: config.chartTitle, device: device, to: directory)
         if history.diverged {
             let value = history.last.map { $0.trainLoss.isNaN ? "NaN" : "infinite" } ?? "NaN"
             Terminal.note("Diverged: the training loss became \(value) in epoch \(history.epochs.count); training stopped there and the metrics so far are saved. A smaller --lr (or scaled inputs) may help.")

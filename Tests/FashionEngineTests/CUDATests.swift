@@ -38,20 +38,32 @@ struct CUDATests {
         return process.terminationStatus == 0 ? "" : String(decoding: output, as: UTF8.self)
     }
 
+    /// The programs the built-in networks load (every layer with a GPU half), compiled on the host emulation.
+    static let programs: [CUDAProgram] = {
+        guard let device = try? CUDADevice.hostEmulation.get() else { return [] }
+        for model in [Sequential.mlp(), Sequential.cnn(), Sequential.largeCNN()] { _ = try? CUDAModel(model, device: device) }
+        return device.loadedPrograms.sorted { $0.name < $1.name }
+    }()
+
     @Test(.enabled(if: clang != nil, "no clang to parse CUDA C"))
     func kernelsAreValidCUDA() throws {
-        let problems = try Self.diagnostics(CUDAKernelSource.source)
-        #expect(problems.isEmpty, "\(problems)")
+        #expect(Self.programs.map(\.name).contains("core") && Self.programs.count >= 6, "\(Self.programs.map(\.name))")
+        for program in Self.programs {
+            let problems = try Self.diagnostics(program.fullSource)
+            #expect(problems.isEmpty, "\(program.name): \(problems)")
+        }
         // The check itself can fail: a kernel with an undeclared name does not pass.
         #expect(!(try Self.diagnostics(#"extern "C" __global__ void broken(float* x) { x[0] = undeclared; }"#)).isEmpty)
     }
 
-    @Test func everyLookedUpKernelIsDefined() {
-        for name in CUDAKernelSource.kernelNames {
-            #expect(CUDAKernelSource.source.contains("extern \"C\" __global__ void \(name)("), "\(name)")
+    @Test(.enabled(if: clang != nil, "no clang to compile the kernels for the host"))
+    func everyKernelHasOneNameAcrossPrograms() {
+        let names = Self.programs.flatMap(\.kernelNames)
+        #expect(Set(names).count == names.count, "kernel names repeat: \(names)")
+        for program in Self.programs {
+            #expect(program.kernelNames.count == program.source.components(separatedBy: "__global__ void ").count - 1, "\(program.name)")
+            #expect(program.perChannelKernels.isSubset(of: Set(program.kernelNames)), "\(program.name)")
         }
-        let defined = CUDAKernelSource.source.components(separatedBy: "__global__ void ").count - 1
-        #expect(defined == CUDAKernelSource.kernelNames.count)
     }
 
     @Test(.enabled(if: (try? CUDADevice.shared.get()) == nil, "this machine has a usable GPU"))
@@ -95,10 +107,10 @@ struct CUDAKernelArithmeticTests {
     /// takes 256 values per image (it once took 3136, reading past the Linear's output).
     @Test func gpuLayersAreSizedByTheirInputs() throws {
         let model = try CUDAModel(Sequential.cnn(), device: try #require(Self.device))
-        // conv, BN, ReLU, conv, BN, ReLU, pool; conv, BN, ReLU, conv, BN, ReLU, pool; (flatten) dropout, linear+ReLU, dropout, linear
-        let (first, second) = (32 * 28 * 28, 64 * 14 * 14)
-        #expect(model.inputSizes == [784] + [Int](repeating: first, count: 6) + [32 * 14 * 14] + [Int](repeating: second, count: 6)
-                                     + [3136, 3136, 256, 256])
+        // conv, BN, ReLU, conv, BN, ReLU, pool; conv, BN, ReLU, conv, BN, ReLU, pool; flatten, dropout, linear, ReLU, dropout, linear
+        let (first, second) = ([32, 28, 28], [64, 14, 14])
+        #expect(model.inputShapes == [[1, 28, 28]] + [[Int]](repeating: first, count: 6) + [[32, 14, 14]] + [[Int]](repeating: second, count: 6)
+                                     + [[64, 7, 7], [3136], [3136], [256], [256], [256]])
     }
 
     func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {

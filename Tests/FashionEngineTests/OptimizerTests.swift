@@ -62,10 +62,33 @@ import FashionEngine
         let adam = Adam(learningRate: 0.01)
         _ = run(adam)
         let copy = Adam(learningRate: 0.01)
-        try copy.restore(state: adam.state, stepCount: adam.stepCount)
+        let parameters = [Parameter(name: "w", value: Tensor(shape: [4]))]
+        try copy.restore(state: adam.state, stepCount: adam.stepCount, parameters: parameters)
         #expect(copy.stepCount == 3)
         #expect(Set(copy.state.keys) == ["w.exp_avg", "w.exp_avg_sq"])
-        #expect(throws: OptimizerStateError.self) { try SGD(learningRate: 0.1).restore(state: adam.state, stepCount: 3) }
+        #expect(throws: OptimizerStateError.self) { try SGD(learningRate: 0.1).restore(state: adam.state, stepCount: 3, parameters: parameters) }
+    }
+
+    /// A checkpoint whose optimiser state lies about its shape (or names a parameter the model lacks) is refused
+    /// before a step could write past the end of a buffer.
+    @Test func stateThatDoesNotFitItsParameterIsRefused() throws {
+        let parameters = [Parameter(name: "w", value: Tensor(shape: [4]))]
+        let cases: [([String: Tensor], String)] = [
+            (["w.exp_avg": Tensor(shape: [40]), "w.exp_avg_sq": Tensor(shape: [4])], "'w.exp_avg' has shape [40], but parameter w has [4]"),
+            (["w.exp_avg": Tensor(shape: [2, 2])], "'w.exp_avg' has shape [2, 2], but parameter w has [4]"),
+            (["v.exp_avg": Tensor(shape: [4])], "'v.exp_avg' belongs to no parameter of the model"),
+        ]
+        for (state, message) in cases {
+            do {
+                try Adam().restore(state: state, stepCount: 1, parameters: parameters)
+                Issue.record("accepted \(state.keys.sorted())")
+            } catch let error as OptimizerStateError {
+                #expect(error.description.contains(message), "\(error)")
+            }
+        }
+        #expect(throws: OptimizerStateError.self) {
+            try SGD(learningRate: 0.1, momentum: 0.9).restore(state: ["w.momentum_buffer": Tensor(shape: [5])], stepCount: 1, parameters: parameters)
+        }
     }
 
     @Test func schedules() {

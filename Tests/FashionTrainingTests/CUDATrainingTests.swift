@@ -144,7 +144,7 @@ struct CUDATrainingTests {
         for device in devices {
             let gpuTrainer = Trainer(config: config, train: train, validation: nil, backend: .cuda(device))
             let gpu = try gpuTrainer.run()
-            #expect(gpuTrainer.batches.generator == cpuTrainer.batches.generator, "the same draws on both backends")
+            #expect(gpuTrainer.plan.generator == cpuTrainer.plan.generator, "the same draws on both backends")
             #expect(abs(cpu.epochs[0].trainLoss - gpu.epochs[0].trainLoss) < 1e-2 * cpu.epochs[0].trainLoss)
         }
     }

@@ -52,6 +52,27 @@ import FashionTestSupport
         }
         #expect(error?.message.contains("not a FashionLab training checkpoint") == true)
     }
+
+    /// A well-formed checkpoint whose Adam state is larger than its parameter (the next step would have written
+    /// past the end of the state buffer) is refused, naming the file and the tensor.
+    @Test func optimiserStateOfAnotherShapeIsRefused() throws {
+        let train = syntheticDataset(count: 64)
+        var settings = config(.adam)
+        settings.epochs = 2
+        let directory = TestFiles.newPath("resume-lie")
+        let first = Trainer(config: settings, train: train, validation: nil)
+        first.checkpointDirectory = directory
+        _ = try first.runEpoch()
+        let path = directory + "/" + TrainingCheckpoint.file
+        var file = try Safetensors.read(path)
+        let bigger = Tensor(shape: [10 * 24 + 999])
+        file.set("optimizer.2.bias.exp_avg", Safetensors.Entry(dtype: "F32", shape: bigger.shape,
+                                                               bytes: Array(UnsafeRawBufferPointer(start: bigger.data, count: bigger.count * 4))))
+        try file.write(to: path)
+        let error = #expect(throws: TrainingCheckpointError.self) { try TrainingCheckpoint.resume(from: directory, train: train, validation: nil) }
+        #expect(error?.message.contains(path) == true, "\(String(describing: error))")
+        #expect(error?.message.contains("'2.bias.exp_avg' has shape [1239], but parameter 2.bias has [10]") == true, "\(String(describing: error))")
+    }
 }
 
 @Suite struct CNNTrainingTests {

@@ -315,6 +315,24 @@ struct EvaluatePredictTests {
         #expect(rotated.status != 0 && rotated.error.contains("--tta"), "\(rotated.error)")
         // The checkpoint file works as a model too.
         #expect(try runFashionlab(["evaluate", root + "/run/model.safetensors", "--out", root + "/eval2", "--json"]).status == 0)
+        // Without --out the files go beside the model: into the run directory, or the directory of the .safetensors file
+        // (the current directory for a bare file name); nothing is written where the command runs from otherwise.
+        let files = ["confusion.svg", "confusion.txt", "misclassified.png", "evaluation.json"]
+        let inRun = try runFashionlab(["evaluate", root + "/run"], directory: root)
+        #expect(inRun.status == 0, "\(inRun.error)")
+        #expect(inRun.output.contains("and evaluation.json in \(root)/run\n"), "\(inRun.output.suffix(200))")
+        for file in files { #expect(FileManager.default.fileExists(atPath: root + "/run/" + file), "run/\(file)") }
+        #expect(!FileManager.default.fileExists(atPath: root + "/evaluation"))
+        let savedReport = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/run/evaluation.json"))) as? [String: Any]
+        #expect(savedReport?["model"] as? String == root + "/run")
+        try FileManager.default.createDirectory(atPath: root + "/copy", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/run/model.safetensors", toPath: root + "/copy/model.safetensors")
+        #expect(try runFashionlab(["evaluate", root + "/copy/model.safetensors", "--json"]).status == 0)
+        for file in files { #expect(FileManager.default.fileExists(atPath: root + "/copy/" + file), "copy/\(file)") }
+        try FileManager.default.createDirectory(atPath: root + "/bare", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/run/model.safetensors", toPath: root + "/bare/model.safetensors")
+        #expect(try runFashionlab(["evaluate", "model.safetensors", "--json"], directory: root + "/bare").status == 0)
+        for file in files { #expect(FileManager.default.fileExists(atPath: root + "/bare/" + file), "bare/\(file)") }
 
         // A picture: a bright square on black, as PGM.
         var pixels = [UInt8](repeating: 0, count: 100 * 100)

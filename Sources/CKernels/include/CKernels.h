@@ -25,8 +25,8 @@ void fl_relu_forward(float *y, const float *x, size_t n);
 /// dx = y > 0 ? dy : 0.
 void fl_relu_backward(float *dx, const float *dy, const float *y, size_t n);
 
-/// out[r, c] += bias[c] for r < rows.
-void fl_add_row_vector(float *out, const float *bias, size_t rows, size_t cols);
+/// out[r, c] += bias[c] for r < rows; then, with `relu`, out = out <= 0 ? 0 : out (a ReLU after a Linear, fused).
+void fl_add_row_vector(float *out, const float *bias, size_t rows, size_t cols, int relu);
 
 /// sum[c] (+)= x[r, c] over r < rows.
 void fl_sum_rows(float *sum, const float *x, size_t rows, size_t cols, int accumulate);

@@ -2,10 +2,13 @@ import CKernels
 
 /// Elementwise CPU kernels the layers share (the loops themselves live in CKernels).
 enum Kernels {
-    /// out[r, c] += v[c] for every row.
-    static func addRowVector(_ out: Tensor, _ vector: Tensor) {
-        fl_add_row_vector(out.data, vector.data, out.count / vector.count, vector.count)
+    /// out[r, c] += v[c] for every row, then rectified when `relu`.
+    static func addRowVector(_ out: Tensor, _ vector: Tensor, relu: Bool = false) {
+        fl_add_row_vector(out.data, vector.data, out.count / vector.count, vector.count, relu ? 1 : 0)
     }
+
+    /// dx = output <= 0 ? 0 : dy (the ReLU's gradient, given its output).
+    static func reluBackward(_ dx: Tensor, _ dy: Tensor, output: Tensor) { fl_relu_backward(dx.data, dy.data, output.data, dy.count) }
 
     /// sum[c] (+)= Σ_r x[r, c].
     static func sumRows(_ x: Tensor, into sum: Tensor, accumulate: Bool) {

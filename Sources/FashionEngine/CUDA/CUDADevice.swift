@@ -4,10 +4,10 @@ import Foundation
 /// are asked for (one stream); only downloads and `synchronize` wait for the work. Calls are made from
 /// one thread at a time (the trainer's).
 ///
-/// `shared` is the real GPU: its context, its cuBLAS handle and the kernels of `CUDAKernelSource`,
-/// compiled by NVRTC for it when the process first asks. `hostEmulation()` runs the same kernel source
-/// compiled for the CPU, with memory in RAM, so the GPU code paths above the driver can be tested on a
-/// machine without a GPU.
+/// `shared` is the real GPU: its context, its cuBLAS handle and the kernels of the `CUDAProgram`s that the
+/// engine and the layers' GPU halves load, compiled by NVRTC for it the first time each is needed.
+/// `hostEmulation` runs the same programs compiled for the CPU, with memory in RAM, so the GPU code paths
+/// above the driver can be tested on a machine without a GPU.
 public final class CUDADevice: @unchecked Sendable {
     /// The GPU's name, as the driver gives it (`NVIDIA H200`).
     public let name: String
@@ -16,6 +16,10 @@ public final class CUDADevice: @unchecked Sendable {
     /// Total memory in bytes.
     public let memoryBytes: Int
     let runtime: DeviceRuntime
+    /// The programs compiled so far, by name, and the kernels among them that run a block per channel.
+    private var programs: [String: CUDAProgram] = [:]
+    private var perChannelKernels: Set<String> = []
+    private let programLock = NSLock()
 
     /// The first GPU (device 0), set up once per process; the error says what was missing or failed.
     public static let shared: Result<CUDADevice, CUDAError> = {
@@ -30,7 +34,7 @@ public final class CUDADevice: @unchecked Sendable {
         }
     }()
 
-    /// A stand-in GPU on the CPU, for tests and development: `CUDAKernelSource` compiled by clang (with
+    /// A stand-in GPU on the CPU, for tests and development: the `CUDAProgram`s compiled by clang (with
     /// one-thread grids), memory in RAM, GEMMs column-major like cuBLAS's on the CPU BLAS. Set up once per
     /// process; fails when there is no clang (`clang`).
     public static let hostEmulation: Result<CUDADevice, CUDAError> = {
@@ -93,6 +97,19 @@ public final class CUDADevice: @unchecked Sendable {
 
     // MARK: Kernels and GEMM
 
+    /// Compiles `program` for this device unless it was already (each program once per device).
+    public func load(_ program: CUDAProgram) throws {
+        try programLock.withLock {
+            guard programs[program.name] == nil else { return }
+            try runtime.load(program)
+            programs[program.name] = program
+            perChannelKernels.formUnion(program.perChannelKernels)
+        }
+    }
+
+    /// The programs compiled on this device so far.
+    public var loadedPrograms: [CUDAProgram] { programLock.withLock { Array(programs.values) } }
+
     /// A kernel argument, passed by value.
     public enum Argument {
         case buffer(DeviceBuffer?), address(UInt64), int(Int), long(Int), float(Float)
@@ -101,8 +118,8 @@ public final class CUDADevice: @unchecked Sendable {
     /// Launches kernel `name` over `count` elements: 256-thread blocks enough to cover them (the kernels'
     /// loops stride over the grid, so it is capped), or, for a per-channel kernel, one block per channel.
     public func launch(_ name: String, covering count: Int, _ arguments: [Argument]) throws {
-        let perChannel = CUDAKernelSource.perChannelKernels.contains(name)
-        let threads = perChannel ? CUDAKernelSource.blockThreads : 256
+        let perChannel = programLock.withLock { perChannelKernels.contains(name) }
+        let threads = perChannel ? CUDAProgram.blockThreads : 256
         let blocks = min(max(perChannel ? count : (count + threads - 1) / threads, 1), 65_535)
         // A launch takes an array of pointers to the argument values; every value fits 8 bytes.
         let storage = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)
@@ -143,6 +160,8 @@ protocol DeviceRuntime: AnyObject {
     func zero(_ address: UInt64, bytes: Int) throws
     func synchronize() throws
     func makeCurrent() throws
+    /// Compiles a program and makes its kernels launchable by name.
+    func load(_ program: CUDAProgram) throws
     /// `arguments` points to one pointer per kernel parameter, each to its value.
     func launch(_ kernel: String, blocks: Int, threads: Int, arguments: UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws
     /// cuBLAS's `sgemm`: column-major `C = alpha · op(A) · op(B) + beta · C`.

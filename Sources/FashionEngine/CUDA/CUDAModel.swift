@@ -1,9 +1,6 @@
-/// A `Sequential` computed on the GPU: the train_gpt2.cu to the CPU layers' train_gpt2.c, one `CUDALayer`
-/// per layer (a Linear and the ReLU after it fused). Every parameter lives in one device buffer
-/// (`state_dict` order) and every gradient in another, so an optimiser step is one kernel launch.
-///
-/// Runs every layer the CPU backend has: Linear, ReLU, Conv2d, BatchNorm, MaxPool2d, Dropout,
-/// GlobalAveragePool and Flatten.
+/// A `Sequential` computed on the GPU: the train_gpt2.cu to the CPU layers' train_gpt2.c, one GPU half per layer
+/// (`CUDARunnable`, declared beside each layer). Every parameter lives in one device buffer (`state_dict` order)
+/// and every gradient in another, so an optimiser step is one kernel launch.
 public final class CUDAModel {
     public let device: CUDADevice
     /// The host model: parameters and BatchNorm statistics are uploaded from and downloaded to it.
@@ -16,18 +13,14 @@ public final class CUDAModel {
     public let offsets: [Int]
     /// Total number of parameter values.
     public let parameterCount: Int
-    /// True when every layer with parameters is a Linear, whose backward pass can apply plain SGD itself.
-    public let canFuseSGD: Bool
-    /// Per image, how many values each GPU layer takes in (a Linear and its fused ReLU are one layer).
-    public let inputSizes: [Int]
-    private let layers: [CUDALayer]
+    /// The shape of one image's input to each layer, as its GPU half was made for it.
+    public let inputShapes: [[Int]]
+    /// Each host layer with its GPU half.
+    private let layers: [(host: Layer, gpu: CUDALayer)]
 
-    /// The first layer of `model` that the GPU backend cannot run, or nil when it runs them all.
+    /// The first layer of `model` that has no GPU half, or nil when every layer has one.
     public static func unsupportedLayer(in model: Sequential) -> String? {
-        model.layers.first { layer in
-            !(layer is Linear || layer is ReLU || layer is Flatten || layer is Conv2d || layer is BatchNorm || layer is MaxPool2d
-                || layer is Dropout || layer is GlobalAveragePool)
-        }.map { $0.summary }
+        model.layers.first { !($0 is CUDARunnable) }.map(\.summary)
     }
 
     public init(_ model: Sequential, device: CUDADevice) throws {
@@ -45,40 +38,18 @@ public final class CUDAModel {
         parameterCount = total
         parameters = try device.allocate(total)
         gradients = try device.allocate(total)
-        let store = CUDAParameterStore(values: parameters, gradients: gradients, offsets: Dictionary(
-            uniqueKeysWithValues: zip(model.parameters.map(ObjectIdentifier.init), offsets)))
-
-        var layers: [CUDALayer] = []
-        var inputSizes: [Int] = []
+        let context = CUDALayerContext(device: device, parameters: CUDAParameterStore(
+            values: parameters, gradients: gradients,
+            offsets: Dictionary(uniqueKeysWithValues: zip(model.parameters.map(ObjectIdentifier.init), offsets))))
+        var layers: [(host: Layer, gpu: CUDALayer)] = [], shapes: [[Int]] = []
         var shape = model.inputShape
-        var index = 0
-        while index < model.layers.count {
-            let layer = model.layers[index]
-            let size = shape.reduce(1, *)
-            if !(layer is Flatten) { inputSizes.append(size) }
-            switch layer {
-            case let linear as Linear:
-                let relu = index + 1 < model.layers.count && model.layers[index + 1] is ReLU
-                layers.append(CUDALinear(linear, relu: relu, store: store, device: device))
-                if relu {
-                    // The ReLU's output shape (below) is that of the Linear's output.
-                    shape = linear.outputShape(for: shape)
-                    index += 1
-                }
-            case is ReLU: layers.append(CUDAReLU(size: size, device: device))
-            case let conv as Conv2d: layers.append(CUDAConv2d(conv, inputShape: shape, store: store, device: device))
-            case let norm as BatchNorm: layers.append(try CUDABatchNorm(norm, inputShape: shape, store: store, device: device))
-            case let pool as MaxPool2d: layers.append(CUDAMaxPool2d(pool, inputShape: shape, device: device))
-            case let dropout as Dropout: layers.append(CUDADropout(dropout, size: size, device: device))
-            case is GlobalAveragePool: layers.append(CUDAGlobalAveragePool(inputShape: shape, device: device))
-            default: break  // Flatten: the memory is already laid out as the next layer wants it
-            }
-            shape = model.layers[index].outputShape(for: shape)
-            index += 1
+        for layer in model.layers {
+            layers.append((layer, try (layer as! CUDARunnable).makeCUDALayer(inputShape: shape, context: context)))
+            shapes.append(shape)
+            shape = layer.outputShape(for: shape)
         }
         self.layers = layers
-        self.inputSizes = inputSizes
-        canFuseSGD = model.layers.allSatisfy { $0.parameters.isEmpty || $0 is Linear }
+        inputShapes = shapes
         try upload()
     }
 
@@ -87,7 +58,7 @@ public final class CUDAModel {
         for (parameter, offset) in zip(host.parameters, offsets) {
             try device.upload(parameter.value.data, count: parameter.value.count, to: parameters, offset: offset)
         }
-        for layer in layers { try layer.uploadState() }
+        for layer in layers { try layer.gpu.uploadState() }
     }
 
     /// Copies the GPU's parameters and BatchNorm statistics back into the host model (for checkpoints,
@@ -96,26 +67,42 @@ public final class CUDAModel {
         for (parameter, offset) in zip(host.parameters, offsets) {
             try device.download(parameters, offset: offset, count: parameter.value.count, into: parameter.value.data)
         }
-        for layer in layers { try layer.downloadState() }
+        for layer in layers { try layer.gpu.downloadState() }
     }
 
     /// The logits `[rows, classes]` of the inputs `[rows] + inputShape` at `input` (a device address).
     public func forward(input: UInt64, rows: Int, training: Bool = true) throws -> UInt64 {
-        try layers.reduce(input) { try $1.forward($0, rows: rows, training: training) }
+        try layers.reduce(input) { try $1.gpu.forward($0, rows: rows, training: training) }
     }
 
     /// Back-propagates `outputGradient` (`[rows, classes]` at a device address) through the layers of the
     /// last `forward`, writing every parameter's gradient (overwriting, not accumulating), and returns the
-    /// input gradient's address when asked for it. With `fusedSGDRate` (only when `canFuseSGD`), applies
-    /// plain SGD inside the weight-gradient GEMMs instead.
+    /// input gradient's address when asked for it. With `sgdRate`, the layers that `UpdateInBackward` apply
+    /// plain SGD to their parameters instead (as on the CPU: `Sequential.backward(_:sgdRate:)`).
     @discardableResult
-    public func backward(outputGradient: UInt64, rows: Int, fusedSGDRate: Float? = nil, needsInputGradient: Bool = false) throws -> UInt64? {
-        precondition(fusedSGDRate == nil || canFuseSGD, "fused SGD on a model with layers that cannot apply it")
+    public func backward(outputGradient: UInt64, rows: Int, sgdRate: Float? = nil, needsInputGradient: Bool = false) throws -> UInt64? {
         var gradient: UInt64? = outputGradient
         for (index, layer) in layers.enumerated().reversed() {
-            gradient = try layer.backward(gradient!, rows: rows, needsInputGradient: index > 0 || needsInputGradient, fusedSGDRate: fusedSGDRate)
+            let rate = layer.host is UpdatesInBackward ? sgdRate : nil
+            gradient = try layer.gpu.backward(gradient!, rows: rows, needsInputGradient: index > 0 || needsInputGradient, sgdRate: rate)
             if gradient == nil { break }
         }
         return gradient
+    }
+
+    /// The ranges of `parameters` an optimiser updates after a backward pass with `sgdRate`, merged where they
+    /// touch: everything without it, the parameters of `Sequential.parametersLeftToOptimizer` with it.
+    public func rangesLeftToOptimizer(sgdRate: Float?) -> [Range<Int>] {
+        let left = Set(host.parametersLeftToOptimizer(sgdRate: sgdRate).map(ObjectIdentifier.init))
+        var ranges: [Range<Int>] = []
+        for (parameter, offset) in zip(host.parameters, offsets) where left.contains(ObjectIdentifier(parameter)) {
+            let range = offset..<(offset + parameter.value.count)
+            if let last = ranges.last, last.upperBound == range.lowerBound {
+                ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                ranges.append(range)
+            }
+        }
+        return ranges
     }
 }

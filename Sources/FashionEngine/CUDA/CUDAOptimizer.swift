@@ -1,5 +1,3 @@
-import Foundation
-
 /// The GPU side of an `SGD` or `Adam` optimiser: the same update, one kernel over every parameter of a
 /// `CUDAModel` at once, with the state (momentum, moments) in device buffers laid out like the parameters.
 ///
@@ -61,34 +59,31 @@ public final class CUDAOptimizer {
                 }
             }
         }
-        try host.restore(state: state, stepCount: stepCount)
+        try host.restore(state: state, stepCount: stepCount, parameters: model.host.parameters)
     }
 
-    /// For plain SGD, the rate a backward pass can apply the update with (`CUDAModel.backward(fusedSGDRate:)`),
-    /// sparing the gradient buffer a write and a read; nil for the other optimisers.
-    public var fusableSGDRate: Float? { (host as? SGD)?.isPlain == true && model.canFuseSGD ? host.learningRate : nil }
-
-    /// One update of every parameter from its gradient; only the step count when `fusedIntoBackward`
-    /// (the backward pass already applied plain SGD with `fusableSGDRate`).
-    public func step(fusedIntoBackward: Bool = false) throws {
+    /// One update from the gradients, of the parameter values in `ranges` of the model's flat buffer
+    /// (`CUDAModel.rangesLeftToOptimizer`: all of them, unless a backward pass applied plain SGD to some).
+    /// The step count advances once either way.
+    public func step(ranges: [Range<Int>]) throws {
         stepCount += 1
-        guard !fusedIntoBackward else { return }
-        let n = model.parameterCount, p = model.parameters, g = model.gradients
-        if let sgd = host as? SGD {
-            try model.device.launch("sgd_update", covering: n, [
-                .buffer(p), .buffer(g), .buffer(first), .long(n), .float(sgd.learningRate), .float(sgd.weightDecay),
-                .float(sgd.momentum), .float(1 - sgd.dampening), .int(sgd.nesterov ? 1 : 0), .int(momentumStarted ? 0 : 1),
-            ])
-            momentumStarted = first != nil
-        } else if let adam = host as? Adam {
-            let t = Double(stepCount)
-            let stepSize = Float(Double(adam.learningRate) / (1 - pow(Double(adam.beta1), t)))
-            let inverseCorrection2 = Float(1 / (1 - pow(Double(adam.beta2), t)).squareRoot())
-            try model.device.launch("adam_update", covering: n, [
-                .buffer(p), .buffer(g), .buffer(first), .buffer(second), .long(n), .float(adam.beta1), .float(adam.beta2),
-                .float(adam.epsilon), .float(stepSize), .float(inverseCorrection2),
-                .float(adam.decoupled ? 0 : adam.weightDecay), .float(adam.decoupled ? 1 - adam.learningRate * adam.weightDecay : 1),
-            ])
+        for range in ranges {
+            let n = range.count, p = model.parameters.address(at: range.lowerBound), g = model.gradients.address(at: range.lowerBound)
+            let m = first?.address(at: range.lowerBound) ?? 0, v = second?.address(at: range.lowerBound) ?? 0
+            if let sgd = host as? SGD {
+                try model.device.launch("sgd_update", covering: n, [
+                    .address(p), .address(g), .address(m), .long(n), .float(sgd.learningRate), .float(sgd.weightDecay),
+                    .float(sgd.momentum), .float(1 - sgd.dampening), .int(sgd.nesterov ? 1 : 0), .int(momentumStarted ? 0 : 1),
+                ])
+            } else if let adam = host as? Adam {
+                let scalars = adam.scalars(forStep: stepCount)
+                try model.device.launch("adam_update", covering: n, [
+                    .address(p), .address(g), .address(m), .address(v), .long(n), .float(adam.beta1), .float(adam.beta2),
+                    .float(adam.epsilon), .float(scalars.stepSize), .float(scalars.inverseCorrection2),
+                    .float(scalars.coupledDecay), .float(scalars.shrink),
+                ])
+            }
         }
+        if host is SGD { momentumStarted = first != nil }
     }
 }

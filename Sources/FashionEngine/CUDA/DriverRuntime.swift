@@ -1,8 +1,8 @@
 import Foundation
 
 /// A real GPU through the CUDA driver API: device 0's primary context, a cuBLAS handle, and the kernels of
-/// `CUDAKernelSource` compiled by NVRTC for this GPU (machine code when NVRTC knows the architecture, PTX
-/// for the driver to compile otherwise). Everything runs on the default stream.
+/// each `CUDAProgram` compiled by NVRTC for this GPU when it is loaded (machine code when NVRTC knows the
+/// architecture, PTX for the driver to compile otherwise). Everything runs on the default stream.
 final class DriverRuntime: DeviceRuntime {
     let api: CUDALibraries
     let computeCapability: (major: Int, minor: Int)
@@ -32,29 +32,28 @@ final class DriverRuntime: DeviceRuntime {
         self.blas = blas
         computeCapability = (Int(major), Int(minor))
         memoryBytes = memory
-        try loadKernels()
     }
 
-    private func loadKernels() throws {
+    func load(_ program: CUDAProgram) throws {
         let (major, minor) = computeCapability
         let image: [CChar]
         do {
-            image = try compile(options: ["--gpu-architecture=sm_\(major)\(minor)"], binary: true)
+            image = try compile(program, options: ["--gpu-architecture=sm_\(major)\(minor)"], binary: true)
         } catch {
-            image = try compile(options: ["--gpu-architecture=compute_\(major)\(minor)"], binary: false)
+            image = try compile(program, options: ["--gpu-architecture=compute_\(major)\(minor)"], binary: false)
         }
         var module: OpaquePointer?
-        try image.withUnsafeBytes { try check(api.cuModuleLoadData(&module, $0.baseAddress!), "cuModuleLoadData") }
-        for name in CUDAKernelSource.kernelNames {
+        try image.withUnsafeBytes { try check(api.cuModuleLoadData(&module, $0.baseAddress!), "cuModuleLoadData(\(program.name))") }
+        for name in program.kernelNames {
             var function: OpaquePointer?
             try check(api.cuModuleGetFunction(&function, module, name), "cuModuleGetFunction(\(name))")
             kernels[name] = function
         }
     }
 
-    private func compile(options: [String], binary: Bool) throws -> [CChar] {
+    private func compile(_ source: CUDAProgram, options: [String], binary: Bool) throws -> [CChar] {
         var program: OpaquePointer?
-        let created = api.nvrtcCreateProgram(&program, CUDAKernelSource.source, "fashionlab_kernels.cu", 0, nil, nil)
+        let created = api.nvrtcCreateProgram(&program, source.fullSource, "fashionlab_\(source.name).cu", 0, nil, nil)
         guard created == 0 else { throw nvrtcError(created, "nvrtcCreateProgram") }
         defer { _ = api.nvrtcDestroyProgram(&program) }
         let cOptions = options.map { strdup($0) }
@@ -68,7 +67,7 @@ final class DriverRuntime: DeviceRuntime {
             var log = [CChar](repeating: 0, count: max(logSize, 1))
             _ = api.nvrtcGetProgramLog(program, &log)
             let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw CUDAError(message: "NVRTC could not compile the kernels (\(options.joined(separator: " "))): \(text)")
+            throw CUDAError(message: "NVRTC could not compile the kernels of \(source.name) (\(options.joined(separator: " "))): \(text)")
         }
         var size = 0
         let sized = binary ? api.nvrtcGetCUBINSize(program, &size) : api.nvrtcGetPTXSize(program, &size)

@@ -1,21 +1,26 @@
 import Foundation
 
-/// The GPU code paths on the CPU, for tests on machines without a GPU: the kernels of `CUDAKernelSource`
-/// compiled for the host by clang, each called with a one-thread grid (every kernel loops over its
-/// elements with a grid-stride loop and shares nothing between threads, so one call does the whole
-/// launch), device memory in RAM, and cuBLAS's column-major GEMM done by the CPU BLAS.
+/// The GPU code paths on the CPU, for tests on machines without a GPU: each `CUDAProgram` compiled for the
+/// host by clang, each kernel called with a one-thread grid (every kernel loops over its elements with a
+/// grid-stride loop and shares nothing between threads, so one call does the whole launch), device memory
+/// in RAM, and cuBLAS's column-major GEMM done by the CPU BLAS.
 ///
 /// What it cannot show: that NVRTC, the driver and cuBLAS accept these calls, and the GPU's own rounding.
 final class HostEmulationRuntime: DeviceRuntime {
     private typealias Launcher = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Void
+    private let clang: String
     private var launchers: [String: Launcher] = [:]
 
     init(clang: String) throws {
+        self.clang = clang
+    }
+
+    func load(_ program: CUDAProgram) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fashionlab-host-kernels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let source = directory.appendingPathComponent("kernels.cpp"), library = directory.appendingPathComponent("kernels.so")
-        try (Self.prelude + CUDAKernelSource.source + Self.launchers()).write(to: source, atomically: true, encoding: .utf8)
+        let source = directory.appendingPathComponent("\(program.name).cpp"), library = directory.appendingPathComponent("\(program.name).so")
+        try (Self.prelude + program.fullSource + Self.launchers(program)).write(to: source, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: clang)
         process.arguments = ["-x", "c++", "-O1", "-ffp-contract=off", "-shared", "-fPIC", "-o", library.path, source.path]
@@ -24,10 +29,10 @@ final class HostEmulationRuntime: DeviceRuntime {
         try process.run()
         let diagnostics = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let handle = dlopen(library.path, RTLD_NOW) else {
-            throw CUDAError(message: "clang could not build the host emulation: \(String(decoding: diagnostics, as: UTF8.self))")
+        guard process.terminationStatus == 0, let handle = dlopen(library.path, RTLD_NOW | RTLD_LOCAL) else {
+            throw CUDAError(message: "clang could not build the host emulation of \(program.name): \(String(decoding: diagnostics, as: UTF8.self))")
         }
-        for name in CUDAKernelSource.kernelNames {
+        for name in program.kernelNames {
             guard let symbol = dlsym(handle, "launch_" + name) else { throw CUDAError(message: "the host emulation has no kernel \(name)") }
             launchers[name] = unsafeBitCast(symbol, to: Launcher.self)
         }
@@ -47,12 +52,12 @@ final class HostEmulationRuntime: DeviceRuntime {
 
     """
 
-    /// `launch_NAME(void** arguments)` for every kernel: unpacks the argument array the driver API takes
-    /// into the kernel's parameters, read from the kernel's own signature.
-    static func launchers() -> String {
-        let source = CUDAKernelSource.source
+    /// `launch_NAME(void** arguments)` for every kernel of `program`: unpacks the argument array the driver
+    /// API takes into the kernel's parameters, read from the kernel's own signature.
+    static func launchers(_ program: CUDAProgram) -> String {
+        let source = program.source
         var code = "\n"
-        for name in CUDAKernelSource.kernelNames {
+        for name in program.kernelNames {
             guard let start = source.range(of: "__global__ void \(name)("),
                   let end = source[start.upperBound...].firstIndex(of: ")") else { continue }
             let parameters = source[start.upperBound..<end].split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }

@@ -1,4 +1,5 @@
 import Foundation
+import FashionCore
 
 /// Where training and evaluation compute.
 public enum ComputeBackend: Sendable {
@@ -10,6 +11,32 @@ public enum ComputeBackend: Sendable {
         switch self {
         case .cpu: "CPU"
         case .cuda(let device): "CUDA (\(device.name))"
+        }
+    }
+
+    /// The device's line for a run's output: `Backend: CPU; GEMM: OpenBLAS …; 2 threads` or `Backend: CUDA (…); GEMM: cuBLAS`.
+    public var summary: String {
+        switch self {
+        case .cpu: "Backend: CPU; GEMM: \(BLAS.shared.summary); \(Threads.count) thread\(Threads.count == 1 ? "" : "s")"
+        case .cuda: "Backend: \(name); GEMM: cuBLAS"
+        }
+    }
+
+    /// What a run's directory name ends with on this backend (`-cuda` on a GPU), so runs on the two devices are
+    /// kept apart.
+    public var runDirectorySuffix: String {
+        switch self {
+        case .cpu: ""
+        case .cuda: "-cuda"
+        }
+    }
+
+    /// Whether independent runs (a study's) train side by side, one thread each: on the CPU; a GPU trains one
+    /// at a time.
+    public var trainsRunsSideBySide: Bool {
+        switch self {
+        case .cpu: true
+        case .cuda: false
         }
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// in training, normalised by the batch's mean and (biased) variance and the running statistics updated
 /// (`momentum` 0.1, unbiased variance), in evaluation by the running statistics; then scaled by `weight`
 /// (γ, initially 1) and shifted by `bias` (β, initially 0).
-public final class BatchNorm: Layer {
+public final class BatchNorm: Layer, AppliesFollowingReLU {
     public let channels: Int
     public let epsilon: Float
     public let momentum: Float
@@ -18,9 +18,8 @@ public final class BatchNorm: Layer {
     /// "BatchNorm1d" or "BatchNorm2d", for the summary.
     public let kind: String
 
-    /// Set by `Sequential` when a ReLU follows: the normalisation then applies max(0, ·) itself and masks
-    /// the gradient in its backward pass, and the ReLU passes values through (one pass over the
-    /// activations less each way; the results are the same).
+    /// Set by `Sequential` when a ReLU follows (`Fusion.swift`): the normalisation then applies max(0, ·)
+    /// itself and masks the gradient in its backward pass (the results are the same).
     var appliesReLU = false
 
     private var output: Tensor?

@@ -3,15 +3,19 @@ import FashionCore
 /// A fully connected layer: `y = x · Wᵀ + b`, with `W` of shape `[out, in]` as in PyTorch.
 ///
 /// Initialised as `nn.Linear`: weight and bias both ~ U(−1/√in, 1/√in).
-public final class Linear: Layer {
+public final class Linear: Layer, AppliesFollowingReLU, UpdatesInBackward {
     public let inFeatures: Int
     public let outFeatures: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Set by `Sequential` when a ReLU follows (`Fusion.swift`): the bias pass rectifies, the backward pass
+    /// masks the gradient first.
+    var appliesReLU = false
 
     private var input: Tensor?
     private var output: Tensor?
     private var inputGradient: Tensor?
+    private var maskedGradient: Tensor?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, using generator: inout SeededGenerator) {
         self.inFeatures = inFeatures
@@ -35,49 +39,61 @@ public final class Linear: Layer {
         BLAS.shared.gemm(transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures, alpha: 1,
                          a: input.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
                          beta: 0, c: out.data, ldc: outFeatures)
-        if let bias { Kernels.addRowVector(out, bias.value) }
+        if let bias {
+            Kernels.addRowVector(out, bias.value, relu: appliesReLU)
+        } else if appliesReLU {
+            for i in 0..<out.count where !(out.data[i] > 0) && !out.data[i].isNaN { out.data[i] = 0 }
+        }
         return out
     }
 
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
-        guard let input else { preconditionFailure("Linear.backward before forward") }
+        backward(outputGradient, needsInputGradient: needsInputGradient, sgdRate: nil)
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool, sgdRate: Float) -> Tensor? {
+        backward(outputGradient, needsInputGradient: needsInputGradient, sgdRate: Optional(sgdRate))
+    }
+
+    /// Both backward passes: with `sgdRate`, the weight-gradient GEMM writes `W −= rate · dWᵀ` straight into the
+    /// weights (alpha = −rate, beta = 1) and the bias is updated the same way, instead of storing gradients.
+    private func backward(_ outputGradient: Tensor, needsInputGradient: Bool, sgdRate: Float?) -> Tensor? {
+        guard let input, let output else { preconditionFailure("Linear.backward before forward") }
         let batch = outputGradient.shape[0]
-        // dx first: it needs the weights as they were in the forward pass, and a fused SGD
-        // update below changes them.
+        var dy = outputGradient
+        if appliesReLU {
+            // Through the fused ReLU first: dy = 0 where the output is ≤ 0.
+            dy = Tensor.reuse(maskedGradient, shape: outputGradient.shape)
+            maskedGradient = dy
+            Kernels.reluBackward(dy, outputGradient, output: output)
+        }
+        // dx first: it needs the weights as they were in the forward pass, and a fused SGD update below changes them.
         var dx: Tensor?
         if needsInputGradient {
-            // dx[B, I] = dout[B, O] · W[O, I]
+            // dx[B, I] = dy[B, O] · W[O, I]
             let gradient = Tensor.reuse(inputGradient, shape: input.shape)
             inputGradient = gradient
             BLAS.shared.gemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures, alpha: 1,
-                             a: outputGradient.data, lda: outFeatures, b: weight.value.data, ldb: inFeatures,
+                             a: dy.data, lda: outFeatures, b: weight.value.data, ldb: inFeatures,
                              beta: 0, c: gradient.data, ldc: inFeatures)
             dx = gradient
         }
-        // dW[O, I] += dout[B, O]ᵀ · x[B, I]   (or, fused SGD: W[O, I] −= lr · dout[B, O]ᵀ · x[B, I])
-        let (target, alpha, beta) = Self.gradientTarget(weight)
+        // dW[O, I] += dy[B, O]ᵀ · x[B, I]   (fused SGD: W[O, I] −= rate · dy[B, O]ᵀ · x[B, I])
+        let (target, alpha, beta): (Tensor, Float, Float)
+        if let sgdRate {
+            (target, alpha, beta) = (weight.value, -sgdRate, 1)
+        } else {
+            let (gradient, accumulate) = weight.gradientForAccumulation()
+            (target, alpha, beta) = (gradient, 1, accumulate)
+        }
         BLAS.shared.gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch, alpha: alpha,
-                         a: outputGradient.data, lda: outFeatures, b: input.data, ldb: inFeatures,
+                         a: dy.data, lda: outFeatures, b: input.data, ldb: inFeatures,
                          beta: beta, c: target.data, ldc: inFeatures)
         if let bias {
             let (biasGradient, biasBeta) = bias.gradientForAccumulation()
-            Kernels.sumRows(outputGradient, into: biasGradient, accumulate: biasBeta == 1)
-            if let rate = bias.fusedSGDRate {
-                Kernels.axpy(-rate, biasGradient, into: bias.value)
-                bias.wasUpdatedInBackward = true
-            }
+            Kernels.sumRows(dy, into: biasGradient, accumulate: biasBeta == 1 && sgdRate == nil)
+            if let sgdRate { Kernels.axpy(-sgdRate, biasGradient, into: bias.value) }
         }
         return dx
-    }
-
-    /// Where the weight-gradient GEMM writes: the gradient (accumulating when it holds one), or,
-    /// with fused SGD, the weights themselves scaled by −rate.
-    private static func gradientTarget(_ parameter: Parameter) -> (Tensor, alpha: Float, beta: Float) {
-        if let rate = parameter.fusedSGDRate {
-            parameter.wasUpdatedInBackward = true
-            return (parameter.value, -rate, 1)
-        }
-        let (gradient, beta) = parameter.gradientForAccumulation()
-        return (gradient, 1, beta)
     }
 }

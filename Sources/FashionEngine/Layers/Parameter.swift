@@ -11,13 +11,6 @@ public final class Parameter: @unchecked Sendable {
     /// True while the gradient is logically zero and its memory not yet cleared.
     public private(set) var gradientIsZero = true
 
-    /// When set, a layer that supports it applies plain SGD, `p −= rate·gradient`, inside its
-    /// backward pass (the weight-gradient GEMM writes into the weights with alpha = −rate, beta = 1)
-    /// instead of storing the gradient. Saves a pass over the weights and their gradients each step.
-    public var fusedSGDRate: Float?
-    /// True after a backward pass applied the fused update; `SGD.step` then skips this parameter.
-    public internal(set) var wasUpdatedInBackward = false
-
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
@@ -27,7 +20,6 @@ public final class Parameter: @unchecked Sendable {
     /// Marks the gradient as zero.
     public func zeroGradient() {
         gradientIsZero = true
-        wasUpdatedInBackward = false
     }
 
     /// The gradient, cleared first if it is logically zero.

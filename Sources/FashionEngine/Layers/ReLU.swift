@@ -15,8 +15,8 @@ public final class ReLU: Layer {
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
     public var summary: String { "ReLU()" }
 
-    /// Set by `Sequential` when this ReLU follows a `BatchNorm` that applies it (`BatchNorm.appliesReLU`):
-    /// the values arrive rectified and their gradient leaves masked, so both directions pass through.
+    /// Set by `Sequential` when the layer before applies this ReLU (`AppliesFollowingReLU`): the values arrive
+    /// rectified and their gradient leaves masked, so both directions pass through.
     var isAppliedByPreviousLayer = false
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {

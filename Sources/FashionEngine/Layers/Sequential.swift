@@ -17,13 +17,20 @@ public final class Sequential: Layer {
                 buffer.name = "\(index).\(buffer.name)"
             }
         }
-        // A BatchNorm followed by a ReLU applies it itself on the CPU (one pass over the activations less).
-        for (norm, relu) in zip(layers, layers.dropFirst()) {
-            if let norm = norm as? BatchNorm, let relu = relu as? ReLU {
-                norm.appliesReLU = true
+        // The fusion rule of both engines (`Fusion.swift`): a ReLU is applied by the layer before it when that can.
+        for (layer, next) in zip(layers, layers.dropFirst()) {
+            if let layer = layer as? AppliesFollowingReLU, let relu = next as? ReLU {
+                layer.appliesReLU = true
                 relu.isAppliedByPreviousLayer = true
             }
         }
+    }
+
+    /// The parameters an optimiser updates after a backward pass with `sgdRate`: all of them without it, and
+    /// with it those of the layers that do not `UpdateInBackward` (which applied the update themselves).
+    public func parametersLeftToOptimizer(sgdRate: Float?) -> [Parameter] {
+        guard sgdRate != nil else { return parameters }
+        return layers.filter { !($0 is UpdatesInBackward) }.flatMap(\.parameters)
     }
 
     /// Every parameter, in `state_dict` order.
@@ -47,14 +54,25 @@ public final class Sequential: Layer {
         layers.reduce(input) { $1.forward($0, training: training) }
     }
 
+    /// Back-propagates through every layer, last first. With `sgdRate`, the layers that can apply plain SGD
+    /// to their parameters themselves do (`UpdatesInBackward`); the others store their gradients.
     @discardableResult
-    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool = false) -> Tensor? {
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool = false, sgdRate: Float? = nil) -> Tensor? {
         var gradient: Tensor? = outputGradient
         for (index, layer) in layers.enumerated().reversed() {
-            gradient = layer.backward(gradient!, needsInputGradient: index > 0 || needsInputGradient)
+            let needed = index > 0 || needsInputGradient
+            if let sgdRate, let layer = layer as? UpdatesInBackward {
+                gradient = layer.backward(gradient!, needsInputGradient: needed, sgdRate: sgdRate)
+            } else {
+                gradient = layer.backward(gradient!, needsInputGradient: needed)
+            }
             if gradient == nil { break }
         }
         return gradient
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor? {
+        backward(outputGradient, needsInputGradient: needsInputGradient, sgdRate: nil)
     }
 
     /// Marks every gradient as zero.

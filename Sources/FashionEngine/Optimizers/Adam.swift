@@ -37,21 +37,36 @@ public final class Adam: Optimizer {
 
     public var state: [String: Tensor] { slots.tensors }
 
-    public func restore(state: [String: Tensor], stepCount: Int) throws {
-        try slots.restore(state, expecting: [".exp_avg", ".exp_avg_sq"])
+    public func restore(state: [String: Tensor], stepCount: Int, parameters: [Parameter]) throws {
+        try slots.restore(state, expecting: [".exp_avg", ".exp_avg_sq"], for: parameters)
         self.stepCount = stepCount
+    }
+
+    /// The numbers step `t` (from 1) computes once for every parameter; both engines' kernels take them.
+    public struct StepScalars: Sendable {
+        /// lr / (1 − β1ᵗ).
+        public let stepSize: Float
+        /// 1 / √(1 − β2ᵗ).
+        public let inverseCorrection2: Float
+        /// Weight decay added to the gradient (Adam), 0 for AdamW.
+        public let coupledDecay: Float
+        /// The weights' factor before the step: 1 − lr·wd for AdamW, 1 for Adam.
+        public let shrink: Float
+    }
+
+    /// The scalars of step `t` at the current learning rate, computed in double as PyTorch does.
+    public func scalars(forStep t: Int) -> StepScalars {
+        let biasCorrection1 = 1 - pow(Double(beta1), Double(t))
+        let biasCorrection2Sqrt = (1 - pow(Double(beta2), Double(t))).squareRoot()
+        return StepScalars(stepSize: Float(Double(learningRate) / biasCorrection1), inverseCorrection2: Float(1 / biasCorrection2Sqrt),
+                           coupledDecay: decoupled ? 0 : weightDecay, shrink: decoupled ? 1 - learningRate * weightDecay : 1)
     }
 
     public func step(_ parameters: [Parameter]) {
         stepCount += 1
-        let t = Double(stepCount)
-        let biasCorrection1 = 1 - pow(Double(beta1), t)
-        let biasCorrection2Sqrt = (1 - pow(Double(beta2), t)).squareRoot()
-        let stepSize = Float(Double(learningRate) / biasCorrection1)
-        let inverseCorrection2 = Float(1 / biasCorrection2Sqrt)
+        let scalars = scalars(forStep: stepCount)
+        let (stepSize, inverseCorrection2, coupledDecay, shrink) = (scalars.stepSize, scalars.inverseCorrection2, scalars.coupledDecay, scalars.shrink)
         let b1 = beta1, b2 = beta2, eps = epsilon
-        let coupledDecay = decoupled ? 0 : weightDecay
-        let shrink = decoupled ? 1 - learningRate * weightDecay : 1
 
         for parameter in parameters {
             let p = parameter.value.data, g = parameter.gradient.data

@@ -8,8 +8,10 @@ public protocol Optimizer: AnyObject {
     /// and its step count: what a checkpoint needs to resume.
     var state: [String: Tensor] { get }
     var stepCount: Int { get }
-    /// Restores what `state` and `stepCount` returned.
-    func restore(state: [String: Tensor], stepCount: Int) throws
+    /// Restores what `state` and `stepCount` returned, for `parameters` (the model's): every state tensor must
+    /// belong to one of them by name and have its shape, so a checkpoint that lies cannot make a step write
+    /// past a buffer.
+    func restore(state: [String: Tensor], stepCount: Int, parameters: [Parameter]) throws
     /// A short description, e.g. `Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08)`.
     var summary: String { get }
 }
@@ -30,9 +32,19 @@ struct StateSlots {
         return (tensor, true)
     }
 
-    mutating func restore(_ state: [String: Tensor], expecting suffixes: [String]) throws {
-        for (key, tensor) in state where !suffixes.contains(where: key.hasSuffix) {
-            throw OptimizerStateError(description: "unexpected optimiser state '\(key)' with shape \(tensor.shape)")
+    mutating func restore(_ state: [String: Tensor], expecting suffixes: [String], for parameters: [Parameter]) throws {
+        let shapes = Dictionary(parameters.map { ($0.name, $0.value.shape) }, uniquingKeysWith: { first, _ in first })
+        for (key, tensor) in state.sorted(by: { $0.key < $1.key }) {
+            guard let suffix = suffixes.first(where: key.hasSuffix) else {
+                throw OptimizerStateError(description: "unexpected optimiser state '\(key)' with shape \(tensor.shape)")
+            }
+            let name = String(key.dropLast(suffix.count))
+            guard let shape = shapes[name] else {
+                throw OptimizerStateError(description: "optimiser state '\(key)' belongs to no parameter of the model")
+            }
+            guard tensor.shape == shape else {
+                throw OptimizerStateError(description: "optimiser state '\(key)' has shape \(tensor.shape), but parameter \(name) has \(shape)")
+            }
         }
         tensors = state
     }

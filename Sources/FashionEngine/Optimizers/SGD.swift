@@ -28,19 +28,19 @@ public final class SGD: Optimizer {
 
     public var state: [String: Tensor] { slots.tensors }
 
-    public func restore(state: [String: Tensor], stepCount: Int) throws {
-        try slots.restore(state, expecting: [".momentum_buffer"])
+    public func restore(state: [String: Tensor], stepCount: Int, parameters: [Parameter]) throws {
+        try slots.restore(state, expecting: [".momentum_buffer"], for: parameters)
         self.stepCount = stepCount
     }
 
-    /// True when the update is plain `p −= lr·g`, which a layer may apply inside its gradient GEMM
-    /// (`Parameter.fusedSGDRate`); `step` skips parameters updated that way.
+    /// True when the update is plain `p −= lr·g`, which layers may apply inside their backward pass
+    /// (`Optimizer.fusableSGDRate`).
     public var isPlain: Bool { momentum == 0 && weightDecay == 0 }
 
     public func step(_ parameters: [Parameter]) {
         stepCount += 1
         let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening, nesterov = nesterov
-        for parameter in parameters where !parameter.wasUpdatedInBackward {
+        for parameter in parameters {
             let p = parameter.value.data, g = parameter.gradient.data
             var b: UnsafeMutablePointer<Float>?
             var first = false

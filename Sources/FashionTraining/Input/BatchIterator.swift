@@ -3,80 +3,59 @@ import FashionCore
 import FashionData
 import FashionEngine
 
-/// Cuts a dataset into batches: reshuffled every epoch from a seeded generator (or in file order),
-/// the last partial batch kept (PyTorch's `DataLoader` default), pixels converted to floats by a
-/// `PixelEncoding` and, for training, augmented — into buffers allocated once.
+/// Gathers the batches of a `BatchPlan` on the CPU: pixels converted to floats by a `PixelEncoding` and, for
+/// training, augmented (drawing from the plan's generator) — into buffers allocated once.
 public final class BatchIterator {
     public let dataset: Dataset
-    public let batchSize: Int
-    public let shuffle: Bool
+    /// Which images each batch holds.
+    public let plan: BatchPlan
     public let encoding: PixelEncoding
     /// Random changes applied to every image of a batch (training only); nil for none.
     public let augmentation: Augmentation?
-    /// The generator that shuffles and augments; part of a run's state.
-    public var generator: SeededGenerator
     /// The inputs of the current batch, `[B] + sampleShape` (`[B, 784]` or `[B, 1, 28, 28]`).
     public let inputs: Tensor
     /// The labels of the current batch.
     public let labels: LabelBuffer
     /// Shape of one sample as the model wants it (`[784]` or `[1, 28, 28]`).
     public let sampleShape: [Int]
-
-    /// The order of the current epoch (a permutation of the dataset's indices); part of a run's state.
-    public private(set) var order: [Int32]
     private let pixelValues: [Float]
 
-    public init(dataset: Dataset, batchSize: Int, shuffle: Bool, encoding: PixelEncoding, augmentation: Augmentation? = nil,
-                sampleShape: [Int]? = nil, generator: SeededGenerator = SeededGenerator(seed: 0)) {
-        precondition(batchSize > 0, "batch size must be positive")
+    public init(dataset: Dataset, plan: BatchPlan, encoding: PixelEncoding, augmentation: Augmentation? = nil, sampleShape: [Int]? = nil) {
+        precondition(plan.count == dataset.count, "a plan for \(plan.count) images over a dataset of \(dataset.count)")
         self.dataset = dataset
-        self.batchSize = batchSize
-        self.shuffle = shuffle
+        self.plan = plan
         self.encoding = encoding
         self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
-        self.generator = generator
         self.sampleShape = sampleShape ?? [dataset.pixelsPerImage]
-        let rows = min(batchSize, dataset.count)
+        let rows = min(plan.batchSize, dataset.count)
         inputs = Tensor(shape: [rows] + self.sampleShape)
         labels = LabelBuffer(capacity: rows)
-        order = (0..<Int32(dataset.count)).map { $0 }
         pixelValues = encoding.table
     }
 
-    /// Continues from a saved order; it must be a permutation of `0..<dataset.count`.
-    public func restore(order saved: [Int32]) -> Bool {
-        guard saved.count == dataset.count else { return false }
-        var seen = [Bool](repeating: false, count: saved.count)
-        for index in saved {
-            guard index >= 0, Int(index) < saved.count, !seen[Int(index)] else { return false }
-            seen[Int(index)] = true
-        }
-        order = saved
-        return true
+    /// Batches of `batchSize` over `dataset`, in file order or shuffled by `generator`.
+    public convenience init(dataset: Dataset, batchSize: Int, shuffle: Bool, encoding: PixelEncoding, augmentation: Augmentation? = nil,
+                            sampleShape: [Int]? = nil, generator: SeededGenerator = SeededGenerator(seed: 0)) {
+        self.init(dataset: dataset, plan: BatchPlan(count: dataset.count, batchSize: batchSize, shuffle: shuffle, generator: generator),
+                  encoding: encoding, augmentation: augmentation, sampleShape: sampleShape)
     }
 
     /// Number of batches per epoch.
-    public var batchCount: Int { (dataset.count + batchSize - 1) / batchSize }
+    public var batchCount: Int { plan.batchCount }
 
-    /// Starts an epoch: a new random order when shuffling.
-    public func startEpoch() {
-        guard shuffle else { return }
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            let j = Int(generator.next() % UInt64(i + 1))
-            order.swapAt(i, j)
-        }
-    }
+    /// Starts an epoch (a new order when shuffling).
+    public func startEpoch() { plan.startEpoch() }
 
     /// Gathers batch `index` of the epoch into `inputs` and `labels`.
     @discardableResult
     public func load(batch index: Int) -> (inputs: Tensor, labels: LabelBuffer) {
-        let start = index * batchSize
-        let rows = min(batchSize, dataset.count - start)
+        let range = plan.rows(of: index)
+        let (start, rows) = (range.lowerBound, range.count)
         inputs.reshape([rows] + sampleShape)
         labels.resize(rows)
         dataset.images.withUnsafeBufferPointer { images in
             pixelValues.withUnsafeBufferPointer { table in
-                order.withUnsafeBufferPointer { order in
+                plan.order.withUnsafeBufferPointer { order in
                     fl_gather_pixels(inputs.data, images.baseAddress!, order.baseAddress! + start, rows,
                                      dataset.pixelsPerImage, table.baseAddress!)
                     for row in 0..<rows { labels.data[row] = Int32(dataset.labels[Int(order[start + row])]) }
@@ -84,7 +63,7 @@ public final class BatchIterator {
             }
         }
         augmentation?.apply(to: inputs.data, count: rows, height: dataset.rows, width: dataset.cols,
-                            black: pixelValues[0], using: &generator)
+                            black: pixelValues[0], using: &plan.generator)
         return (inputs, labels)
     }
 }

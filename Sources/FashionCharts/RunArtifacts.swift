@@ -1,0 +1,61 @@
+import Foundation
+import FashionCore
+import FashionData
+import FashionEngine
+import FashionImaging
+import FashionTraining
+
+/// The files a run, a comparison of runs or an evaluation writes into its directory.
+public enum RunArtifacts {
+    /// Saves a run that has stopped: `metrics.json`, `metrics.csv` and `model.safetensors` always; when it was not
+    /// interrupted, also the confusion matrix on `test` and `curves.svg`, `weights.svg`, `confusion.svg` and
+    /// `report.html`. An interrupted run gets no charts: it is to be resumed, and its files are then written again.
+    public static func saveFinished(history: TrainingHistory, model: Sequential, test: Dataset, device: String = "CPU",
+                                    to directory: String) throws {
+        try RunDirectory.save(history: history, model: model, to: directory)
+        guard !history.interrupted else { return }
+        let config = history.config
+        let confusion = model.confusionMatrix(on: test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize)
+        let run = RunForReport(label: URL(fileURLWithPath: directory).lastPathComponent, history: history, model: model, confusion: confusion)
+        try writeCharts(for: [run], title: config.chartTitle, device: device, to: directory)
+    }
+
+    /// `curves.svg`, `weights.svg` (when a run has its model), `confusion.svg` (one run with its confusion matrix)
+    /// and `report.html` for `runs` on shared charts.
+    public static func writeCharts(for runs: [RunForReport], title: String, device: String = "CPU", to directory: String) throws {
+        try AtomicFile.write(text: RunCharts.curves(runs, title: title), to: directory + "/curves.svg")
+        if let weights = RunCharts.weights(runs, title: "Weights after training — " + title) {
+            try AtomicFile.write(text: weights, to: directory + "/weights.svg")
+        }
+        if runs.count == 1, let counts = runs[0].confusion {
+            try AtomicFile.write(text: RunCharts.confusion(counts, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
+        }
+        try AtomicFile.write(text: RunCharts.report(runs, title: title, device: device).html(), to: directory + "/report.html")
+    }
+
+    /// The files of an evaluation: `confusion.svg`, `confusion.txt`, `misclassified.png` (the report's most confident
+    /// mistakes, taken from `dataset`, the images it was measured on, each labelled `true>predicted`) and `evaluation.json`.
+    public static func writeEvaluation(_ report: EvaluationReport, dataset: Dataset, to directory: String) throws {
+        let shown = report.misclassifiedShown
+        let grid = LabelledGrid.render(shown.map { dataset.image($0.index) }, labels: shown.map { "\($0.trueClass)>\($0.predicted)" })
+        try AtomicFile.write(text: RunCharts.confusion(report.confusion, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
+        try AtomicFile.write(text: report.confusionTable, to: directory + "/confusion.txt")
+        try AtomicFile.write(PNG.encode(grid), to: directory + "/misclassified.png")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(report)), to: directory + "/" + evaluationFile)
+    }
+
+    public static let evaluationFile = "evaluation.json"
+}
+
+extension TrainingConfig {
+    /// A chart title naming the setting: "Adam, lr 0.001, batch 32, scaled inputs".
+    public var chartTitle: String {
+        let name = ["sgd": "SGD", "adam": "Adam", "adamw": "AdamW"][optimizer.rawValue] ?? optimizer.rawValue
+        let network = model == "mlp" ? "" : "\(model.uppercased()), "
+        let rate = schedule == .constant ? "lr \(learningRate)" : "lr \(learningRate) (\(schedule))"
+        let inputs = normalization != nil ? "normalised" : scale ? "scaled" : "unscaled"
+        return "\(network)\(name), \(rate), batch \(batchSize), \(inputs) inputs"
+    }
+}

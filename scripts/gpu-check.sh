@@ -50,6 +50,7 @@ step() {  # step NAME COMMAND…: runs it with its output in LOGS/NAME.log, time
 
 # 1. The device FashionLab finds, and the fidelity check against PyTorch's numbers on the GPU (and the CPU).
 if wanted verify; then
+    step verify-committed "$BIN" verify --device cuda  # the committed cases (Tests/FashionTrainingTests/Fixtures/reference)
     if [ -f "$REFERENCE/mlp_sgd_1step.safetensors" ]; then
         step verify-cuda "$BIN" verify --device cuda --reference "$REFERENCE"
         step verify-cpu "$BIN" verify --device cpu --reference "$REFERENCE"

@@ -240,7 +240,7 @@ private struct ReferenceFile {
 
     /// A new network with the file's initial weights.
     func makeModel() throws -> Sequential {
-        let model = try description.map { try modelFromDescription($0, path: path) } ?? Sequential.mlp(inputs: 784, hidden: [hidden], classes: classes)
+        let model = try description.map { try Sequential(description: ModelDescription.parse(Data($0.utf8), name: path + ": model"), seed: 0) } ?? Sequential.mlp(inputs: 784, hidden: [hidden], classes: classes)
         for parameter in model.parameters {
             parameter.value.copy(from: try floats(key(.initial, parameter.name), count: parameter.value.count))
         }
@@ -284,52 +284,6 @@ private struct ReferenceFile {
         }
         return images
     }
-}
-
-// TODO(merge): replace with Sequential(description:)
-/// The network of a committed case's `model` metadata (PyTorch constructor argument names), for the layer
-/// types the cases use. Its weights are replaced by the file's, so the generator's seed does not matter.
-private func modelFromDescription(_ description: String, path: String) throws -> Sequential {
-    struct Spec: Decodable {
-        let type: String
-        let in_features, out_features, in_channels, out_channels, kernel_size, stride, padding, num_features: Int?
-        let bias: Bool?
-        let eps, momentum: Double?
-    }
-    struct Network: Decodable { let input_shape: [Int]; let layers: [Spec] }
-    func fail(_ message: String) -> ReferenceCheckError { ReferenceCheckError(message: "\(path): model: \(message)") }
-    let network: Network
-    do { network = try JSONDecoder().decode(Network.self, from: Data(description.utf8)) } catch { throw fail("\(error)") }
-    var generator = SeededGenerator(seed: 0)
-    func size(_ value: Int?, _ name: String, _ type: String) throws -> Int {
-        guard let value, (1...100_000).contains(value) else { throw fail("\(type) needs \(name) between 1 and 100000") }
-        return value
-    }
-    func padding(_ value: Int?) throws -> Int {
-        let value = value ?? 0
-        guard (0...100).contains(value) else { throw fail("Conv2d needs padding between 0 and 100") }
-        return value
-    }
-    let layers: [Layer] = try network.layers.map { spec in
-        switch spec.type {
-        case "Linear":
-            return Linear(try size(spec.in_features, "in_features", "Linear"), try size(spec.out_features, "out_features", "Linear"),
-                          bias: spec.bias ?? true, using: &generator)
-        case "Conv2d":
-            return Conv2d(try size(spec.in_channels, "in_channels", "Conv2d"), try size(spec.out_channels, "out_channels", "Conv2d"),
-                          kernel: try size(spec.kernel_size, "kernel_size", "Conv2d"), stride: try size(spec.stride ?? 1, "stride", "Conv2d"),
-                          padding: try padding(spec.padding), bias: spec.bias ?? true, using: &generator)
-        case "BatchNorm2d":
-            return BatchNorm(try size(spec.num_features, "num_features", "BatchNorm2d"), spatial: true,
-                             epsilon: Float(spec.eps ?? 1e-5), momentum: Float(spec.momentum ?? 0.1))
-        case "MaxPool2d": return MaxPool2d(try size(spec.kernel_size, "kernel_size", "MaxPool2d"))
-        case "ReLU": return ReLU()
-        case "Flatten": return Flatten()
-        default: throw fail("unknown layer type \(spec.type)")
-        }
-    }
-    guard !network.input_shape.isEmpty, network.input_shape.allSatisfy({ (1...100_000).contains($0) }) else { throw fail("bad input_shape") }
-    return Sequential(inputShape: network.input_shape, layers)
 }
 
 /// A reference file that cannot be used.

@@ -238,9 +238,18 @@ private struct ReferenceFile {
         }
     }
 
+    /// The network of the file's `model` metadata (a `ModelDescription`); its weights are replaced by the file's.
+    private func network(_ json: String) throws -> Sequential {
+        do {
+            return try Sequential(description: ModelDescription.parse(Data(json.utf8), name: "model"), seed: 0)
+        } catch {
+            throw ReferenceCheckError(message: "\(path): \(error)")
+        }
+    }
+
     /// A new network with the file's initial weights.
     func makeModel() throws -> Sequential {
-        let model = try description.map { try Sequential(description: ModelDescription.parse(Data($0.utf8), name: path + ": model"), seed: 0) } ?? Sequential.mlp(inputs: 784, hidden: [hidden], classes: classes)
+        let model = try description.map(network) ?? Sequential.mlp(inputs: 784, hidden: [hidden], classes: classes)
         for parameter in model.parameters {
             parameter.value.copy(from: try floats(key(.initial, parameter.name), count: parameter.value.count))
         }

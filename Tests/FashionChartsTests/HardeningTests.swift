@@ -21,7 +21,7 @@ func finishing<T: Sendable>(within seconds: Double, _ body: @escaping @Sendable 
 @Suite struct ExtremeValueChartTests {
     static let lossSeries: [[Double]] = [
         [1e38, 1e38, 1e38], [1e38, 2e38], [1e-38, 1e-38], [1e-38, 3e-38, 2e-38], [.infinity, -.infinity, .nan],
-        [.nan, .nan], [2.5, 2.5, 2.5], [1e308, -1e308], [.greatestFiniteMagnitude, 1], [5e-324, 1, 1e300], [-1e38, 1e38],
+        [.nan, .nan], [2.5, 2.5, 2.5], [1e308, -1e308], [.greatestFiniteMagnitude, 1], [Double.leastNonzeroMagnitude, 1, 1e300], [-1e38, 1e38],
     ]
 
     @Test(arguments: lossSeries)
@@ -39,7 +39,7 @@ func finishing<T: Sendable>(within seconds: Double, _ body: @escaping @Sendable 
 
     static let histogramValues: [[Float]] = [
         [.greatestFiniteMagnitude, -.greatestFiniteMagnitude], [1e38, 1e38], [1e-38, 1e-38], [1e-38, 2e-38],
-        [.nan, .infinity], [3, 3, 3], [], [-.greatestFiniteMagnitude, 0, 1e-45],
+        [.nan, .infinity], [3, 3, 3], [], [-.greatestFiniteMagnitude, 0, Float.leastNonzeroMagnitude],
     ]
 
     @Test(arguments: histogramValues)

@@ -14,22 +14,20 @@ func datasetDirectory(_ make: (FashionMNIST.File, String) throws -> Void) rethro
     /// A plain IDX file larger than the catalogue says (sparse, so it takes no disk): refused by its size
     /// before a byte is read. Before the fix the whole gigabyte was read into memory first.
     @Test func plainFilesLargerThanTheCatalogueAreRefusedBeforeReading() throws {
-        let directory = try datasetDirectory { file, directory in
+        let directory = datasetDirectory { file, directory in
             let path = directory + "/" + file.uncompressedName
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             let descriptor = open(path, O_WRONLY)
             defer { close(descriptor) }
             #expect(ftruncate(descriptor, 1 << 30) == 0)
         }
-        let start = Date()
+        // The size alone refuses it (the message says so): nothing was read.
         let error = #expect(throws: DataError.self) { _ = try FashionMNISTLoader.load(directory: directory) }
-        let seconds = Date().timeIntervalSince(start)
-        #expect(seconds < 1, "took \(seconds) s")
         #expect(error?.message.contains("is 1073741824 bytes, larger than the") == true, "\(error?.message ?? "")")
     }
 
     @Test func gzipFilesLargerThanAnyGzipOfTheFileAreRefusedBeforeReading() throws {
-        let directory = try datasetDirectory { file, directory in
+        let directory = datasetDirectory { file, directory in
             let path = directory + "/" + file.name
             _ = FileManager.default.createFile(atPath: path, contents: Data([0x1f, 0x8b]))
             let descriptor = open(path, O_WRONLY)
@@ -44,7 +42,7 @@ func datasetDirectory(_ make: (FashionMNIST.File, String) throws -> Void) rethro
     @Test func gzipIsDecompressedWithALimit() throws {
         let bomb = Gzip.compress([UInt8](repeating: 0, count: (64 << 20) + 1), level: 9)
         #expect(bomb.count < FashionMNIST.testLabels.maxDownloadSize)
-        let directory = try datasetDirectory { file, directory in write(bomb, to: directory + "/" + file.name) }
+        let directory = datasetDirectory { file, directory in write(bomb, to: directory + "/" + file.name) }
         let error = #expect(throws: DataError.self) { _ = try FashionMNISTLoader.load(directory: directory) }
         #expect(error?.message.contains("decompresses to more than 67108864 bytes") == true, "\(error?.message ?? "")")
     }

@@ -62,7 +62,6 @@ struct InterruptedDownloadTests {
 
         #expect(process.terminationReason == .exit, "killed by the signal instead of stopping cleanly")
         #expect(process.terminationStatus != 0)
-        #expect(seconds < 10, "\(seconds) s to stop")
         #expect(message.contains("download interrupted"), "\(message)")
         #expect(partialFiles().isEmpty, "left behind: \(partialFiles())")
         let left = ((try? FileManager.default.contentsOfDirectory(atPath: data)) ?? []).filter { $0 != ".fashionlab-download.lock" }

@@ -13,6 +13,8 @@ public final class CPUEngine: TrainingEngine {
     private var lossSum = 0.0
     private var correct = 0
     private var lastLogits: [Float] = []
+    /// What the optimiser updates after a backward pass without and with fused SGD (found once, not every step).
+    private let allParameters: [Parameter], parametersWithFusedSGD: [Parameter]
     private var lastUpdated: [Parameter] = []
 
     public init(model: Sequential, encoding: PixelEncoding, training: TrainingSetup? = nil) {
@@ -23,6 +25,8 @@ public final class CPUEngine: TrainingEngine {
             BatchIterator(dataset: $0.data, plan: $0.plan, encoding: encoding, augmentation: $0.augmentation, sampleShape: model.inputShape)
         }
         loss = SoftmaxCrossEntropy(labelSmoothing: training?.labelSmoothing ?? 0)
+        allParameters = model.parametersLeftToOptimizer(sgdRate: nil)
+        parametersWithFusedSGD = model.parametersLeftToOptimizer(sgdRate: 1)
     }
 
     public func startEpoch() throws {
@@ -40,7 +44,7 @@ public final class CPUEngine: TrainingEngine {
         let result = loss(logits, labels)
         let sgdRate = fusesOptimizerIntoBackward ? optimizer.fusableSGDRate : nil
         model.backward(loss.gradient!, sgdRate: sgdRate)
-        lastUpdated = model.parametersLeftToOptimizer(sgdRate: sgdRate)
+        lastUpdated = sgdRate == nil ? allParameters : parametersWithFusedSGD
         optimizer.step(lastUpdated)
         if !fusesOptimizerIntoBackward { lastLogits = logits.toArray() }
         lossSum += Double(result.loss)

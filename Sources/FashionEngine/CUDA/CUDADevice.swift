@@ -28,19 +28,23 @@ public final class CUDADevice: @unchecked Sendable {
         case .success(let found):
             return Result {
                 let driver = try DriverRuntime(libraries: found.libraries)
-                return CUDADevice(name: found.deviceName, computeCapability: driver.computeCapability, memoryBytes: driver.memoryBytes,
-                                  runtime: driver)
+                let device = CUDADevice(name: found.deviceName, computeCapability: driver.computeCapability, memoryBytes: driver.memoryBytes,
+                                        runtime: driver)
+                try device.load(.core)  // the engine's kernels, at once: a GPU NVRTC cannot compile for is reported here
+                return device
             }.mapError { $0 as? CUDAError ?? CUDAError(message: "\($0)") }
         }
     }()
 
     /// A stand-in GPU on the CPU, for tests and development: the `CUDAProgram`s compiled by clang (with
     /// one-thread grids), memory in RAM, GEMMs column-major like cuBLAS's on the CPU BLAS. Set up once per
-    /// process; fails when there is no clang (`clang`).
+    /// process, with `CUDAProgram.core` loaded (as on a real GPU); fails when there is no clang (`clang`).
     public static let hostEmulation: Result<CUDADevice, CUDAError> = {
         guard let clang else { return .failure(CUDAError(message: "no clang found (on the PATH or beside the Swift toolchain)")) }
         return Result {
-            CUDADevice(name: "host emulation", computeCapability: (0, 0), memoryBytes: 0, runtime: try HostEmulationRuntime(clang: clang))
+            let device = CUDADevice(name: "host emulation", computeCapability: (0, 0), memoryBytes: 0, runtime: try HostEmulationRuntime(clang: clang))
+            try device.load(.core)
+            return device
         }.mapError { $0 as? CUDAError ?? CUDAError(message: "\($0)") }
     }()
 

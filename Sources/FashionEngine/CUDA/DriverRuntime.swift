@@ -9,7 +9,9 @@ final class DriverRuntime: DeviceRuntime {
     let memoryBytes: Int
     private let context: OpaquePointer?
     private let blas: OpaquePointer?
+    /// Kernels by name, loaded and launched from any thread.
     private var kernels: [String: OpaquePointer] = [:]
+    private let lock = NSLock()
 
     init(libraries: [String: String]) throws {
         let api = try CUDALibraries(paths: libraries)
@@ -47,7 +49,7 @@ final class DriverRuntime: DeviceRuntime {
         for name in program.kernelNames {
             var function: OpaquePointer?
             try check(api.cuModuleGetFunction(&function, module, name), "cuModuleGetFunction(\(name))")
-            kernels[name] = function
+            lock.withLock { kernels[name] = function }
         }
     }
 
@@ -101,7 +103,9 @@ final class DriverRuntime: DeviceRuntime {
     func makeCurrent() throws { try check(api.cuCtxSetCurrent(context), "cuCtxSetCurrent") }
 
     func launch(_ kernel: String, blocks: Int, threads: Int, arguments: UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws {
-        guard let function = kernels[kernel] else { preconditionFailure("no CUDA kernel named \(kernel)") }
+        guard let function = lock.withLock({ kernels[kernel] }) else {
+            throw CUDAError(message: "no CUDA kernel named \(kernel) is loaded (load its CUDAProgram first)")
+        }
         try check(api.cuLaunchKernel(function, UInt32(blocks), 1, 1, UInt32(threads), 1, 1, 0, nil, arguments, nil),
                   "cuLaunchKernel(\(kernel))")
     }

@@ -9,7 +9,9 @@ import Foundation
 final class HostEmulationRuntime: DeviceRuntime {
     private typealias Launcher = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Void
     private let clang: String
+    /// Kernels by name; loads and launches may come from several threads (tests share the emulated device).
     private var launchers: [String: Launcher] = [:]
+    private let lock = NSLock()
 
     init(clang: String) throws {
         self.clang = clang
@@ -34,7 +36,7 @@ final class HostEmulationRuntime: DeviceRuntime {
         }
         for name in program.kernelNames {
             guard let symbol = dlsym(handle, "launch_" + name) else { throw CUDAError(message: "the host emulation has no kernel \(name)") }
-            launchers[name] = unsafeBitCast(symbol, to: Launcher.self)
+            lock.withLock { launchers[name] = unsafeBitCast(symbol, to: Launcher.self) }
         }
     }
 
@@ -92,7 +94,9 @@ final class HostEmulationRuntime: DeviceRuntime {
     func makeCurrent() throws {}
 
     func launch(_ kernel: String, blocks: Int, threads: Int, arguments: UnsafeMutablePointer<UnsafeMutableRawPointer?>) throws {
-        guard let launcher = launchers[kernel] else { preconditionFailure("no kernel named \(kernel)") }
+        guard let launcher = lock.withLock({ launchers[kernel] }) else {
+            throw CUDAError(message: "no kernel named \(kernel) is loaded (load its CUDAProgram first)")
+        }
         launcher(arguments)
     }
 

@@ -69,16 +69,10 @@ public final class AvgPool2d: Layer {
 }
 
 extension AvgPool2d: DescribedLayer {
-    public static let layerType = LayerType(
-        name: "AvgPool2d",
-        settings: [LayerSetting("kernel_size", .int), LayerSetting("stride", .int, default: .sameAs("kernel_size"))],
-        check: ShapeCheck.squarePooling,
-        make: { description, _, _ in AvgPool2d(description.int("kernel_size")) })
+    public static let layerType = LayerType.squarePooling("AvgPool2d") { AvgPool2d($0) }
     public var layerDescription: LayerDescription { .avgPool2d(size) }
 }
 
 extension LayerDescription {
-    public static func avgPool2d(_ size: Int) -> LayerDescription {
-        LayerDescription(type: "AvgPool2d", arguments: ["kernel_size": .int(size), "stride": .int(size)])
-    }
+    public static func avgPool2d(_ size: Int) -> LayerDescription { .squarePooling("AvgPool2d", size) }
 }

@@ -83,16 +83,10 @@ public final class MaxPool2d: Layer {
 // MARK: Model description (`{"type": "MaxPool2d", "kernel_size": 2}`; the stride, if given, must equal the kernel size)
 
 extension MaxPool2d: DescribedLayer {
-    public static let layerType = LayerType(
-        name: "MaxPool2d",
-        settings: [LayerSetting("kernel_size", .int), LayerSetting("stride", .int, default: .sameAs("kernel_size"))],
-        check: ShapeCheck.squarePooling,
-        make: { description, _, _ in MaxPool2d(description.int("kernel_size")) })
+    public static let layerType = LayerType.squarePooling("MaxPool2d") { MaxPool2d($0) }
     public var layerDescription: LayerDescription { .maxPool2d(size) }
 }
 
 extension LayerDescription {
-    public static func maxPool2d(_ size: Int) -> LayerDescription {
-        LayerDescription(type: "MaxPool2d", arguments: ["kernel_size": .int(size), "stride": .int(size)])
-    }
+    public static func maxPool2d(_ size: Int) -> LayerDescription { .squarePooling("MaxPool2d", size) }
 }

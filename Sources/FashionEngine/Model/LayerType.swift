@@ -141,6 +141,24 @@ public struct LayerType: Sendable {
         self.make = make
     }
 
+    /// A pooling layer with a square window and a stride equal to it, over an image (FashionLab's MaxPool2d and
+    /// AvgPool2d): `{"type": NAME, "kernel_size": k}`; a `stride`, if given, must equal `kernel_size`.
+    public static func squarePooling(_ name: String, make: @escaping @Sendable (_ size: Int) -> Layer) -> LayerType {
+        LayerType(
+            name: name,
+            settings: [LayerSetting("kernel_size", .int), LayerSetting("stride", .int, default: .sameAs("kernel_size"))],
+            check: { description, input in
+                let (channels, height, width) = try ShapeCheck.image(input)
+                let size = try ShapeCheck.size(description, "kernel_size")
+                guard description.int("stride") == size else {
+                    throw LayerProblem("stride \(description.int("stride")) must equal kernel_size \(size) (the only pooling FashionLab has)")
+                }
+                guard size <= height, size <= width else { throw LayerProblem("kernel_size \(size) is larger than its input (\(height)×\(width))") }
+                return LayerShape(output: [channels, height / size, width / size])
+            },
+            make: { description, _, _ in make(description.int("kernel_size")) })
+    }
+
     /// `arguments` with their kinds checked and the left-out settings filled in; the problem names the setting.
     func complete(_ arguments: [String: LayerArgument]) throws -> [String: LayerArgument] {
         for key in arguments.keys.sorted() where !settings.contains(where: { $0.name == key }) {
@@ -205,23 +223,18 @@ public enum ShapeCheck {
         return value
     }
 
-    /// The output of a square pooling window with stride equal to it (`kernel_size`, `stride`) over an image
-    /// input: FashionLab's MaxPool2d and AvgPool2d.
-    public static func squarePooling(_ description: LayerDescription, _ input: [Int]) throws -> LayerShape {
-        let (channels, height, width) = try image(input)
-        let size = try self.size(description, "kernel_size")
-        guard description.int("stride") == size else {
-            throw LayerProblem("stride \(description.int("stride")) must equal kernel_size \(size) (the only pooling FashionLab has)")
-        }
-        guard size <= height, size <= width else { throw LayerProblem("kernel_size \(size) is larger than its input (\(height)×\(width))") }
-        return LayerShape(output: [channels, height / size, width / size])
-    }
-
     /// The `[C, H, W]` of an input that must be an image.
     public static func image(_ shape: [Int]) throws -> (channels: Int, height: Int, width: Int) {
         guard shape.count == 3 else {
             throw LayerProblem("needs a [C, H, W] input, got \(shape)" + (shape.count == 1 ? " (set input_shape to [1, 28, 28] for images)" : ""))
         }
         return (shape[0], shape[1], shape[2])
+    }
+}
+
+extension LayerDescription {
+    /// A square pooling window of `size` with the stride equal to it (`LayerType.squarePooling`).
+    public static func squarePooling(_ type: String, _ size: Int) -> LayerDescription {
+        LayerDescription(type: type, arguments: ["kernel_size": .int(size), "stride": .int(size)])
     }
 }

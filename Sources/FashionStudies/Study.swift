@@ -5,10 +5,23 @@ import FashionTraining
 public struct StudyRun: Codable, Sendable, Equatable {
     public var label: String
     public var config: TrainingConfig
+    /// Normalise the inputs by the training set's mean and standard deviation, measured when the run trains
+    /// (`StudyRunner` stores them in the config's `normalization`, as `train --normalize` does).
+    public var normalize: Bool
 
-    public init(label: String, config: TrainingConfig) {
+    public init(label: String, config: TrainingConfig, normalize: Bool = false) {
         self.label = label
         self.config = config
+        self.normalize = normalize
+    }
+
+    private enum CodingKeys: String, CodingKey { case label, config, normalize }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        label = try container.decode(String.self, forKey: .label)
+        config = try container.decode(TrainingConfig.self, forKey: .config)
+        normalize = try container.decodeIfPresent(Bool.self, forKey: .normalize) ?? false
     }
 }
 

@@ -1,6 +1,7 @@
-import Foundation
+import FashionCore
 import FashionEngine
 import FashionTraining
+import Foundation
 
 /// A user's own study, read from JSON:
 ///
@@ -9,13 +10,20 @@ import FashionTraining
 ///   "base": { "optimizer": "adam", "lr": 0.001, "epochs": 3 },
 ///   "grid": { "hidden": [[64], [256], [1000]], "batch-size": [32, 128] } }
 /// ```
-/// `base` and `grid` take the `train` flags' names: model, hidden, optimizer, lr, momentum, nesterov,
-/// weight-decay, schedule, batch-size, epochs, scale, seed. The runs are every combination of the grid.
+/// `base` and `grid` take every `train` setting by its flag's name (``fields``): model, hidden, optimizer, lr,
+/// momentum, nesterov, weight-decay, schedule, batch-size, epochs, scale, no-scale, seed, subset, normalize,
+/// augment, label-smoothing, train-metrics. Numbers are numbers (`"epochs": 1`), flags are `true`/`false`,
+/// the rest are the strings the flags take (`"schedule": "cosine"`, `"augment": "flip,crop:2"`). The runs are
+/// every combination of the grid (at most ``maximumRuns``), and each is checked as `train` checks its flags.
 /// `model` is mlp, cnn, cnn-large or a model description object (`{"input_shape": [1, 28, 28], "layers": […]}`,
-/// see `ModelDescription`).
+/// see `ModelDescription`). `normalize` is measured on the training set when the study runs (``StudyRun/normalize``).
 public enum StudyFile {
+    /// The settings `base` and `grid` take: `train`'s flags' names.
     public static let fields = ["model", "hidden", "optimizer", "lr", "momentum", "nesterov", "weight-decay",
-                                "schedule", "batch-size", "epochs", "scale", "seed"]
+                                "schedule", "batch-size", "epochs", "scale", "no-scale", "seed", "subset",
+                                "normalize", "augment", "label-smoothing", "train-metrics"]
+    /// The most runs a grid may make.
+    public static let maximumRuns = 100
 
     /// Reads and validates a study file.
     public static func read(_ path: String) throws -> Study {
@@ -25,131 +33,154 @@ public enum StudyFile {
         return try parse(data, name: path)
     }
 
-    public static func parse(_ data: Data, name: String) throws -> Study {
-        let object: Any
+    public static func parse(_ data: Data, name file: String) throws -> Study {
+        let root: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: data)
+            root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw StudyFileError(name, "not valid JSON at \(syntaxLocation(data, error))")
-        }
-        guard let root = object as? [String: Any] else { throw StudyFileError(name, "the top level must be an object") }
-        for key in root.keys where !["name", "base", "grid"].contains(key) {
-            throw StudyFileError(name, "unknown field '\(key)' (expected name, base, grid)")
-        }
-        let studyName = try (root["name"]).map { value -> String in
-            guard let text = value as? String, !text.isEmpty, text.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw StudyFileError(name, "field 'name' must be a non-empty string of letters, digits, - _ .")
+            // JSONSerialization says where the syntax breaks.
+            do {
+                _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+                throw StudyFileError(file, "not valid JSON: \(error)")
+            } catch let syntax where !(syntax is StudyFileError) {
+                throw StudyFileError(file, "not valid JSON at \(syntaxLocation(data, syntax))")
             }
-            return text
-        } ?? URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent
+        }
+        guard case .object(let fields) = root else { throw StudyFileError(file, "the top level must be an object") }
+        for key in fields.keys.sorted() where !["name", "base", "grid"].contains(key) {
+            throw StudyFileError(file, "unknown field '\(key)' (expected name, base, grid)")
+        }
+        let studyName = try self.studyName(fields["name"], file: file)
 
-        var base = TrainingConfig()
-        if let value = root["base"] {
-            guard let fields = value as? [String: Any] else { throw StudyFileError(name, "field 'base' must be an object") }
-            for key in fields.keys.sorted() { try apply(key, fields[key]!, to: &base, at: "base.\(key)", file: name) }
-        }
-        var runs = [StudyRun(label: "base", config: base)]
-        if let value = root["grid"] {
-            guard let grid = value as? [String: Any] else { throw StudyFileError(name, "field 'grid' must be an object") }
-            runs = []
-            var combinations: [(label: [String], config: TrainingConfig)] = [([], base)]
-            for key in grid.keys.sorted() {
-                guard let values = grid[key] as? [Any], !values.isEmpty else {
-                    throw StudyFileError(name, "grid.\(key) must be a non-empty list of values")
-                }
-                var next: [(label: [String], config: TrainingConfig)] = []
-                for combination in combinations {
-                    for (index, value) in values.enumerated() {
-                        var config = combination.config
-                        try apply(key, value, to: &config, at: "grid.\(key)[\(index)]", file: name)
-                        next.append((combination.label + ["\(key) \(describe(value))"], config))
-                    }
-                }
-                combinations = next
+        var base = RunSettings()
+        if let value = fields["base"] {
+            guard case .object(let settings) = value else { throw StudyFileError(file, "field 'base' must be an object, found \(value.shown)") }
+            for key in settings.keys.sorted() {
+                try base.apply(key, settings[key]!, at: "base.\(key)", file: file)
             }
-            guard combinations.count <= 100 else { throw StudyFileError(name, "the grid makes \(combinations.count) runs; at most 100 are allowed") }
-            runs = combinations.map { StudyRun(label: $0.label.joined(separator: ", "), config: $0.config) }
+        }
+        var axes: [(key: String, values: [JSONValue])] = []
+        if let value = fields["grid"] {
+            guard case .object(let grid) = value else { throw StudyFileError(file, "field 'grid' must be an object, found \(value.shown)") }
+            for key in grid.keys.sorted() {
+                guard Self.fields.contains(key) else {
+                    throw StudyFileError(file, "grid.\(key): unknown setting '\(key)' (known: \(Self.fields.joined(separator: ", ")))")
+                }
+                guard case .array(let values) = grid[key]!, !values.isEmpty else {
+                    throw StudyFileError(file, "grid.\(key) must be a non-empty list of values, found \(grid[key]!.shown)")
+                }
+                if let origin = base.origins[key] {
+                    throw StudyFileError(file, "grid.\(key): \(key) is also set in \(origin); give it in one place")
+                }
+                axes.append((key, values))
+            }
+        }
+        // The grid's size, before any of it is built.
+        var count = 1, overflow = false
+        for axis in axes where !overflow {
+            (count, overflow) = count.multipliedReportingOverflow(by: axis.values.count)
+        }
+        guard !overflow, count <= maximumRuns else {
+            throw StudyFileError(file, "the grid makes \(overflow ? "more than \(Int.max)" : String(count)) runs (\(axes.map { "\($0.values.count) \($0.key)" }.joined(separator: " × "))); at most \(maximumRuns) are allowed")
+        }
+        if axes.isEmpty {
+            try check(base, label: "base", file: file)
+            return Study(name: studyName, kind: "custom", runs: [base.run(label: "base")], showsWeights: true)
+        }
+        var runs: [StudyRun] = []
+        runs.reserveCapacity(count)
+        // The first key (sorted) varies slowest, as the labels read.
+        var indices = [Int](repeating: 0, count: axes.count)
+        for _ in 0..<count {
+            var settings = base
+            var label: [String] = []
+            for (axis, index) in zip(axes, indices) {
+                let value = axis.values[index]
+                try settings.apply(axis.key, value, at: "grid.\(axis.key)[\(index)]", file: file)
+                label.append("\(axis.key) \(value.label)")
+            }
+            let text = label.joined(separator: ", ")
+            try check(settings, label: text, file: file)
+            runs.append(settings.run(label: text))
+            for position in indices.indices.reversed() {
+                indices[position] += 1
+                if indices[position] < axes[position].values.count { break }
+                indices[position] = 0
+            }
         }
         return Study(name: studyName, kind: "custom", runs: runs, showsWeights: true)
     }
 
-    private static func describe(_ value: Any) -> String {
-        if let list = value as? [Any] { return list.map(describe).joined(separator: "-") }
-        if let object = value as? [String: Any] { return "custom (\((object["layers"] as? [Any])?.count ?? 0) layers)" }
-        if let number = value as? NSNumber { return Axis.trimmed(number.doubleValue) }
-        return "\(value)"
+    /// The `name` field, or the file's base name; either must be able to name the study's directory.
+    static func studyName(_ value: JSONValue?, file: String) throws -> String {
+        guard let value else {
+            let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            do {
+                try PathName.validate(name, what: "study name")
+            } catch {
+                throw StudyFileError(file, "\(error) (the study is named after its file; give it a \"name\" field)")
+            }
+            return name
+        }
+        guard case .string(let name) = value else { throw StudyFileError(file, "name: expected a string, found \(value.shown)") }
+        do {
+            try PathName.validate(name, what: "study name")
+        } catch {
+            throw StudyFileError(file, "name: \(error)")
+        }
+        return name
     }
 
-    /// Sets one field, checking its type and range.
-    static func apply(_ key: String, _ value: Any, to config: inout TrainingConfig, at path: String, file: String) throws {
-        func fail(_ message: String) -> StudyFileError { StudyFileError(file, "\(path): \(message)") }
-        func number() throws -> Double {
-            guard let number = value as? NSNumber, !(value is Bool) else { throw fail("expected a number, found \(value)") }
-            return number.doubleValue
+    /// A run's settings checked as `train` checks its flags; a problem names the field that set the value.
+    static func check(_ settings: RunSettings, label: String, file: String) throws {
+        func location(_ flag: String) -> String { settings.origins[flag] ?? "run '\(label)': \(flag)" }
+        let config = settings.config
+        if let origin = settings.origins["hidden"], config.model != .mlp {
+            throw StudyFileError(file, "\(origin): hidden sizes the MLP only; model \(config.model.rawValue) does not take it")
         }
-        func integer(minimum: Int) throws -> Int {
-            let n = try number()
-            guard n == n.rounded(), n >= Double(minimum), n <= 1e9 else { throw fail("expected an integer ≥ \(minimum), found \(value)") }
-            return Int(n)
+        do {
+            try validate(config)
+        } catch let problem as ConfigurationProblem {
+            throw StudyFileError(file, "\(location(problem.flag)): \(problem.message)")
         }
-        switch key {
-        case "model":
-            if value is [String: Any] {
-                let data = try JSONSerialization.data(withJSONObject: value)
-                do {
-                    config.architecture = try ModelDescription.parse(data, name: path)
-                } catch let error as ModelDescriptionError {
-                    throw StudyFileError(file, error.message)
-                }
-                config.model = .custom
-                return
-            }
-            guard let name = value as? String, let kind = ModelKind(rawValue: name), kind != .custom else {
-                throw fail("unknown model \(value) (known: \(TrainingConfig.models.joined(separator: ", ")), or a model description object)")
-            }
-            config.model = kind
-            config.architecture = nil
-        case "hidden":
-            if let list = value as? [Any] {
-                config.hidden = try list.map { item in
-                    guard let n = item as? NSNumber, n.doubleValue >= 1, n.doubleValue == n.doubleValue.rounded() else { throw fail("hidden sizes must be positive integers") }
-                    return n.intValue
-                }
-                guard !config.hidden.isEmpty else { throw fail("hidden needs at least one size") }
-            } else {
-                config.hidden = [try integer(minimum: 1)]
-            }
-        case "optimizer":
-            guard let text = value as? String, let kind = OptimizerKind(rawValue: text) else { throw fail("expected sgd, adam or adamw, found \(value)") }
-            config.optimizer = kind
-        case "lr":
-            let lr = try number()
-            guard lr > 0, lr.isFinite else { throw fail("must be a positive number") }
-            config.learningRate = Float(lr)
-        case "momentum":
-            let momentum = try number()
-            guard momentum >= 0, momentum < 1 else { throw fail("must be in [0, 1)") }
-            config.momentum = Float(momentum)
-        case "nesterov":
-            guard let flag = value as? Bool else { throw fail("expected true or false") }
-            config.nesterov = flag
-        case "weight-decay":
-            let decay = try number()
-            guard decay >= 0 else { throw fail("must be 0 or more") }
-            config.weightDecay = Float(decay)
-        case "schedule":
-            guard let text = value as? String, let schedule = LearningRateSchedule(parsing: text) else {
-                throw fail("expected constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP], found \(value)")
-            }
-            config.schedule = schedule
-        case "batch-size": config.batchSize = try integer(minimum: 1)
-        case "epochs": config.epochs = try integer(minimum: 1)
-        case "seed": config.seed = UInt64(try integer(minimum: 0))
-        case "scale":
-            guard let flag = value as? Bool else { throw fail("expected true or false") }
-            config.scale = flag
-        default:
-            throw StudyFileError(file, "\(path): unknown setting '\(key)' (known: \(fields.joined(separator: ", ")))")
+    }
+
+    // TODO(merge): config.validate() — replace this shim and `ConfigurationProblem` by `try config.validate()` and
+    // `SettingProblem` (same `key`, `flag` and `message`) when TrainingConfig.validate() is on main.
+    private static func validate(_ config: TrainingConfig) throws {
+        func fail(_ key: String, _ flag: String, _ message: String) -> ConfigurationProblem {
+            ConfigurationProblem(key: key, flag: flag, message: message)
+        }
+        func shown(_ value: Float) -> String { Axis.trimmed(Double(value)) }
+        guard config.learningRate > 0, config.learningRate.isFinite else {
+            throw fail("learningRate", "lr", "must be a positive number, got \(shown(config.learningRate))")
+        }
+        guard config.momentum >= 0, config.momentum < 1 else { throw fail("momentum", "momentum", "must be in [0, 1), got \(shown(config.momentum))") }
+        guard config.momentum == 0 || config.optimizer == .sgd else {
+            throw fail("momentum", "momentum", "applies to optimizer sgd only, not \(config.optimizer.rawValue)")
+        }
+        guard !config.nesterov || (config.momentum > 0 && config.optimizer == .sgd) else {
+            throw fail("nesterov", "nesterov", "needs optimizer sgd and a momentum above 0")
+        }
+        guard config.weightDecay >= 0, config.weightDecay.isFinite else {
+            throw fail("weightDecay", "weight-decay", "must be 0 or more, got \(shown(config.weightDecay))")
+        }
+        guard config.batchSize >= 1 else { throw fail("batchSize", "batch-size", "must be at least 1, got \(config.batchSize)") }
+        guard config.epochs >= 1 else { throw fail("epochs", "epochs", "must be at least 1, got \(config.epochs)") }
+        if let subset = config.trainingSubset, subset < 1 { throw fail("trainingSubset", "subset", "must be at least 1, got \(subset)") }
+        guard !config.hidden.isEmpty, config.hidden.allSatisfy({ $0 >= 1 }) else {
+            throw fail("hidden", "hidden", "must be positive integers, got \(config.hidden)")
+        }
+        if let smoothing = config.labelSmoothing, !(smoothing >= 0 && smoothing < 1) {
+            throw fail("labelSmoothing", "label-smoothing", "must be in [0, 1), got \(shown(smoothing))")
+        }
+        do {
+            _ = try config.modelDescription().validate()
+        } catch {
+            throw fail("architecture", "model", "\(error)")
+        }
+        if let augmentation = config.augmentation, !augmentation.isIdentity, !config.isConvolutional {
+            throw fail("augmentation", "augment", "needs a convolutional model (cnn, cnn-large, or a description whose input_shape is [1, 28, 28]), not \(config.model.rawValue)")
         }
     }
 
@@ -162,6 +193,177 @@ public enum StudyFile {
         let line = before.filter { $0 == 10 }.count + 1
         let column = offset - (before.lastIndex(of: 10).map { $0 + 1 } ?? 0) + 1
         return "line \(line), column \(column): \(detail)"
+    }
+}
+
+/// The shim's problem with a configuration (TODO(merge): `SettingProblem`).
+private struct ConfigurationProblem: Error {
+    let key: String
+    let flag: String
+    let message: String
+}
+
+/// One run's settings as a study file builds them, with where each came from (`base.lr`, `grid.lr[2]`).
+struct RunSettings {
+    var config = TrainingConfig()
+    var normalize = false
+    /// The field that set each setting, by flag name.
+    var origins: [String: String] = [:]
+
+    func run(label: String) -> StudyRun { StudyRun(label: label, config: config, normalize: normalize) }
+
+    /// Sets one field, checking its type (ranges are checked on the whole run, `StudyFile.check`).
+    mutating func apply(_ key: String, _ value: JSONValue, at path: String, file: String) throws {
+        func fail(_ message: String) -> StudyFileError { StudyFileError(file, "\(path): \(message)") }
+        func number() throws -> Double {
+            guard case .number(let number) = value else { throw fail("expected a number, found \(value.shown)") }
+            return number
+        }
+        func integer(_ item: JSONValue, minimum: Int, maximum: Int? = nil) throws -> Int {
+            guard case .number(let n) = item, n == n.rounded(), n >= Double(minimum), n <= Double(maximum ?? 1_000_000_000) else {
+                throw fail("expected an integer ≥ \(minimum)\(maximum.map { " and ≤ \($0)" } ?? ""), found \(item.shown)")
+            }
+            return Int(n)
+        }
+        func flag() throws -> Bool {
+            guard case .bool(let flag) = value else { throw fail("expected true or false, found \(value.shown)") }
+            return flag
+        }
+        func text(_ expected: String) throws -> String {
+            guard case .string(let text) = value else { throw fail("expected \(expected), found \(value.shown)") }
+            return text
+        }
+        let scaleKeys = ["scale", "no-scale"]
+        if scaleKeys.contains(key), let other = scaleKeys.first(where: { $0 != key }), let origin = origins[other] {
+            throw fail("\(other) is already set in \(origin); give scale or no-scale, not both")
+        }
+        switch key {
+        case "model":
+            if case .object = value {
+                let data = try JSONEncoder().encode(value)
+                do {
+                    config.architecture = try ModelDescription.parse(data, name: path)
+                } catch let error as ModelDescriptionError {
+                    throw StudyFileError(file, error.message)
+                }
+                config.model = .custom
+            } else {
+                let known = "known: \(TrainingConfig.models.joined(separator: ", ")), or a model description object"
+                let name = try text("a model name (\(known))")
+                guard let kind = ModelKind(rawValue: name), kind != .custom else { throw fail("unknown model '\(name)' (\(known))") }
+                config.model = kind
+                config.architecture = nil
+            }
+        case "hidden":
+            if case .array(let list) = value {
+                guard !list.isEmpty else { throw fail("hidden needs at least one size") }
+                config.hidden = try list.map { try integer($0, minimum: 1) }
+            } else {
+                config.hidden = [try integer(value, minimum: 1)]
+            }
+        case "optimizer":
+            let name = try text("sgd, adam or adamw")
+            guard let kind = OptimizerKind(rawValue: name) else { throw fail("expected sgd, adam or adamw, found \(name)") }
+            config.optimizer = kind
+        case "lr": config.learningRate = Float(try number())
+        case "momentum": config.momentum = Float(try number())
+        case "nesterov": config.nesterov = try flag()
+        case "weight-decay": config.weightDecay = Float(try number())
+        case "schedule":
+            let syntax = "constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]"
+            let name = try text(syntax)
+            guard let schedule = LearningRateSchedule(parsing: name) else { throw fail("expected \(syntax), found \(name)") }
+            config.schedule = schedule
+        case "batch-size": config.batchSize = try integer(value, minimum: 1)
+        case "epochs": config.epochs = try integer(value, minimum: 1)
+        // Seeds are exact up to 2^53, what a JSON number holds without rounding.
+        case "seed": config.seed = UInt64(try integer(value, minimum: 0, maximum: 1 << 53))
+        case "subset": config.trainingSubset = try integer(value, minimum: 1)
+        case "scale": config.scale = try flag()
+        case "no-scale": config.scale = !(try flag())
+        case "normalize": normalize = try flag()
+        case "augment":
+            let list = try text("none or a list of flip, crop:PADDING, erase:PROBABILITY (e.g. \"flip,crop:2\")")
+            do {
+                let augmentation = try Augmentation(parsing: list)
+                config.augmentation = augmentation.isIdentity ? nil : augmentation
+            } catch {
+                throw fail("\(error)")
+            }
+        case "label-smoothing":
+            let smoothing = Float(try number())
+            config.labelSmoothing = smoothing == 0 ? nil : smoothing
+        case "train-metrics":
+            let name = try text("whole-set or batches")
+            guard let metrics = TrainingMetrics(rawValue: name) else { throw fail("expected whole-set or batches, found \(name)") }
+            config.trainingMetrics = metrics == .wholeSet ? nil : metrics
+        default:
+            throw fail("unknown setting '\(key)' (known: \(StudyFile.fields.joined(separator: ", ")))")
+        }
+        origins[key] = path
+    }
+}
+
+/// Any JSON value, numbers and booleans told apart (`JSONSerialization` on Linux gives 0 and 1 as booleans).
+public enum JSONValue: Sendable, Equatable, Codable {
+    case number(Double)
+    case bool(Bool)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+    case null
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let list = try? container.decode([JSONValue].self) {
+            self = .array(list)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .number(let value):
+            // Whole numbers as integers, so what reads an Int (a layer's `in_features`) reads them.
+            if value == value.rounded(), abs(value) < 9.0e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .bool(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        }
+    }
+
+    /// As an error message shows a value found: `1`, `true`, `fast`, `a list`, `an object`, `null`.
+    var shown: String {
+        switch self {
+        case .number(let value): Axis.trimmed(value)
+        case .bool(let value): value ? "true" : "false"
+        case .string(let value): value.isEmpty ? "an empty string" : value
+        case .array: "a list"
+        case .object: "an object"
+        case .null: "null"
+        }
+    }
+
+    /// As a run's label shows a value: `0.001`, `64-32` for a list, `custom (3 layers)` for a model description.
+    var label: String {
+        switch self {
+        case .array(let list): list.map(\.label).joined(separator: "-")
+        case .object(let object):
+            if case .array(let layers) = object["layers"] { "custom (\(layers.count) layers)" } else { "custom (0 layers)" }
+        default: shown
+        }
     }
 }
 

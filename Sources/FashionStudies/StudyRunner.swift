@@ -103,7 +103,7 @@ public final class StudyRunner {
         return studies.indices.map { StudyResult(study: studies[$0], runs: state.slots[$0].map { $0! }, trainingImages: train.count) }
     }
 
-    /// The directory of a run, named by its configuration and backend (`runs/adam-lr0.001-b32-scaled-e5-3f9a…`,
+    /// The directory of a run (as ``prepared(_:)`` makes it), named by its configuration and backend (`runs/adam-lr0.001-b32-scaled-e5-3f9a…`,
     /// with `-cuda` at the end for a GPU run), so studies that share a run (the same configuration) train it
     /// once, and a lab on the GPU does not show the CPU's results and times (or the other way round).
     public func directory(for run: StudyRun) -> String {
@@ -112,7 +112,20 @@ public final class StudyRunner {
         return runsDirectory + "/" + name + "-" + Self.hash(c) + backend.runDirectorySuffix
     }
 
+    /// The run as it trains: its normalisation measured on the training set when it asks for it (then
+    /// `normalize` is false and `config.normalization` holds the values), after checking that a batch fits in
+    /// the images an epoch trains on.
+    public func prepared(_ run: StudyRun) throws -> StudyRun {
+        do {
+            let config = try run.config.prepared(for: train, normalize: run.normalize)
+            return StudyRun(label: run.label, config: config)
+        } catch let error as BatchLargerThanTrainingSet {
+            throw StudyFileError(run.label, error.description)
+        }
+    }
+
     func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {
+        let run = try prepared(run)
         let directory = directory(for: run)
         // Another process training this run (a second lab on the same directory) is waited for; its
         // finished results are then reused below.
@@ -121,9 +134,6 @@ public final class StudyRunner {
         if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config, history.isFinished,
            let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
             return RunResult(run: run, history: history, model: model, directory: directory, reused: true)
-        }
-        guard run.config.batchSize <= train.count else {
-            throw StudyFileError(run.label, "batch size \(run.config.batchSize) is larger than the \(train.count) training images")
         }
         // An interrupted run continues from its last complete epoch.
         var trainer = Trainer(config: run.config, train: train, validation: test, backend: backend)

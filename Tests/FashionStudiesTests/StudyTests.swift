@@ -42,7 +42,7 @@ import FashionTestSupport
         (#"{"base": {"lr": "fast"}}"#, "base.lr: expected a number, found fast"),
         (#"{"grid": {"lr": [0.1, -1]}}"#, "grid.lr[1]: must be a positive number"),
         (#"{"grid": {"optimizer": ["sgd", "rmsprop"]}}"#, "grid.optimizer[1]: expected sgd, adam or adamw"),
-        (#"{"grid": {"learning_rate": [0.1]}}"#, "grid.learning_rate[0]: unknown setting 'learning_rate'"),
+        (#"{"grid": {"learning_rate": [0.1]}}"#, "grid.learning_rate: unknown setting 'learning_rate'"),
         (#"{"grid": {"lr": []}}"#, "grid.lr must be a non-empty list"),
         (#"{"base": {"epochs": 2.5}}"#, "base.epochs: expected an integer ≥ 1"),
         ("{\n  \"base\": {\"lr\" 0.1}\n}", "not valid JSON at line 2"),

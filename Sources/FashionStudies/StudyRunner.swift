@@ -109,7 +109,7 @@ public final class StudyRunner {
     public func directory(for run: StudyRun) -> String {
         let c = run.config
         let name = "\(c.optimizer.rawValue)-lr\(c.learningRate)-b\(c.batchSize)-\(c.scale ? "scaled" : "unscaled")-e\(c.epochs)"
-        return runsDirectory + "/" + name + "-" + Self.hash(c) + backend.runDirectorySuffix
+        return runsDirectory + "/" + name + "-" + RunName.hash(c) + backend.runDirectorySuffix
     }
 
     /// The run as it trains: its normalisation measured on the training set when it asks for it (then
@@ -147,19 +147,6 @@ public final class StudyRunner {
         try RunDirectory.save(history: history, model: trainer.model, to: directory)
         if history.interrupted { throw StudyInterrupted(run: run.label, completedEpochs: history.epochs.count) }
         return RunResult(run: run, history: history, model: trainer.model, directory: directory, reused: false)
-    }
-
-    /// A short, stable hash of a configuration (FNV-1a over its sorted JSON).
-    static func hash(_ config: TrainingConfig) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = (try? encoder.encode(config)) ?? Data()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(String(hash, radix: 16).prefix(8))
     }
 }
 

@@ -24,6 +24,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Continue the run saved in DIR (its configuration is used; other training flags are ignored).", valueName: "DIR"))
     var resume: String?
 
+    @Flag(help: "Replace the run already in the output directory (its metrics, model, checkpoint, charts and evaluation files are removed first); without it such a directory is refused.")
+    var force = false
+
     @Flag(help: "Print nothing but errors (and the JSON with --json).")
     var quiet = false
 
@@ -33,10 +36,30 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try options.validate()
         if let resume, out != nil, out != resume { throw ValidationError("--out cannot differ from --resume \(resume): a resumed run stays in its directory") }
+        if let resume, force { throw ValidationError("--force replaces a run and --resume \(resume) continues it: give one of them") }
+    }
+
+    /// What a finished or interrupted run leaves in its directory (and an evaluation of it beside them): `--force`
+    /// removes these and nothing else.
+    static let runFiles = [RunDirectory.metricsFile, RunDirectory.csvFile, RunDirectory.modelFile, TrainingCheckpoint.file,
+                           "curves.svg", "weights.svg", "confusion.svg", "report.html",
+                           "confusion.txt", "misclassified.png", RunArtifacts.evaluationFile]
+
+    /// The file that shows `directory` holds a run (`metrics.json` or `checkpoint.safetensors`), if any.
+    static func existingRun(in directory: String) -> String? {
+        [RunDirectory.metricsFile, TrainingCheckpoint.file].first { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+    }
+
+    /// Refuses a directory that holds a run unless `--force`: nothing in it is changed.
+    func checkNotOverwriting(_ directory: String, flag: String) throws {
+        guard !force, let file = Self.existingRun(in: directory) else { return }
+        throw ValidationError("\(flag)\(directory) already holds a run (\(file)); continue it with --resume \(directory), or replace it with --force")
     }
 
     func run() throws {
         options.applyThreads()
+        // An explicit --out is checked before anything is loaded; the default directory once its name is known.
+        if resume == nil, let out { try checkNotOverwriting(out, flag: "--out ") }
         let (backend, device) = try deviceOptions.select(quiet: quiet || json)
         let data = try dataOptions.load(quiet: quiet || json)
         let trainer: Trainer
@@ -56,7 +79,8 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
             }
             trainer = Trainer(config: config, train: data.train, validation: data.test, backend: backend)
-            directory = out ?? "runs/" + options.defaultRunName
+            directory = out ?? "runs/" + RunName.default(for: config, recipe: options.recipe, modelName: options.model.runName)
+            try checkNotOverwriting(directory, flag: out == nil ? "" : "--out ")
             if !quiet && !json { print("Training \(config.summary)") }
         }
         if let fallback = trainer.backendFallback {
@@ -66,6 +90,16 @@ struct TrainCommand: ParsableCommand {
         if !quiet && !json { print(trainer.backend.summary) }
         let lock = try DirectoryLock(directory: directory, wait: false)
         defer { withExtendedLifetime(lock) {} }
+        if resume == nil, force {
+            // The old run goes before the new one writes anything (a stale checkpoint would otherwise be resumed).
+            for file in Self.runFiles where FileManager.default.fileExists(atPath: directory + "/" + file) {
+                do {
+                    try FileManager.default.removeItem(atPath: directory + "/" + file)
+                } catch {
+                    throw ValidationError("--force: \(directory)/\(file) cannot be removed (\((error as NSError).localizedDescription))")
+                }
+            }
+        }
         trainer.checkpointDirectory = directory
         fl_install_interrupt_handler()
         trainer.stopRequested = { fl_interrupt_requested() != 0 }

@@ -49,7 +49,9 @@ struct CustomModelTests {
                                       directory: root)
         #expect(train.status == 0, "\(train.error)")
         #expect(train.output.contains("custom (1 Conv2d, 1 Linear; 7,890 parameters)"), "\(train.output)")
-        let run = root + "/runs/custom-tiny-cnn-sgd-lr0.01-b32-scaled-s0"
+        let names = try FileManager.default.contentsOfDirectory(atPath: root + "/runs")
+        #expect(names.count == 1 && names[0].hasPrefix("custom-tiny-cnn-sgd-lr0.01-b32-scaled-e1-s0-"), "\(names)")
+        let run = root + "/runs/" + (names.first ?? "")
         let metrics = try String(contentsOfFile: run + "/metrics.json", encoding: .utf8)
         #expect(metrics.contains("\"model\" : \"custom\"") && metrics.contains("\"architecture\""), "\(metrics.prefix(400))")
 

@@ -28,6 +28,11 @@ public enum ModelFile {
         } else {
             config.hidden = try hiddenSizes(of: file, path: path)
         }
+        do {
+            try config.validate()
+        } catch let problem as SettingProblem {
+            throw RunDirectoryError(path: path, message: "the settings in its metadata: \(problem)")
+        }
         let model = try config.buildModel()
         var weights = Safetensors()
         for name in file.names where !name.hasPrefix("optimizer.") && !name.hasPrefix("batches.") { weights.set(name, file[name]!) }

@@ -35,11 +35,18 @@ public enum RunDirectory {
         }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let history: TrainingHistory
         do {
-            return try decoder.decode(TrainingHistory.self, from: data)
+            history = try decoder.decode(TrainingHistory.self, from: data)
         } catch {
             throw RunDirectoryError(path: path, message: "not a FashionLab metrics file (\(error))")
         }
+        do {
+            try history.config.validate()
+        } catch let problem as SettingProblem {
+            throw RunDirectoryError(path: path, message: "config.\(problem)")
+        }
+        return history
     }
 
     /// Reads a run's model: the architecture from its configuration, the weights from the checkpoint.

@@ -90,6 +90,11 @@ public enum TrainingCheckpoint {
         guard let history = try? decoder.decode(TrainingHistory.self, from: Data(historyText.utf8)) else {
             throw TrainingCheckpointError(message: "\(path): the saved history cannot be read")
         }
+        do {
+            try history.config.validate()
+        } catch let problem as SettingProblem {
+            throw TrainingCheckpointError(message: "\(path): history.config.\(problem)")
+        }
         guard let steps = file.metadata["optimizer_steps"].flatMap(Int.init), steps >= 0 else {
             throw TrainingCheckpointError(message: "\(path): missing or invalid optimizer_steps")
         }

@@ -131,20 +131,15 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--hidden sizes the MLP only; --model \(model.argument) does not take it")
         }
         guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden)' must be positive integers separated by commas") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
-        guard !nesterov || (momentum > 0 && optimizer == .sgd) else { throw ValidationError("--nesterov needs --optimizer sgd and a --momentum above 0") }
-        guard momentum == 0 || optimizer == .sgd else { throw ValidationError("--momentum applies to --optimizer sgd only") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be 0 or more, got \(weightDecay)") }
         guard LearningRateSchedule(parsing: schedule) != nil else {
             throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]")
         }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if let subset, subset < 1 { throw ValidationError("--subset must be at least 1, got \(subset)") }
-        guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
-        guard try augmentation?.isIdentity ?? true || config.isConvolutional else {
-            throw ValidationError("--augment needs a convolutional --model (cnn, cnn-large, or a description whose input_shape is [1, 28, 28])")
+        _ = try augmentation  // its text parses
+        // Every value's bounds: the one validator that study files, checkpoints and metrics.json go through too.
+        do {
+            try config.validate()
+        } catch let problem as SettingProblem {
+            throw ValidationError(problem.asFlag)
         }
     }
 

@@ -40,7 +40,17 @@ extension Sequential {
             guard entry.shape.reduce(1, *) == buffer.value.count else {
                 throw SafetensorsError(name, "tensor '\(buffer.name)' has shape \(entry.shape), the model expects \(buffer.value.shape)")
             }
-            buffer.value.copy(from: buffer.isInteger ? entry.integers().map(Float.init) : entry.floats())
+            let allowed = buffer.isInteger ? ["I64", "I32"] : ["F32", "F64"]
+            guard allowed.contains(entry.dtype) else {
+                throw SafetensorsError(name, "tensor '\(buffer.name)' has dtype \(entry.dtype), expected \(allowed.joined(separator: " or "))")
+            }
+            let values = buffer.isInteger ? entry.integers().map(Float.init) : entry.floats()
+            // A count must be a whole number a Float holds exactly; statistics must be finite (a variance not negative).
+            guard values.allSatisfy({ $0.isFinite && (!buffer.isInteger || ($0 >= 0 && $0 <= 16_777_216)) }),
+                  !buffer.name.hasSuffix("running_var") || values.allSatisfy({ $0 >= 0 }) else {
+                throw SafetensorsError(name, "tensor '\(buffer.name)' holds values a \(buffer.isInteger ? "count" : "statistic") cannot have (\(values.first { !$0.isFinite || $0 < 0 } ?? values[0]))")
+            }
+            buffer.value.copy(from: values)
         }
     }
 }

@@ -37,13 +37,14 @@ public struct Safetensors: Sendable {
             }
         }
 
-        /// The values as integers (I32/I64/U8 as is, floats truncated).
+        /// The values as integers (I32/I64/U8 as is, floats truncated; a float no `Int` holds, NaN or infinite,
+        /// becomes 0 rather than a trap: callers check the dtype first).
         public func integers() -> [Int] {
             switch dtype {
             case "I32": return load(Int32.self).map { Int($0) }
             case "I64": return load(Int64.self).map { Int($0) }
             case "U8": return bytes.map { Int($0) }
-            default: return floats().map { Int($0) }
+            default: return floats().map { $0.isFinite && abs($0) < 9e15 ? Int($0) : 0 }
             }
         }
 

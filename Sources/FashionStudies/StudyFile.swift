@@ -139,48 +139,9 @@ public enum StudyFile {
             throw StudyFileError(file, "\(origin): hidden sizes the MLP only; model \(config.model.rawValue) does not take it")
         }
         do {
-            try validate(config)
-        } catch let problem as ConfigurationProblem {
+            try config.validate()
+        } catch let problem as SettingProblem {
             throw StudyFileError(file, "\(location(problem.flag)): \(problem.message)")
-        }
-    }
-
-    // TODO(merge): config.validate() — replace this shim and `ConfigurationProblem` by `try config.validate()` and
-    // `SettingProblem` (same `key`, `flag` and `message`) when TrainingConfig.validate() is on main.
-    private static func validate(_ config: TrainingConfig) throws {
-        func fail(_ key: String, _ flag: String, _ message: String) -> ConfigurationProblem {
-            ConfigurationProblem(key: key, flag: flag, message: message)
-        }
-        func shown(_ value: Float) -> String { Axis.trimmed(Double(value)) }
-        guard config.learningRate > 0, config.learningRate.isFinite else {
-            throw fail("learningRate", "lr", "must be a positive number, got \(shown(config.learningRate))")
-        }
-        guard config.momentum >= 0, config.momentum < 1 else { throw fail("momentum", "momentum", "must be in [0, 1), got \(shown(config.momentum))") }
-        guard config.momentum == 0 || config.optimizer == .sgd else {
-            throw fail("momentum", "momentum", "applies to optimizer sgd only, not \(config.optimizer.rawValue)")
-        }
-        guard !config.nesterov || (config.momentum > 0 && config.optimizer == .sgd) else {
-            throw fail("nesterov", "nesterov", "needs optimizer sgd and a momentum above 0")
-        }
-        guard config.weightDecay >= 0, config.weightDecay.isFinite else {
-            throw fail("weightDecay", "weight-decay", "must be 0 or more, got \(shown(config.weightDecay))")
-        }
-        guard config.batchSize >= 1 else { throw fail("batchSize", "batch-size", "must be at least 1, got \(config.batchSize)") }
-        guard config.epochs >= 1 else { throw fail("epochs", "epochs", "must be at least 1, got \(config.epochs)") }
-        if let subset = config.trainingSubset, subset < 1 { throw fail("trainingSubset", "subset", "must be at least 1, got \(subset)") }
-        guard !config.hidden.isEmpty, config.hidden.allSatisfy({ $0 >= 1 }) else {
-            throw fail("hidden", "hidden", "must be positive integers, got \(config.hidden)")
-        }
-        if let smoothing = config.labelSmoothing, !(smoothing >= 0 && smoothing < 1) {
-            throw fail("labelSmoothing", "label-smoothing", "must be in [0, 1), got \(shown(smoothing))")
-        }
-        do {
-            _ = try config.modelDescription().validate()
-        } catch {
-            throw fail("architecture", "model", "\(error)")
-        }
-        if let augmentation = config.augmentation, !augmentation.isIdentity, !config.isConvolutional {
-            throw fail("augmentation", "augment", "needs a convolutional model (cnn, cnn-large, or a description whose input_shape is [1, 28, 28]), not \(config.model.rawValue)")
         }
     }
 
@@ -194,13 +155,6 @@ public enum StudyFile {
         let column = offset - (before.lastIndex(of: 10).map { $0 + 1 } ?? 0) + 1
         return "line \(line), column \(column): \(detail)"
     }
-}
-
-/// The shim's problem with a configuration (TODO(merge): `SettingProblem`).
-private struct ConfigurationProblem: Error {
-    let key: String
-    let flag: String
-    let message: String
 }
 
 /// One run's settings as a study file builds them, with where each came from (`base.lr`, `grid.lr[2]`).

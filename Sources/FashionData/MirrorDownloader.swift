@@ -255,11 +255,13 @@ private final class StreamingReceiver: NSObject, URLSessionDataDelegate, @unchec
         if scheme != "http" && scheme != "https" {
             stop("redirected to '\(response.url?.absoluteString ?? "?")', which is not http or https; refusing")
             completionHandler(.cancel)
+            dataTask.cancel()  // FoundationNetworking may go on reading after a .cancel disposition
             return
         }
         if status == 200, let expected, expected > Int64(cap) {
             stop("the server announces \(expected) bytes, more than the \(cap) a gzip of \(file.name) can take (\(file.decompressedSize) bytes decompressed); refusing")
             completionHandler(.cancel)
+            dataTask.cancel()
             return
         }
         completionHandler(status == 200 ? .allow : .cancel)

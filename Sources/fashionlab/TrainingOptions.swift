@@ -146,27 +146,12 @@ struct TrainingOptions: ParsableArguments {
     /// `--augment` parsed; nil for none.
     var augmentation: Augmentation? {
         get throws {
-            guard augment != "none" else { return nil }
-            var result = Augmentation()
-            for item in augment.split(separator: ",", omittingEmptySubsequences: false) {
-                let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                switch (parts[0], parts.count) {
-                case ("flip", 1): result.flip = true
-                case ("crop", 2):
-                    guard let padding = Int(parts[1]), (1...8).contains(padding) else {
-                        throw ValidationError("--augment '\(item)': crop padding must be a whole number from 1 to 8")
-                    }
-                    result.cropPadding = padding
-                case ("erase", 2):
-                    guard let probability = Float(parts[1]), probability > 0, probability <= 1 else {
-                        throw ValidationError("--augment '\(item)': erase probability must be in (0, 1]")
-                    }
-                    result.erasing = probability
-                default:
-                    throw ValidationError("--augment '\(item)' is not flip, crop:PADDING or erase:PROBABILITY")
-                }
+            do {
+                let parsed = try Augmentation(parsing: augment)
+                return parsed.isIdentity ? nil : parsed
+            } catch {
+                throw ValidationError("--augment \(error)")
             }
-            return result
         }
     }
 
@@ -226,10 +211,6 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// `runs/adam-lr0.001-b32-scaled-s0` and the like.
-    var defaultRunName: String {
-        if let recipe { return "recipe-\(recipe)-s\(seed)" }
-        return (model.kind == .mlp ? "" : model.runName + "-") + "\(optimizer.rawValue)-lr\(lr)-b\(batchSize)-\(noScale ? "unscaled" : "scaled")-s\(seed)"
-    }
 
     func applyThreads() { threadOptions.apply() }
 }

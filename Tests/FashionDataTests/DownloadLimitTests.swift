@@ -51,7 +51,7 @@ import FashionTestSupport
 
     @Test func aHugeContentLengthIsRefusedBeforeReading() throws {
         let server = try LocalHTTPServer(routes: ["/huge/" + Self.file.name:
-            .init(body: Self.plausibleStart, announcedLength: 1 << 40, behaviour: .endless(repeating: [UInt8](repeating: 0, count: 4096)))])
+            .init(body: Self.plausibleStart, announcedLength: 1 << 40, behaviour: .drip(interval: 0.5))])
         defer { server.stop() }
         let (error, seconds, left) = attempt(server, "huge/")
         print("huge Content-Length: \(String(format: "%.2f", seconds)) s: \(error?.description ?? "no error")")

@@ -10,7 +10,7 @@ import FashionTraining
         #expect(name == "adam-lr0.001-b32-scaled-e5-s0-" + RunName.hash(config))
         #expect(RunName.hash(config).count == 8)
         // Each setting that changes the result changes the name.
-        var changes: [(inout TrainingConfig) -> Void] = [
+        let changes: [(inout TrainingConfig) -> Void] = [
             { $0.hidden = [64] }, { $0.epochs = 2 }, { $0.schedule = .cosine(minimum: 0) }, { $0.momentum = 0.5 },
             { $0.augmentation = Augmentation(flip: true) }, { $0.labelSmoothing = 0.1 }, { $0.trainingSubset = 100 },
             { $0.normalization = .init(mean: 0.3, std: 0.35) }, { $0.weightDecay = 0.01 }, { $0.seed = 1 },

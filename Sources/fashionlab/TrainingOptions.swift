@@ -210,7 +210,5 @@ struct TrainingOptions: ParsableArguments {
         return config
     }
 
-    /// `runs/adam-lr0.001-b32-scaled-s0` and the like.
-
     func applyThreads() { threadOptions.apply() }
 }

@@ -105,6 +105,7 @@ public final class CUDADevice: @unchecked Sendable {
     public func load(_ program: CUDAProgram) throws {
         try programLock.withLock {
             guard programs[program.name] == nil else { return }
+            try runtime.makeCurrent()  // a module loads into the calling thread's context
             try runtime.load(program)
             programs[program.name] = program
             perChannelKernels.formUnion(program.perChannelKernels)

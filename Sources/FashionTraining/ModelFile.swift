@@ -17,11 +17,10 @@ public enum ModelFile {
         }
         let file = try Safetensors.read(path)
         var config = TrainingConfig()
-        if let text = file.metadata["fashionlab_config"], let saved = try? JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) {
-            config = saved
-        } else if let text = file.metadata["history"],
-                  let history = try? JSONDecoder().decode(TrainingHistory.self, from: Data(text.utf8)) {
-            config = history.config
+        if let text = file.metadata["fashionlab_config"] {
+            config = try settings(TrainingConfig.self, in: text, key: "fashionlab_config", path: path)
+        } else if let text = file.metadata["history"] {
+            config = try settings(TrainingHistory.self, in: text, key: "history", path: path).config
         } else if let text = file.metadata[ModelDescription.metadataKey] {
             config.model = .custom
             config.architecture = try ModelDescription.parse(Data(text.utf8), name: "\(path): \(ModelDescription.metadataKey)")
@@ -38,6 +37,18 @@ public enum ModelFile {
         for name in file.names where !name.hasPrefix("optimizer.") && !name.hasPrefix("batches.") { weights.set(name, file[name]!) }
         try config.load(weights, into: model, from: path)
         return (model, config)
+    }
+
+    /// The JSON under metadata `key`, decoded; a file that carries the key but not readable settings is refused
+    /// rather than read another way.
+    static func settings<T: Decodable>(_ type: T.Type, in text: String, key: String, path: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return try decoder.decodeRefusingRepeatedKeys(type, from: Data(text.utf8))
+        } catch {
+            throw RunDirectoryError(path: path, message: "its metadata '\(key)' cannot be read as FashionLab settings (saved by another version?): \(error)")
+        }
     }
 
     /// Hidden sizes of an MLP stored as `0.weight`, `2.weight`, … ([out, in], input 784, 10 classes).

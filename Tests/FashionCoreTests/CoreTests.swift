@@ -51,3 +51,20 @@ import FashionTestSupport
         #expect(hits.allSatisfy { $0 == 1 })
     }
 }
+
+@Suite struct JSONKeysTests {
+    func repeated(_ json: String) -> String? { JSONKeys.firstRepeated(in: Array(json.utf8)) }
+
+    @Test func findsAKeyRepeatedInAnyObject() {
+        #expect(repeated(#"{"a": 1, "b": 2, "a": 3}"#) == "a")
+        #expect(repeated(#"{"x": [{"k": 1, "k": 2}]}"#) == "k")
+        #expect(repeated(#"{"a": 1, "\u0061": 2}"#) == "a", "escapes are decoded before comparing")
+        #expect(repeated("{\"e\u{301}\": 1, \"\u{E9}\": 2}") == "\u{E9}", "keys a decoded dictionary would merge")
+    }
+
+    @Test func distinctKeysPass() {
+        #expect(repeated(#"{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}], "c": "a\"a", "d": ["a", "a"]}"#) == nil)
+        #expect(repeated(#"[1, "a", {"a": "a"}]"#) == nil)
+        #expect(repeated(#"{"a\\": 1, "a": 2}"#) == nil)
+    }
+}

@@ -40,6 +40,10 @@ import FashionEngine
         ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", "outside"),
         ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", "data_offsets"),
         ("{\"__metadata__\":{\"k\":3}}", "not a string"),
+        ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", "names 'a' twice"),
+        ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"\\u0061\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", "names 'a' twice"),
+        ("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", "names 'dtype' twice"),
+        ("{\"__metadata__\":{\"format\":\"pt\",\"format\":\"other\"}}", "names 'format' twice"),
         ("[1,2]", "not a JSON object"),
         ("{nope", "not valid JSON"),
     ])

@@ -138,6 +138,9 @@ public struct Safetensors: Sendable {
             throw SafetensorsError(name, "header is not valid JSON")
         }
         guard let header = object as? [String: Any] else { throw SafetensorsError(name, "header is not a JSON object") }
+        if let key = JSONKeys.firstRepeated(in: bytes[8..<headerEnd]) {
+            throw SafetensorsError(name, "header names '\(key)' twice (a reader would have to guess which one is meant)")
+        }
 
         var file = Safetensors()
         let dataSize = bytes.count - headerEnd

@@ -169,7 +169,9 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     /// Decodes and validates a description; errors name `name` (the file) and what was wrong.
     public static func parse(_ data: Data, name: String) throws -> ModelDescription {
         do {
-            return try JSONDecoder().decode(ModelDescription.self, from: data)
+            return try JSONDecoder().decodeRefusingRepeatedKeys(ModelDescription.self, from: data)
+        } catch let error as RepeatedJSONKey {
+            throw ModelDescriptionError(file: name, ModelDescriptionError("\(error)"))
         } catch let error as ModelDescriptionError {
             throw ModelDescriptionError(file: name, error)
         } catch let error as DecodingError {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Finds the Fashion-MNIST files, in this order: `--data DIR`, `$FASHIONLAB_DATA`, the user cache
-/// (`$XDG_CACHE_HOME/fashionlab` or `~/.cache/fashionlab`), then `/usr/share/datasets/fashion-mnist`
-/// (Debian's `dataset-fashion-mnist`).
+/// Finds the Fashion-MNIST files. A directory the user names — `--data DIR`, else `$FASHIONLAB_DATA` — is the
+/// only one searched, and where missing files are downloaded: a copy elsewhere never stands in for a file
+/// missing there. Without one: the user cache (`$XDG_CACHE_HOME/fashionlab` or `~/.cache/fashionlab`), then
+/// `/usr/share/datasets/fashion-mnist` (Debian's `dataset-fashion-mnist`).
 public struct DataLocator: Sendable {
     /// A directory that may hold the data, and why it is searched.
     public struct Candidate: Sendable, Equatable {
@@ -32,21 +33,30 @@ public struct DataLocator: Sendable {
         return home + "/.cache/fashionlab"
     }
 
-    /// The directories searched, in order.
-    public var candidates: [Candidate] {
-        var list = [Candidate]()
-        if let explicitDirectory { list.append(Candidate(directory: explicitDirectory, origin: "--data")) }
+    /// The directory the user named: `--data`, else `$FASHIONLAB_DATA`; nil when neither is set.
+    public var namedDirectory: Candidate? {
+        if let explicitDirectory { return Candidate(directory: explicitDirectory, origin: "--data") }
         if let fromEnvironment = environment["FASHIONLAB_DATA"], !fromEnvironment.isEmpty {
-            list.append(Candidate(directory: fromEnvironment, origin: "$FASHIONLAB_DATA"))
+            return Candidate(directory: fromEnvironment, origin: "$FASHIONLAB_DATA")
         }
-        list.append(Candidate(directory: cacheDirectory, origin: "user cache"))
+        return nil
+    }
+
+    /// The directories searched, in order: the named one alone, or the cache and the system location.
+    public var candidates: [Candidate] {
+        if let namedDirectory { return [namedDirectory] }
+        var list = [Candidate(directory: cacheDirectory, origin: "user cache")]
         if !systemDirectory.isEmpty { list.append(Candidate(directory: systemDirectory, origin: "system")) }
         return list
     }
 
-    /// Where a download goes when no candidate holds the data: the `--data` directory when given,
-    /// else the user cache.
-    public var downloadDirectory: String { explicitDirectory ?? cacheDirectory }
+    /// Where a download goes when no candidate holds the data: the named directory, else the user cache.
+    public var downloadDirectory: String { namedDirectory?.directory ?? cacheDirectory }
+
+    /// The files missing from `directory`.
+    public static func missingFiles(in directory: String) -> [FashionMNIST.File] {
+        FashionMNIST.files.filter { path(of: $0, in: directory) == nil }
+    }
 
     /// The first candidate that holds all four files, or nil.
     /// - Throws: when `--data` names a directory that does not exist.

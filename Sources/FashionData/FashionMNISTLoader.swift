@@ -31,11 +31,14 @@ public struct FashionMNISTLoader: Sendable {
         if let found = try locator.locate() {
             return try Self.load(directory: found.directory, recordDirectory: locator.cacheDirectory)
         }
-        let searched = locator.candidates.map { "\($0.directory) (\($0.origin))" }.joined(separator: ", ")
+        let directory = locator.downloadDirectory
+        var searched = locator.candidates.map { "\($0.directory) (\($0.origin))" }.joined(separator: ", ")
+        if let named = locator.namedDirectory, FileManager.default.fileExists(atPath: named.directory) {
+            searched += ", which lacks " + DataLocator.missingFiles(in: named.directory).map(\.name).joined(separator: ", ")
+        }
         guard allowDownload else {
             throw DataError("Fashion-MNIST", "not found; searched \(searched)")
         }
-        let directory = locator.downloadDirectory
         log("Fashion-MNIST not found in \(searched); downloading from \(mirror) into \(directory)")
         let downloader = MirrorDownloader(mirror: mirror)
         for file in FashionMNIST.files where DataLocator.path(of: file, in: directory) == nil {

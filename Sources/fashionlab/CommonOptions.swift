@@ -7,7 +7,7 @@ import Foundation
 /// `--data DIR`, shared by every command that reads Fashion-MNIST.
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Directory with the four Fashion-MNIST files (.gz or plain). Default: $FASHIONLAB_DATA, the user cache, /usr/share/datasets/fashion-mnist; downloaded into the cache when none has them.",
+        "Directory with the four Fashion-MNIST files (.gz or plain): the only one searched, and where missing files are downloaded. Default: $FASHIONLAB_DATA (the same), else the user cache, then /usr/share/datasets/fashion-mnist; downloaded into the cache when neither has them.",
         valueName: "DIR"))
     var data: String?
 

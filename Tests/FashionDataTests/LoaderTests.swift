@@ -5,12 +5,35 @@ import FashionTestSupport
 
 @Suite struct LocatorTests {
     @Test func searchOrder() {
-        let locator = DataLocator(explicitDirectory: "/d", environment: ["FASHIONLAB_DATA": "/e", "XDG_CACHE_HOME": "/x", "HOME": "/h"])
-        #expect(locator.candidates.map(\.directory) == ["/d", "/e", "/x/fashionlab", "/usr/share/datasets/fashion-mnist"])
-        #expect(locator.candidates.map(\.origin) == ["--data", "$FASHIONLAB_DATA", "user cache", "system"])
+        let locator = DataLocator(environment: ["XDG_CACHE_HOME": "/x", "HOME": "/h"])
+        #expect(locator.candidates.map(\.directory) == ["/x/fashionlab", "/usr/share/datasets/fashion-mnist"])
+        #expect(locator.candidates.map(\.origin) == ["user cache", "system"])
         #expect(DataLocator(environment: ["HOME": "/h"]).cacheDirectory == "/h/.cache/fashionlab")
-        #expect(locator.downloadDirectory == "/d")
         #expect(DataLocator(environment: ["HOME": "/h"]).downloadDirectory == "/h/.cache/fashionlab")
+    }
+
+    @Test func aNamedDirectoryIsTheOnlyOneSearched() {
+        let both = DataLocator(explicitDirectory: "/d", environment: ["FASHIONLAB_DATA": "/e", "XDG_CACHE_HOME": "/x"])
+        #expect(both.candidates.map(\.directory) == ["/d"] && both.candidates.map(\.origin) == ["--data"])
+        #expect(both.downloadDirectory == "/d")
+        let environment = DataLocator(environment: ["FASHIONLAB_DATA": "/e", "XDG_CACHE_HOME": "/x"])
+        #expect(environment.candidates.map(\.directory) == ["/e"] && environment.candidates.map(\.origin) == ["$FASHIONLAB_DATA"])
+        #expect(environment.downloadDirectory == "/e")
+    }
+
+    /// A `--data` folder missing one file is not completed from another copy of the data (the system's here).
+    @Test(.enabled(if: realDataAvailable, realDataMissingReason))
+    func aFolderMissingAFileDoesNotFallBackToAnotherCopy() throws {
+        let directory = TestFiles.newDirectory("partial-data")
+        for file in FashionMNIST.files.dropLast() {
+            try FileManager.default.copyItem(atPath: systemDataDirectory + "/" + file.name, toPath: directory + "/" + file.name)
+        }
+        var loader = FashionMNISTLoader(locator: DataLocator(explicitDirectory: directory, environment: ["HOME": TestFiles.newDirectory("home")]))
+        loader.locator.systemDirectory = systemDataDirectory
+        loader.allowDownload = false
+        #expect(try loader.locator.locate() == nil)
+        let error = try #require(throws: DataError.self) { try loader.load() }
+        #expect("\(error)".contains(directory) && "\(error)".contains("lacks t10k-labels-idx1-ubyte.gz"), "\(error)")
     }
 
     @Test func missingExplicitDirectoryIsAnError() {

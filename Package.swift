@@ -45,8 +45,8 @@ let package = Package(
         // Studies as data, their runner (resumable), findings written from results, the lab report.
         .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
-        .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionStudies"]),
-        .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing"]),
+        .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies"]),
+        .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing", "FashionCore", "FashionEngine"]),
         // The command-line program: parses flags and calls the libraries.
         .executableTarget(
             name: "fashionlab",

@@ -8,9 +8,13 @@ public struct RunCurves: Sendable {
     public var validationLoss: [Double]
     public var trainAccuracy: [Double]
     public var validationAccuracy: [Double]
+    /// The best epoch by the run's monitor (1-based), ringed on the validation curves; nil for none.
+    public var bestEpoch: Int?
 
-    public init(label: String, trainLoss: [Double], validationLoss: [Double], trainAccuracy: [Double], validationAccuracy: [Double]) {
+    public init(label: String, trainLoss: [Double], validationLoss: [Double], trainAccuracy: [Double], validationAccuracy: [Double],
+                bestEpoch: Int? = nil) {
         self.label = label
+        self.bestEpoch = bestEpoch
         self.trainLoss = trainLoss
         self.validationLoss = validationLoss
         self.trainAccuracy = trainAccuracy
@@ -43,6 +47,8 @@ public struct CurvesChart: Sendable {
         let color: String
         let dots: Bool
         let label: String
+        /// The epoch ringed as the best one (validation series).
+        var best: Int?
     }
 
     public func svg() -> String {
@@ -109,7 +115,8 @@ public struct CurvesChart: Sendable {
         let frameWidth = width - left - right
         func series(_ pick: (RunCurves) -> [Double], validation: Bool) -> [Series] {
             runs.indices.map { i in
-                Series(values: pick(runs[i]), color: validation ? validationColors[i] : colors[i], dots: !validation, label: runs[i].label)
+                Series(values: pick(runs[i]), color: validation ? validationColors[i] : colors[i], dots: !validation, label: runs[i].label,
+                       best: validation ? runs[i].bestEpoch : nil)
             }
         }
         let lossSeries = series(\.trainLoss, validation: false) + series(\.validationLoss, validation: true)
@@ -189,6 +196,11 @@ public struct CurvesChart: Sendable {
                 }
             }
             flush()
+            if let best = item.best, item.values.indices.contains(best - 1), item.values[best - 1].isFinite {
+                let value = item.values[best - 1]
+                svg.circle(x(best), y(min(max(value, axis.lower), axis.upper)), radius: 7, fill: "none", stroke: item.color,
+                           title: "\(item.label): best epoch \(best)")
+            }
         }
         for (runIndex, epoch) in diverged {
             drawCross(&svg, x(epoch), top + 9, color: series[runIndex].color)

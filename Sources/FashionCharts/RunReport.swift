@@ -25,7 +25,7 @@ public struct RunForReport {
         return RunCurves(label: label, trainLoss: epochs.map(\.trainLoss),
                          validationLoss: epochs.map { $0.validationLoss ?? .nan },
                          trainAccuracy: epochs.map(\.trainAccuracy),
-                         validationAccuracy: epochs.map { $0.validationAccuracy ?? .nan })
+                         validationAccuracy: epochs.map { $0.validationAccuracy ?? .nan }, bestEpoch: history.bestEpoch)
     }
 }
 
@@ -93,13 +93,16 @@ public enum RunCharts {
         var page = ReportPage(title: title, subtitle: "FashionLab \(FashionLabVersion.current) · Fashion-MNIST")
         var summary = ReportSection(id: "summary", heading: "Results")
         summary.table = metricsTable(runs)
+        for run in runs {
+            for line in run.history.validationOutcome { summary.paragraphs.append(.text(runs.count == 1 ? line : "\(run.label): \(line)")) }
+        }
         for run in runs where run.history.diverged {
             summary.paragraphs.append(.warning("\(run.label) diverged: its loss became NaN or infinite in epoch \(run.history.epochs.count), and training stopped there."))
         }
         page.sections.append(summary)
 
         var curves = ReportSection(id: "curves", heading: "Training curves")
-        var caption = "Loss (top) and accuracy (bottom) after each epoch: training as dots, validation as a line."
+        var caption = "Loss (top) and accuracy (bottom) after each epoch: training as dots, validation as a line; a ring marks the best epoch."
         let running = runs.filter { $0.history.config.trainingMetrics == .batches }.map(\.label)
         if !running.isEmpty {
             caption += " Training accuracy of \(running.joined(separator: ", ")) is the running mean over each epoch's batches, measured while training (dropout on, weights changing), not a separate pass."

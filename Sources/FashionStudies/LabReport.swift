@@ -75,8 +75,8 @@ public enum LabReport {
                 .text(l.t("A \(data.train.uniqueLabels.count)-class classification problem with \(l.integer(data.train.classCounts[0])) training and \(l.integer(data.test.classCounts[0])) test images per class: ",
                           "Bài toán phân loại \(data.train.uniqueLabels.count) lớp với \(l.integer(data.train.classCounts[0])) ảnh huấn luyện và \(l.integer(data.test.classCounts[0])) ảnh kiểm tra mỗi lớp: ")
                       + FashionMNIST.classNames.enumerated().map { "\($0) \($1)" }.joined(separator: ", ") + "."),
-                .text(l.t("Every run trains the notebook's MLP 784 → 1000 → ReLU → 10 with cross-entropy and PyTorch's initialisation; the 10,000 test images are the validation set.",
-                          "Mỗi lần chạy huấn luyện MLP 784 → 1000 → ReLU → 10 của notebook với hàm mất mát cross-entropy và cách khởi tạo của PyTorch; 10.000 ảnh kiểm tra là tập kiểm định.")),
+                .text(l.t("Every run trains the notebook's MLP 784 → 1000 → ReLU → 10 with cross-entropy and PyTorch's initialisation; the 10,000 test images are the validation set, as in the notebook (so the best epoch chosen by them is not an unbiased test result; `train --val-split N` holds out training images instead).",
+                          "Mỗi lần chạy huấn luyện MLP 784 → 1000 → ReLU → 10 của notebook với hàm mất mát cross-entropy và cách khởi tạo của PyTorch; 10.000 ảnh kiểm tra là tập kiểm định, như trong notebook (vì vậy epoch tốt nhất chọn theo chúng không phải là kết quả kiểm tra khách quan; `train --val-split N` tách riêng ảnh huấn luyện để kiểm định).")),
             ]
             if let samplesPNG { section.figures.append(.png(samplesPNG, alt: l.samplesCaption, caption: l.samplesCaption)) }
             page.sections.append(section)

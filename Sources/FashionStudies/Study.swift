@@ -8,20 +8,25 @@ public struct StudyRun: Codable, Sendable, Equatable {
     /// Normalise the inputs by the training set's mean and standard deviation, measured when the run trains
     /// (`StudyRunner` stores them in the config's `normalization`, as `train --normalize` does).
     public var normalize: Bool
+    /// The validation split as the study file gave it (a fraction is resolved against the training set when the
+    /// run trains, as `train --val-split` is); nil for none.
+    public var split: ValidationSplit?
 
-    public init(label: String, config: TrainingConfig, normalize: Bool = false) {
+    public init(label: String, config: TrainingConfig, normalize: Bool = false, split: ValidationSplit? = nil) {
         self.label = label
         self.config = config
         self.normalize = normalize
+        self.split = split
     }
 
-    private enum CodingKeys: String, CodingKey { case label, config, normalize }
+    private enum CodingKeys: String, CodingKey { case label, config, normalize, split }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         label = try container.decode(String.self, forKey: .label)
         config = try container.decode(TrainingConfig.self, forKey: .config)
         normalize = try container.decodeIfPresent(Bool.self, forKey: .normalize) ?? false
+        split = try container.decodeIfPresent(ValidationSplit.self, forKey: .split)
     }
 }
 

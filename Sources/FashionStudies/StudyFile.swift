@@ -12,7 +12,7 @@ import Foundation
 /// ```
 /// `base` and `grid` take every `train` setting by its flag's name (``fields``): model, hidden, optimizer, lr,
 /// momentum, nesterov, weight-decay, schedule, batch-size, epochs, scale, no-scale, seed, subset, normalize,
-/// augment, label-smoothing, train-metrics. Numbers are numbers (`"epochs": 1`), flags are `true`/`false`,
+/// augment, label-smoothing, train-metrics, val-split, monitor, early-stop, min-delta. Numbers are numbers (`"epochs": 1`), flags are `true`/`false`,
 /// the rest are the strings the flags take (`"schedule": "cosine"`, `"augment": "flip,crop:2"`). The runs are
 /// every combination of the grid (at most ``maximumRuns``), and each is checked as `train` checks its flags.
 /// `model` is mlp, cnn, cnn-large or a model description object (`{"input_shape": [1, 28, 28], "layers": […]}`,
@@ -21,7 +21,8 @@ public enum StudyFile {
     /// The settings `base` and `grid` take: `train`'s flags' names.
     public static let fields = ["model", "hidden", "optimizer", "lr", "momentum", "nesterov", "weight-decay",
                                 "schedule", "batch-size", "epochs", "scale", "no-scale", "seed", "subset",
-                                "normalize", "augment", "label-smoothing", "train-metrics"]
+                                "normalize", "augment", "label-smoothing", "train-metrics", "val-split", "monitor", "early-stop",
+                                "min-delta"]
     /// The most runs a grid may make.
     public static let maximumRuns = 100
 
@@ -46,6 +47,7 @@ public enum StudyFile {
                 throw StudyFileError(file, "not valid JSON at \(syntaxLocation(data, syntax))")
             }
         }
+        if let key = JSONKeys.firstRepeated(in: data) { throw StudyFileError(file, "\(RepeatedJSONKey(key: key))") }
         guard case .object(let fields) = root else { throw StudyFileError(file, "the top level must be an object") }
         for key in fields.keys.sorted() where !["name", "base", "grid"].contains(key) {
             throw StudyFileError(file, "unknown field '\(key)' (expected name, base, grid)")
@@ -134,7 +136,10 @@ public enum StudyFile {
     /// A run's settings checked as `train` checks its flags; a problem names the field that set the value.
     static func check(_ settings: RunSettings, label: String, file: String) throws {
         func location(_ flag: String) -> String { settings.origins[flag] ?? "run '\(label)': \(flag)" }
-        let config = settings.config
+        let config = settings.run(label: label).config
+        if let origin = settings.origins["min-delta"], settings.patience == nil {
+            throw StudyFileError(file, "\(origin): min-delta applies to early-stop; give early-stop too")
+        }
         if let origin = settings.origins["hidden"], config.model != .mlp {
             throw StudyFileError(file, "\(origin): hidden sizes the MLP only; model \(config.model.rawValue) does not take it")
         }
@@ -161,10 +166,17 @@ public enum StudyFile {
 struct RunSettings {
     var config = TrainingConfig()
     var normalize = false
+    var split: ValidationSplit?
+    var patience: Int?
+    var minDelta = 0.0
     /// The field that set each setting, by flag name.
     var origins: [String: String] = [:]
 
-    func run(label: String) -> StudyRun { StudyRun(label: label, config: config, normalize: normalize) }
+    func run(label: String) -> StudyRun {
+        var config = config
+        config.earlyStopping = patience.map { EarlyStopping(patience: $0, minDelta: minDelta) }
+        return StudyRun(label: label, config: config, normalize: normalize, split: split)
+    }
 
     /// Sets one field, checking its type (ranges are checked on the whole run, `StudyFile.check`).
     mutating func apply(_ key: String, _ value: JSONValue, at path: String, file: String) throws {
@@ -251,6 +263,17 @@ struct RunSettings {
             let name = try text("whole-set or batches")
             guard let metrics = TrainingMetrics(rawValue: name) else { throw fail("expected whole-set or batches, found \(name)") }
             config.trainingMetrics = metrics == .wholeSet ? nil : metrics
+        case "val-split":
+            guard let parsed = ValidationSplit(number: try number()) else {
+                throw fail("expected a number of images ≥ 1 or a fraction in (0, 1), found \(value.shown)")
+            }
+            split = parsed
+        case "monitor":
+            let name = try text("val-loss or val-accuracy")
+            guard let monitor = Monitor(rawValue: name) else { throw fail("expected val-loss or val-accuracy, found \(name)") }
+            config.monitor = monitor == .validationLoss ? nil : monitor
+        case "early-stop": patience = try integer(value, minimum: 1)
+        case "min-delta": minDelta = try number()
         default:
             throw fail("unknown setting '\(key)' (known: \(StudyFile.fields.joined(separator: ", ")))")
         }

@@ -117,10 +117,12 @@ public final class StudyRunner {
     /// the images an epoch trains on.
     public func prepared(_ run: StudyRun) throws -> StudyRun {
         do {
-            let config = try run.config.prepared(for: train, normalize: run.normalize)
+            let config = try run.config.prepared(for: train, normalize: run.normalize, split: run.split)
             return StudyRun(label: run.label, config: config)
         } catch let error as BatchLargerThanTrainingSet {
             throw StudyFileError(run.label, error.description)
+        } catch let error as ValidationSplitTooLarge {
+            throw StudyFileError(run.label, "val-split \(error)")
         }
     }
 
@@ -136,9 +138,9 @@ public final class StudyRunner {
             return RunResult(run: run, history: history, model: model, directory: directory, reused: true)
         }
         // An interrupted run continues from its last complete epoch.
-        var trainer = Trainer(config: run.config, train: train, validation: test, backend: backend)
+        var trainer = Trainer(config: run.config, train: train, test: test, backend: backend)
         if let saved = try? TrainingCheckpoint.history(in: directory), saved.config == run.config, !saved.isFinished,
-           let resumed = try? TrainingCheckpoint.resume(from: directory, train: train, validation: test, backend: backend) {
+           let resumed = try? TrainingCheckpoint.resume(from: directory, train: train, test: test, backend: backend) {
             trainer = resumed
         }
         trainer.checkpointDirectory = directory

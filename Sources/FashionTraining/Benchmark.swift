@@ -47,7 +47,7 @@ public struct Benchmark {
             config.optimizer = optimizer
             config.learningRate = lr
             config.batchSize = batchSize
-            return Trainer(config: config, train: train, validation: nil, backend: backend)
+            return Trainer(config: config, train: train, test: nil, backend: backend)
         }
         func timeTraining(_ optimizer: OptimizerKind, _ lr: Float) throws -> Timing {
             let trainer = makeTrainer(optimizer, lr)

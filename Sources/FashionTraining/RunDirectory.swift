@@ -8,6 +8,8 @@ public enum RunDirectory {
     public static let metricsFile = "metrics.json"
     public static let csvFile = "metrics.csv"
     public static let modelFile = "model.safetensors"
+    /// The weights of the best epoch by the run's monitor, in the same format (evaluate and predict read it).
+    public static let bestModelFile = "best.safetensors"
 
     /// Writes the run's files into `directory` (created if needed), each atomically.
     public static func save(history: TrainingHistory, model: Sequential, to directory: String) throws {
@@ -16,7 +18,15 @@ public enum RunDirectory {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(Array(try encoder.encode(history)), to: directory + "/" + metricsFile)
         try AtomicFile.write(text: history.csv(), to: directory + "/" + csvFile)
+        try saveModel(history: history, model: model, to: directory + "/" + modelFile)
+    }
+
+    /// Writes `model` with the run's configuration, metrics and model description in its metadata to `path`,
+    /// atomically: `model.safetensors`, or `best.safetensors` after a best epoch.
+    public static func saveModel(history: TrainingHistory, model: Sequential, to path: String) throws {
+        let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var metadata = [
             "format": "pt",
             "fashionlab_version": FashionLabVersion.current,
@@ -24,7 +34,8 @@ public enum RunDirectory {
             "fashionlab_metrics": String(decoding: try encoder.encode(history.epochs), as: UTF8.self),
         ]
         if let description = try? ModelDescription(model) { metadata[ModelDescription.metadataKey] = description.json() }
-        try model.stateDict(metadata: metadata).write(to: directory + "/" + modelFile)
+        if let epoch = history.epochs.last?.epoch { metadata["fashionlab_epoch"] = String(epoch) }
+        try model.stateDict(metadata: metadata).write(to: path)
     }
 
     /// Reads a run's history; the error names the file.
@@ -37,7 +48,7 @@ public enum RunDirectory {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let history: TrainingHistory
         do {
-            history = try decoder.decode(TrainingHistory.self, from: data)
+            history = try decoder.decodeRefusingRepeatedKeys(TrainingHistory.self, from: data)
         } catch {
             throw RunDirectoryError(path: path, message: "not a FashionLab metrics file (\(error))")
         }

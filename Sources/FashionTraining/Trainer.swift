@@ -29,17 +29,27 @@ extension TrainingObserver {
 /// let data = try FashionMNISTLoader().load()
 /// var config = TrainingConfig()
 /// config.optimizer = .adam; config.learningRate = 0.001
-/// let trainer = Trainer(config: config, train: data.train, validation: data.test)
+/// let trainer = Trainer(config: config, train: data.train, test: data.test)
 /// let history = try trainer.run()
 /// print(history.last!.validationAccuracy!)
 /// ```
+/// What it measures after each epoch is the test set (the notebook's definition), or with
+/// `config.validationSplit` training images held out for it, the test set then measured once at the end
+/// (`history.test`). The best epoch by `config.monitor` is kept (`best.safetensors` in the checkpoint directory);
+/// `config.earlyStopping` ends the run when it stops improving and restores that epoch's weights.
 /// `Trainer(model:config:…)` trains a network of one's own (`Sequential`) instead of the one `config` names.
 public final class Trainer {
     public let config: TrainingConfig
     public let model: Sequential
     public let optimizer: Optimizer
+    /// The images trained on.
     public let train: Dataset
+    /// Measured after every epoch: held-out training images, or the test set (`TrainingConfig.runData`).
     public let validation: Dataset?
+    /// Measured once at the end when the validation set was held out; nil when the test set is the validation set.
+    public let test: Dataset?
+    /// The best epoch's weights so far (by `config.monitor`), kept to restore after early stopping.
+    var bestWeights: Safetensors?
     public private(set) var history: TrainingHistory
     /// The order of the batches and the generator that shuffles and augments them.
     public let plan: BatchPlan
@@ -58,7 +68,7 @@ public final class Trainer {
 
     /// A trainer for `config`, training `model` (nil: the network `config` names, initialised from its seed);
     /// `backend` `.cuda` trains on the GPU when it can run the model.
-    public init(model: Sequential? = nil, config: TrainingConfig, train: Dataset, validation: Dataset?, backend: ComputeBackend = .cpu) {
+    public init(model: Sequential? = nil, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) {
         var config = config
         // A network of one's own is recorded with the run, so its checkpoints rebuild it without code.
         if let model, let described = try? ModelDescription(model), described != (try? config.modelDescription()) {
@@ -66,14 +76,13 @@ public final class Trainer {
             config.architecture = described
         }
         self.config = config
-        let train = config.trainingSubset.map { train.subset(0..<min($0, train.count)) } ?? train
-        self.train = train
-        self.validation = validation
+        let data = config.runData(train: train, test: test)
+        (self.train, validation, self.test) = (data.train, data.validation, data.test)
         self.model = model ?? config.makeModel()
         optimizer = config.makeOptimizer()
         history = TrainingHistory(config: config)
         // The shuffling (and augmentation) stream is separate from the initialisation stream, both from the seed.
-        plan = BatchPlan(count: train.count, batchSize: config.batchSize, shuffle: true, generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
+        plan = BatchPlan(count: data.train.count, batchSize: config.batchSize, shuffle: true, generator: SeededGenerator(seed: config.seed ^ 0x5EED_BA7C))
         (self.backend, backendFallback) = backend.running(self.model)
     }
 
@@ -91,16 +100,32 @@ public final class Trainer {
     /// is requested). Throws only when a checkpoint cannot be written or the device fails.
     @discardableResult
     public func run(observer: TrainingObserver? = nil) throws -> TrainingHistory {
-        while history.epochs.count < config.epochs {
+        while !history.isFinished {
             guard let metrics = try runEpoch(observer: observer) else { break }
             let decision = observer?.trainer(self, didFinishEpoch: metrics) ?? .continue
             if history.diverged { break }
-            if decision == .stop {
+            if decision == .stop || patienceRanOut {
                 history.stoppedEarly = true
                 break
             }
         }
+        guard !history.interrupted else { return history }
+        if history.stoppedByEarlyStopping, let bestWeights, history.bestEpoch != history.epochs.count {
+            try model.load(bestWeights, name: "the best epoch's weights")
+            madeEngine = nil  // the host weights changed: an engine made from now on starts from them
+        }
+        if let test, history.test == nil, let epoch = history.weightsEpoch {
+            let result = try evaluate(on: test)
+            history.test = TestMeasurement(loss: result.loss, accuracy: result.accuracy, epoch: epoch)
+            if let checkpointDirectory { try TrainingCheckpoint.save(self, to: checkpointDirectory) }
+        }
         return history
+    }
+
+    /// True when early stopping's patience has run out: that many epochs since the best one.
+    private var patienceRanOut: Bool {
+        guard let rule = config.earlyStopping, let best = history.bestEpoch else { return false }
+        return history.epochs.count - best >= rule.patience
     }
 
     /// Trains one epoch, evaluates, appends the metrics to `history` and writes the checkpoint;
@@ -125,6 +150,10 @@ public final class Trainer {
             trainSeconds: trainSeconds, evaluationSeconds: seconds(since: evaluationStart))
         history.epochs.append(metrics)
         if !trained.loss.isFinite { history.diverged = true }
+        if history.bestEpoch == metrics.epoch, validation != nil {
+            bestWeights = model.stateDict()
+            if let checkpointDirectory { try RunDirectory.saveModel(history: history, model: model, to: checkpointDirectory + "/" + RunDirectory.bestModelFile) }
+        }
         if let checkpointDirectory { try TrainingCheckpoint.save(self, to: checkpointDirectory) }
         return metrics
     }

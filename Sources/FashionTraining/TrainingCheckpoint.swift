@@ -14,7 +14,8 @@ public enum TrainingCheckpoint {
     /// Writes the trainer's state into `directory` atomically.
     public static func save(_ trainer: Trainer, to directory: String) throws {
         var file = trainer.model.stateDict()
-        for (key, tensor) in trainer.optimizer.state { file.set("optimizer." + key, tensor) }
+        // In name order: the same run writes the same bytes.
+        for (key, tensor) in trainer.optimizer.state.sorted(by: { $0.key < $1.key }) { file.set("optimizer." + key, tensor) }
         let order = trainer.plan.order
         file.set("batches.order", Safetensors.Entry(dtype: "I32", shape: [order.count], bytes: order.withUnsafeBytes { Array($0) }))
         let encoder = JSONEncoder()
@@ -43,12 +44,12 @@ public enum TrainingCheckpoint {
     }
 
     /// A trainer that continues the run saved in `directory`, on `backend`.
-    public static func resume(from directory: String, train: Dataset, validation: Dataset?, backend: ComputeBackend = .cpu) throws -> Trainer {
+    public static func resume(from directory: String, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) throws -> Trainer {
         let path = directory + "/" + file
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
         do { try history.config.modelDescription().validate() } catch { throw TrainingCheckpointError(message: "\(path): \(error)") }
-        let trainer = Trainer(config: history.config, train: train, validation: validation, backend: backend)
+        let trainer = Trainer(config: history.config, train: train, test: test, backend: backend)
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]
         var order: [Int32] = []
@@ -78,7 +79,30 @@ public enum TrainingCheckpoint {
         } catch {
             throw TrainingCheckpointError(message: "\(path): \(error)")
         }
+        try restoreBestWeights(of: trainer, from: directory)
         return trainer
+    }
+
+    /// The best epoch's weights, from `best.safetensors`, for a run that may yet restore them (early stopping).
+    private static func restoreBestWeights(of trainer: Trainer, from directory: String) throws {
+        let history = trainer.history
+        guard history.config.earlyStopping != nil, let best = history.bestEpoch else { return }
+        guard best != history.epochs.count else {
+            trainer.bestWeights = trainer.model.stateDict()
+            return
+        }
+        let path = directory + "/" + RunDirectory.bestModelFile
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TrainingCheckpointError(message: "\(path): missing; early stopping needs the weights of the best epoch (\(best)) to restore them")
+        }
+        let file = try Safetensors.read(path)
+        guard file.metadata["fashionlab_epoch"] == String(best) else {
+            throw TrainingCheckpointError(message: "\(path): holds epoch \(file.metadata["fashionlab_epoch"] ?? "?"), the run's best is epoch \(best)")
+        }
+        var weights = Safetensors()
+        for name in file.names { weights.set(name, file[name]!) }
+        try history.config.load(weights, into: history.config.buildModel(), from: path)  // the shapes fit
+        trainer.bestWeights = weights
     }
 
     private static func decode(_ file: Safetensors, path: String) throws -> (TrainingHistory, Int, SeededGenerator) {
@@ -87,8 +111,11 @@ public enum TrainingCheckpoint {
         }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let history = try? decoder.decode(TrainingHistory.self, from: Data(historyText.utf8)) else {
-            throw TrainingCheckpointError(message: "\(path): the saved history cannot be read")
+        let history: TrainingHistory
+        do {
+            history = try decoder.decodeRefusingRepeatedKeys(TrainingHistory.self, from: Data(historyText.utf8))
+        } catch {
+            throw TrainingCheckpointError(message: "\(path): the saved history cannot be read (\(error))")
         }
         do {
             try history.config.validate()

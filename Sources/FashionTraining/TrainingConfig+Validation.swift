@@ -32,6 +32,10 @@ extension TrainingConfig {
         public static let batchActivations = 1 << 31
         /// Crop padding, in pixels: at most half an image side.
         public static let cropPadding = 0...14
+        /// Training images a validation split may hold out (it must also leave a batch to train on).
+        public static let validationSplit = 1...1_000_000
+        /// Early stopping's patience, in epochs.
+        public static let patience = 1...100_000
     }
 
     /// Checks every setting against its bounds — finite, positive where it must be, within `Limits` — and the
@@ -80,6 +84,17 @@ extension TrainingConfig {
         }
         guard Limits.epochs.contains(epochs) else { throw problem("epochs", "epochs", "must be 1 to \(Limits.epochs.upperBound), got \(epochs)") }
         if let trainingSubset, trainingSubset < 1 { throw problem("subset", "trainingSubset", "must be at least 1, got \(trainingSubset)") }
+        if let validationSplit, !Limits.validationSplit.contains(validationSplit) {
+            throw problem("val-split", "validationSplit", "must hold out 1 to \(Limits.validationSplit.upperBound) images, got \(validationSplit)")
+        }
+        if let earlyStopping {
+            guard Limits.patience.contains(earlyStopping.patience) else {
+                throw problem("early-stop", "earlyStopping.patience", "must be 1 to \(Limits.patience.upperBound) epochs, got \(earlyStopping.patience)")
+            }
+            guard earlyStopping.minDelta.isFinite, earlyStopping.minDelta >= 0, earlyStopping.minDelta <= 1e6 else {
+                throw problem("min-delta", "earlyStopping.minDelta", "must be a number from 0 to 1000000, got \(earlyStopping.minDelta)")
+            }
+        }
         if let labelSmoothing, !(labelSmoothing.isFinite && labelSmoothing >= 0 && labelSmoothing < 1) {
             throw problem("label-smoothing", "labelSmoothing", "must be in [0, 1), got \(labelSmoothing)")
         }

@@ -71,6 +71,13 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var isConvolutional: Bool { ((try? modelDescription())?.inputShape.count ?? 1) == 3 }
     /// Train on the first N training images only (quick experiments, tests); nil for all.
     public var trainingSubset: Int?
+    /// Training images held out as the validation set (stratified by class, chosen from `seed`: `runData`); the test
+    /// set is then measured once, at the end. nil: the test set is the validation set (the notebook's definition).
+    public var validationSplit: Int?
+    /// What picks the best epoch (`best.safetensors`) and what early stopping watches; nil means `.validationLoss`.
+    public var monitor: Monitor?
+    /// Stop when the monitored metric stops improving, and restore the best epoch's weights; nil for none.
+    public var earlyStopping: EarlyStopping?
 
     public init() {}
 
@@ -163,6 +170,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let augmentation, !augmentation.isIdentity { parts.append("augmented (\(augmentation.summary))") }
         if let labelSmoothing, labelSmoothing > 0 { parts.append("label smoothing \(labelSmoothing)") }
         if let trainingSubset { parts.append("first \(trainingSubset) training images") }
+        if let validationSplit { parts.append("\(validationSplit) held out for validation") }
+        if let monitor { parts.append("best epoch by \(monitor.rawValue)") }
+        if let earlyStopping { parts.append("early stopping (patience \(earlyStopping.patience)\(earlyStopping.minDelta > 0 ? ", min delta \(earlyStopping.minDelta)" : ""))") }
         return parts.joined(separator: ", ")
     }
 }

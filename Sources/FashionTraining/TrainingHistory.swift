@@ -37,13 +37,15 @@ public struct TrainingHistory: Codable, Sendable {
     public var stoppedEarly = false
     /// True when the run was interrupted (Ctrl-C) during an epoch; the completed epochs are kept.
     public var interrupted = false
+    /// The test set measured once at the end, when the validation set was held out of the training set.
+    public var test: TestMeasurement?
 
     /// True when the run needs no more training: all epochs done, diverged or stopped by an observer.
     public var isFinished: Bool { diverged || stoppedEarly || epochs.count >= config.epochs }
 
     public init(config: TrainingConfig) { self.config = config }
 
-    enum CodingKeys: String, CodingKey { case config, epochs, diverged, stoppedEarly, interrupted }
+    enum CodingKeys: String, CodingKey { case config, epochs, diverged, stoppedEarly, interrupted, test, bestEpoch }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -52,6 +54,19 @@ public struct TrainingHistory: Codable, Sendable {
         diverged = try container.decodeIfPresent(Bool.self, forKey: .diverged) ?? false
         stoppedEarly = try container.decodeIfPresent(Bool.self, forKey: .stoppedEarly) ?? false
         interrupted = try container.decodeIfPresent(Bool.self, forKey: .interrupted) ?? false
+        test = try container.decodeIfPresent(TestMeasurement.self, forKey: .test)
+        // `bestEpoch` is written for readers of metrics.json and worked out again from the epochs, never read.
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(config, forKey: .config)
+        try container.encode(epochs, forKey: .epochs)
+        try container.encode(diverged, forKey: .diverged)
+        try container.encode(stoppedEarly, forKey: .stoppedEarly)
+        try container.encode(interrupted, forKey: .interrupted)
+        try container.encodeIfPresent(test, forKey: .test)
+        try container.encodeIfPresent(bestEpoch, forKey: .bestEpoch)
     }
 
     public var last: EpochMetrics? { epochs.last }

@@ -68,17 +68,19 @@ struct TrainCommand: ParsableCommand {
             guard TrainingCheckpoint.exists(in: resume) else {
                 throw ValidationError("--resume \(resume): no \(TrainingCheckpoint.file) there (it is written after the first complete epoch)")
             }
-            trainer = try TrainingCheckpoint.resume(from: resume, train: data.train, validation: data.test, backend: backend)
+            trainer = try TrainingCheckpoint.resume(from: resume, train: data.train, test: data.test, backend: backend)
             directory = resume
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
             let config: TrainingConfig
             do {
-                config = try options.config.prepared(for: data.train, normalize: options.normalizesInputs)
+                config = try options.config.prepared(for: data.train, normalize: options.normalizesInputs, split: options.valSplit)
             } catch let error as BatchLargerThanTrainingSet {
                 throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
+            } catch let error as ValidationSplitTooLarge {
+                throw ValidationError("--val-split \(error)")
             }
-            trainer = Trainer(config: config, train: data.train, validation: data.test, backend: backend)
+            trainer = Trainer(config: config, train: data.train, test: data.test, backend: backend)
             directory = out ?? "runs/" + RunName.default(for: config, recipe: options.recipe, modelName: options.model.runName)
             try checkNotOverwriting(directory, flag: out == nil ? "" : "--out ")
             if !quiet && !json { print("Training \(config.summary)") }
@@ -118,8 +120,10 @@ struct TrainCommand: ParsableCommand {
         if json {
             try Terminal.printJSON(["directory": directory, "weights_sha256": trainer.model.weightsDigest])
         } else if !quiet {
+            for line in history.validationOutcome { print(line) }
             print("Weights SHA-256: \(trainer.model.weightsDigest)")
-            print("Saved metrics.json, metrics.csv, model.safetensors, checkpoint.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
+            let best = history.bestEpoch != nil ? " best.safetensors," : ""
+            print("Saved metrics.json, metrics.csv, model.safetensors,\(best) checkpoint.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
         }
     }
 }

@@ -6,6 +6,11 @@ import Foundation
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension TrainingMetrics: ExpressibleByArgument {}
+extension Monitor: ExpressibleByArgument {}
+
+extension ValidationSplit: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
 
 /// `--model`: a built-in model's name, or a model description file (a path ending in .json, or any existing
 /// file), read and validated once, when the flag is parsed.
@@ -109,6 +114,18 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
     var trainMetrics = TrainingMetrics.wholeSet
 
+    @Option(name: .customLong("val-split"), help: ArgumentHelp("Hold out N training images (or a fraction, e.g. 0.1), stratified by class and chosen from the seed, as the validation set; the test set is then measured once, at the end. Without it the test set is the validation set (the notebook's way).", valueName: "N|FRACTION"))
+    var valSplit: ValidationSplit?
+
+    @Option(help: ArgumentHelp("What picks the best epoch (best.safetensors) and what --early-stop watches: val-loss or val-accuracy.", valueName: "METRIC"))
+    var monitor = Monitor.validationLoss
+
+    @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop after PATIENCE epochs without improvement of --monitor, and restore the best epoch's weights (Keras' EarlyStopping with restore_best_weights).", valueName: "PATIENCE"))
+    var earlyStop: Int?
+
+    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement (with --early-stop).", valueName: "D"))
+    var minDelta: Double = 0
+
     @OptionGroup var threadOptions: ThreadOptions
 
     var hiddenSizes: [Int]? {
@@ -135,6 +152,7 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]")
         }
         _ = try augmentation  // its text parses
+        if minDelta != 0, earlyStop == nil { throw ValidationError("--min-delta applies to --early-stop; give --early-stop PATIENCE too") }
         // Every value's bounds: the one validator that study files, checkpoints and metrics.json go through too.
         do {
             try config.validate()
@@ -187,7 +205,7 @@ struct TrainingOptions: ParsableArguments {
             var config = recipe.config
             config.seed = seed
             config.trainingSubset = subset
-            return config
+            return withValidation(config)
         }
         var config = TrainingConfig()
         config.model = model.kind
@@ -207,6 +225,15 @@ struct TrainingOptions: ParsableArguments {
         config.augmentation = try? augmentation
         config.labelSmoothing = labelSmoothing > 0 ? labelSmoothing : nil
         config.trainingMetrics = trainMetrics == .wholeSet ? nil : trainMetrics
+        return withValidation(config)
+    }
+
+    /// `config` with the best epoch's monitor and early stopping (the validation split is resolved against the
+    /// training set by `prepared(for:normalize:split:)`).
+    private func withValidation(_ config: TrainingConfig) -> TrainingConfig {
+        var config = config
+        config.monitor = monitor == .validationLoss ? nil : monitor
+        config.earlyStopping = earlyStop.map { EarlyStopping(patience: $0, minDelta: minDelta) }
         return config
     }
 

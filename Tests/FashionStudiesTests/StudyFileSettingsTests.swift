@@ -23,6 +23,10 @@ import FashionTestSupport
         }
     }
 
+    @Test func aSettingGivenTwiceIsRefused() {
+        #expect(message(#"{"base": {"epochs": 1, "epochs": 50}}"#).contains("the key 'epochs' appears twice"))
+    }
+
     @Test func zerosAndOnesAreNumbersAndGridsOverSeedsAndAugmentationWork() throws {
         let study = try parse(#"""
         {"name": "seeds", "base": {"model": "cnn", "epochs": 1, "subset": 500, "scale": false},
@@ -53,7 +57,8 @@ import FashionTestSupport
         let study = try parse(#"""
         {"base": {"model": "mlp", "hidden": [64, 32], "optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": true,
                   "weight-decay": 0.0001, "schedule": "cosine", "batch-size": 64, "epochs": 1, "scale": true, "seed": 7,
-                  "subset": 500, "normalize": true, "label-smoothing": 0.1, "train-metrics": "batches"}}
+                  "subset": 500, "normalize": true, "label-smoothing": 0.1, "train-metrics": "batches", "val-split": 0.1,
+                  "monitor": "val-accuracy", "early-stop": 3, "min-delta": 0.001}}
         """#)
         let run = try #require(study.runs.first)
         #expect(study.runs.count == 1 && run.label == "base")
@@ -63,11 +68,15 @@ import FashionTestSupport
         #expect(c.batchSize == 64 && c.epochs == 1 && c.scale && c.seed == 7 && c.trainingSubset == 500)
         #expect(c.labelSmoothing == 0.1 && c.trainingMetrics == .batches && c.augmentation == nil)
         #expect(run.normalize && c.normalization == nil, "measured when the study runs")
+        #expect(run.split == .fraction(0.1) && c.validationSplit == nil, "resolved when the study runs")
+        #expect(c.monitor == .validationAccuracy && c.earlyStopping == EarlyStopping(patience: 3, minDelta: 0.001))
         let others = try parse(#"{"base": {"model": "cnn-large", "optimizer": "adamw", "no-scale": true, "augment": "crop:2", "train-metrics": "whole-set", "label-smoothing": 0}}"#)
         let o = others.runs[0].config
         #expect(o.model == .cnnLarge && o.optimizer == .adamw && !o.scale && o.augmentation == Augmentation(cropPadding: 2))
         #expect(o.trainingMetrics == nil && o.labelSmoothing == nil)
-        #expect(StudyFile.fields.count == 18)
+        #expect(StudyFile.fields.count == 22)
+        #expect(message(#"{"base": {"min-delta": 0.1}}"#).contains("min-delta applies to early-stop"))
+        #expect(message(#"{"base": {"val-split": 1.5}}"#).contains("expected a number of images ≥ 1 or a fraction in (0, 1)"))
     }
 
     @Test(arguments: [

@@ -37,7 +37,7 @@ struct CUDATrainingTests {
         let train = syntheticDataset(count: 300)
         for backend in [ComputeBackend.cpu] + devices.map({ .cuda($0) }) {
             let observer = LastBatchLoss()
-            let history = try Trainer(config: config(.adam), train: train, validation: nil, backend: backend).run(observer: observer)
+            let history = try Trainer(config: config(.adam), train: train, test: nil, backend: backend).run(observer: observer)
             #expect(observer.shown.count == history.epochs.count)
             for (shown, epoch) in zip(observer.shown, history.epochs) {
                 #expect(abs(Double(shown) - epoch.trainLoss) < 1e-6 * max(1, epoch.trainLoss), "\(backend.name): \(shown) vs \(epoch.trainLoss)")
@@ -48,9 +48,9 @@ struct CUDATrainingTests {
     @Test(arguments: [(OptimizerKind.sgd, Float(0)), (.sgd, 0.9), (.adam, 0), (.adamw, 0)])
     func gpuMatchesCPU(optimizer: OptimizerKind, momentum: Float) throws {
         let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
-        let cpu = try Trainer(config: config(optimizer, momentum: momentum), train: train, validation: test).run()
+        let cpu = try Trainer(config: config(optimizer, momentum: momentum), train: train, test: test).run()
         for device in devices {
-            let gpuTrainer = Trainer(config: config(optimizer, momentum: momentum), train: train, validation: test, backend: .cuda(device))
+            let gpuTrainer = Trainer(config: config(optimizer, momentum: momentum), train: train, test: test, backend: .cuda(device))
             #expect(gpuTrainer.backendFallback == nil)
             let gpu = try gpuTrainer.run()
             for (a, b) in zip(cpu.epochs, gpu.epochs) {
@@ -64,9 +64,9 @@ struct CUDATrainingTests {
     @Test func interruptedAndResumedGPURunMatches() throws {
         for device in devices {
             let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
-            let expected = try Trainer(config: config(.adam), train: train, validation: test, backend: .cuda(device)).run()
+            let expected = try Trainer(config: config(.adam), train: train, test: test, backend: .cuda(device)).run()
             let directory = TestFiles.newPath("cuda-resume")
-            let first = Trainer(config: config(.adam), train: train, validation: test, backend: .cuda(device))
+            let first = Trainer(config: config(.adam), train: train, test: test, backend: .cuda(device))
             first.checkpointDirectory = directory
             var batches = 0
             first.stopRequested = {
@@ -74,7 +74,7 @@ struct CUDATrainingTests {
                 return batches > 19 + 7
             }
             #expect(try first.run().epochs.count == 1)
-            let finished = try TrainingCheckpoint.resume(from: directory, train: train, validation: test, backend: .cuda(device)).run()
+            let finished = try TrainingCheckpoint.resume(from: directory, train: train, test: test, backend: .cuda(device)).run()
             #expect(finished.epochs.count == 3)
             // The weights follow the same path; the loss sums differ at most in their last bits (atomic adds).
             for (a, b) in zip(finished.epochs, expected.epochs) {
@@ -114,10 +114,10 @@ struct CUDATrainingTests {
     @Test func cnnMatchesCPU() throws {
         let config = cnnConfig()
         let train = syntheticDataset(count: 120), test = syntheticDataset(count: 40, seed: 5)
-        let cpuTrainer = Trainer(config: config, train: train, validation: test)
+        let cpuTrainer = Trainer(config: config, train: train, test: test)
         let cpu = try cpuTrainer.run()
         for device in devices {
-            let gpuTrainer = Trainer(config: config, train: train, validation: test, backend: .cuda(device))
+            let gpuTrainer = Trainer(config: config, train: train, test: test, backend: .cuda(device))
             #expect(gpuTrainer.backendFallback == nil)
             let gpu = try gpuTrainer.run()
             for (a, b) in zip(cpu.epochs, gpu.epochs) {
@@ -139,10 +139,10 @@ struct CUDATrainingTests {
         config.augmentation = Augmentation(flip: true, cropPadding: 2, erasing: 0.5)
         config.epochs = 1
         let train = syntheticDataset(count: 120)
-        let cpuTrainer = Trainer(config: config, train: train, validation: nil)
+        let cpuTrainer = Trainer(config: config, train: train, test: nil)
         let cpu = try cpuTrainer.run()
         for device in devices {
-            let gpuTrainer = Trainer(config: config, train: train, validation: nil, backend: .cuda(device))
+            let gpuTrainer = Trainer(config: config, train: train, test: nil, backend: .cuda(device))
             let gpu = try gpuTrainer.run()
             #expect(gpuTrainer.plan.generator == cpuTrainer.plan.generator, "the same draws on both backends")
             #expect(abs(cpu.epochs[0].trainLoss - gpu.epochs[0].trainLoss) < 1e-2 * cpu.epochs[0].trainLoss)

@@ -93,11 +93,11 @@ struct ModelDescriptionConfigTests {
         config.batchSize = 16
         config.seed = 2
         let train = syntheticDataset(count: 160), test = syntheticDataset(count: 40, seed: 5)
-        let uninterrupted = Trainer(config: config, train: train, validation: test)
+        let uninterrupted = Trainer(config: config, train: train, test: test)
         try uninterrupted.run()
 
         let directory = TestFiles.newPath("resume-custom")
-        let first = Trainer(config: config, train: train, validation: test)
+        let first = Trainer(config: config, train: train, test: test)
         first.checkpointDirectory = directory
         var batches = 0
         first.stopRequested = {
@@ -107,7 +107,7 @@ struct ModelDescriptionConfigTests {
         #expect(try first.run().interrupted)
         let checkpoint = try Safetensors.read(directory + "/" + TrainingCheckpoint.file)
         #expect(checkpoint.metadata[ModelDescription.metadataKey] == Self.custom.json())
-        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
         try resumed.run()
         #expect(resumed.model.weightsDigest == uninterrupted.model.weightsDigest)
     }

@@ -21,11 +21,11 @@ import FashionTestSupport
     @Test(arguments: [OptimizerKind.sgd, .adam])
     func interruptedAndResumedRunIsBitIdentical(optimizer: OptimizerKind) throws {
         let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
-        let uninterrupted = Trainer(config: config(optimizer), train: train, validation: test)
+        let uninterrupted = Trainer(config: config(optimizer), train: train, test: test)
         let expected = try uninterrupted.run()
 
         let directory = TestFiles.newPath("resume")
-        let first = Trainer(config: config(optimizer), train: train, validation: test)
+        let first = Trainer(config: config(optimizer), train: train, test: test)
         first.checkpointDirectory = directory
         var batches = 0
         first.stopRequested = {
@@ -35,7 +35,7 @@ import FashionTestSupport
         let partial = try first.run()
         #expect(partial.interrupted && partial.epochs.count == 2)
 
-        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
         #expect(resumed.history.epochs.count == 2)
         let finished = try resumed.run()
         #expect(finished.epochs.count == 4 && !finished.interrupted)
@@ -48,7 +48,7 @@ import FashionTestSupport
         let directory = TestFiles.newPath("resume")
         try Sequential.mlp(inputs: 784, hidden: [4], classes: 10).stateDict().write(to: directory + "/" + TrainingCheckpoint.file)
         let error = #expect(throws: TrainingCheckpointError.self) {
-            try TrainingCheckpoint.resume(from: directory, train: syntheticDataset(count: 20), validation: nil)
+            try TrainingCheckpoint.resume(from: directory, train: syntheticDataset(count: 20), test: nil)
         }
         #expect(error?.message.contains("not a FashionLab training checkpoint") == true)
     }
@@ -60,7 +60,7 @@ import FashionTestSupport
         var settings = config(.adam)
         settings.epochs = 2
         let directory = TestFiles.newPath("resume-lie")
-        let first = Trainer(config: settings, train: train, validation: nil)
+        let first = Trainer(config: settings, train: train, test: nil)
         first.checkpointDirectory = directory
         _ = try first.runEpoch()
         let path = directory + "/" + TrainingCheckpoint.file
@@ -69,7 +69,7 @@ import FashionTestSupport
         file.set("optimizer.2.bias.exp_avg", Safetensors.Entry(dtype: "F32", shape: bigger.shape,
                                                                bytes: Array(UnsafeRawBufferPointer(start: bigger.data, count: bigger.count * 4))))
         try file.write(to: path)
-        let error = #expect(throws: TrainingCheckpointError.self) { try TrainingCheckpoint.resume(from: directory, train: train, validation: nil) }
+        let error = #expect(throws: TrainingCheckpointError.self) { try TrainingCheckpoint.resume(from: directory, train: train, test: nil) }
         #expect(error?.message.contains(path) == true, "\(String(describing: error))")
         #expect(error?.message.contains("'2.bias.exp_avg' has shape [1239], but parameter 2.bias has [10]") == true, "\(String(describing: error))")
     }
@@ -94,17 +94,17 @@ import FashionTestSupport
         config.epochs = 2
         config.batchSize = 16
         let train = syntheticDataset(count: 64), test = syntheticDataset(count: 16, seed: 4)
-        let reference = Trainer(config: config, train: train, validation: test)
+        let reference = Trainer(config: config, train: train, test: test)
         let expected = try reference.run()
         #expect(expected.epochs.count == 2 && expected.epochs[1].trainLoss < expected.epochs[0].trainLoss)
 
         let directory = TestFiles.newPath("cnn-resume")
-        let first = Trainer(config: config, train: train, validation: test)
+        let first = Trainer(config: config, train: train, test: test)
         first.checkpointDirectory = directory
         var batches = 0
         first.stopRequested = { batches += 1; return batches > 6 }
         _ = try first.run()
-        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, validation: test)
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
         _ = try resumed.run()
         #expect(resumed.model.weightsDigest == reference.model.weightsDigest)
         #expect(resumed.model.buffers.map { $0.value.toArray() } == reference.model.buffers.map { $0.value.toArray() })

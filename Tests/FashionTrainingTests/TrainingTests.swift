@@ -62,7 +62,7 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 
     @Test(arguments: [(OptimizerKind.sgd, Float(0.1)), (.adam, 0.003), (.adamw, 0.003)])
     func learnsASimpleProblem(optimizer: OptimizerKind, lr: Float) throws {
-        let trainer = Trainer(config: config(optimizer, lr: lr), train: syntheticDataset(count: 400), validation: syntheticDataset(count: 200, seed: 9))
+        let trainer = Trainer(config: config(optimizer, lr: lr), train: syntheticDataset(count: 400), test: syntheticDataset(count: 200, seed: 9))
         let history = try trainer.run()
         #expect(history.epochs.count == 3 && !history.diverged)
         #expect(history.epochs.last!.trainLoss < history.epochs.first!.trainLoss)
@@ -72,9 +72,9 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 
     @Test func sameSeedSameNumbers() throws {
         let data = syntheticDataset(count: 200)
-        let a = try Trainer(config: config(.adam, lr: 0.003, epochs: 2), train: data, validation: nil).run()
-        let b = try Trainer(config: config(.adam, lr: 0.003, epochs: 2), train: data, validation: nil).run()
-        let c = try Trainer(config: config(.adam, lr: 0.003, epochs: 2, seed: 2), train: data, validation: nil).run()
+        let a = try Trainer(config: config(.adam, lr: 0.003, epochs: 2), train: data, test: nil).run()
+        let b = try Trainer(config: config(.adam, lr: 0.003, epochs: 2), train: data, test: nil).run()
+        let c = try Trainer(config: config(.adam, lr: 0.003, epochs: 2, seed: 2), train: data, test: nil).run()
         #expect(a.epochs.map(\.trainLoss) == b.epochs.map(\.trainLoss))
         #expect(a.epochs.map(\.trainLoss) != c.epochs.map(\.trainLoss))
     }
@@ -82,7 +82,7 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
     @Test func divergenceIsRecordedNotFatal() throws {
         var settings = config(.sgd, lr: 1e30, epochs: 5)
         settings.scale = false
-        let history = try Trainer(config: settings, train: syntheticDataset(count: 200), validation: syntheticDataset(count: 50)).run()
+        let history = try Trainer(config: settings, train: syntheticDataset(count: 200), test: syntheticDataset(count: 50)).run()
         #expect(history.diverged)
         #expect(history.epochs.count < 5)
         #expect(!history.epochs.last!.trainLoss.isFinite)
@@ -96,14 +96,14 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 
     @Test func observersSeeBatchesAndCanStop() throws {
         let observer = StopAfterTwo()
-        let history = try Trainer(config: config(.sgd, lr: 0.1, epochs: 5), train: syntheticDataset(count: 64), validation: nil).run(observer: observer)
+        let history = try Trainer(config: config(.sgd, lr: 0.1, epochs: 5), train: syntheticDataset(count: 64), test: nil).run(observer: observer)
         #expect(history.epochs.count == 2 && history.stoppedEarly)
         #expect(observer.batches == 8)
     }
 
     @Test func checkpointRoundTripKeepsAccuracy() throws {
         let data = syntheticDataset(count: 300)
-        let trainer = Trainer(config: config(.adam, lr: 0.003, epochs: 1), train: data, validation: nil)
+        let trainer = Trainer(config: config(.adam, lr: 0.003, epochs: 1), train: data, test: nil)
         try trainer.run()
         let path = TestFiles.newPath("checkpoint") + "/model.safetensors"
         try trainer.model.stateDict(metadata: ["format": "pt"]).write(to: path)

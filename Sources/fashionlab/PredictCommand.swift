@@ -52,17 +52,17 @@ struct PredictCommand: ParsableCommand {
         guard !images.isEmpty else { throw ValidationError("give at least one IMAGE to classify") }
     }
 
-    /// Where the contact sheet goes, if anywhere: --sheet, or predictions.png when a folder is among the inputs.
-    var sheetPath: String? {
-        sheet ?? (images.contains(where: PictureFolder.isFolder) ? "predictions.png" : nil)
-    }
-
     func run() throws {
         let (network, config) = try ModelFile.load(model)
+        // The contact sheet, if any: --sheet, or predictions.png when a folder is among the inputs.
+        let sheetPath = sheet ?? (images.contains(where: PictureFolder.isFolder) ? "predictions.png" : nil)
         var pictures: [String] = [], failures: [Failure] = []
         for path in images {
             guard PictureFolder.isFolder(path) else { pictures.append(path); continue }
-            let folder = try PictureFolder(path)
+            let folder: PictureFolder
+            do { folder = try PictureFolder(path) } catch {
+                failures.append(Failure(image: path, error: "\(error)")); continue
+            }
             if !folder.others.isEmpty {
                 Terminal.note("\(path): left out \(folder.others.count) file(s) that are not pictures by their name: " + folder.others.prefix(5).joined(separator: ", ")
                     + (folder.others.count > 5 ? ", …" : ""))

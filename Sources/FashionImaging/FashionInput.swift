@@ -2,16 +2,20 @@
 /// on a dark background (inverted when the background is light), cropped to the object, its longest
 /// side fitted to 28 pixels and centred.
 public enum FashionInput {
-    /// Reads a PNG or PGM file's bytes (by their signature).
+    /// Decodes a picture file's bytes: PNG, JPEG (upright by its EXIF orientation) or PGM, told apart by
+    /// their first bytes (``ImageFormat``). Other formats are refused with an error that names the format
+    /// when it is recognisable (GIF, BMP, WebP, TIFF, HEIC…) and says to convert it to PNG or JPEG.
     public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNG.decode(bytes, name: name) }
-        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") {
-            return try PGM.decode(bytes, name: name)
+        switch ImageFormat.detect(bytes) {
+        case .png: try PNG.decode(bytes, name: name)
+        case .jpeg: try JPEG.decode(bytes, name: name)
+        case .pgm: try PGM.decode(bytes, name: name)
+        case let other: throw other.refusal(name: name)
         }
-        throw ImageError(name, "not a PNG or PGM file (JPEG and other formats are not supported; convert it to PNG)")
     }
 
-    /// The 28×28 gray image (784 bytes, row-major) to classify.
+    /// The 28×28 gray image (784 bytes, row-major) to classify. Transparent pixels are composited over
+    /// white first, as a person sees them.
     public static func prepare(_ image: Image, side: Int = 28) -> Image {
         var gray = image.grayscale(background: 255)
         // Background: the median of the border pixels. A light background is inverted, as the dataset's

@@ -2,8 +2,9 @@ import CZlib
 
 /// The project's own PNG codec on zlib.
 ///
-/// Writes 8-bit gray, gray+alpha, RGB and RGBA images. Reads the same, and 8-bit palette images,
-/// non-interlaced; anything else is refused with a message that says what the file is.
+/// Writes 8-bit gray, gray+alpha, RGB and RGBA images. Reads every kind of PNG (``decode(_:name:)``): the
+/// container here, the samples in PNG+Samples.swift, interlacing in PNG+Adam7.swift, palette and tRNS in
+/// PNG+Colour.swift.
 public enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     /// Images larger than this many pixels are refused before memory is taken for them (``ImageLimits``).
@@ -65,7 +66,13 @@ public enum PNG {
 
     // MARK: Decoding
 
-    /// Decodes a PNG file. `name` is used in error messages.
+    /// Decodes a PNG file of any kind: gray, RGB, palette, gray+alpha or RGBA, at every bit depth PNG allows
+    /// (1, 2, 4, 8, 16), interlaced (Adam7) or not, with tRNS transparency. `name` is used in error messages.
+    ///
+    /// The result is 8-bit: 16-bit samples are rounded to the nearest 8-bit value, 1/2/4-bit gray is scaled
+    /// to 0…255, a palette is looked up. Alpha is kept — from an alpha channel or tRNS, a palette image with
+    /// tRNS becoming RGBA and a gray or RGB one gray+alpha or RGBA — and left to the reader to composite
+    /// (``Image/grayscale(background:)`` puts it over white, as a person sees a transparent picture).
     public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else {
             throw ImageError(name, "not a PNG file (bad signature)")
@@ -73,6 +80,7 @@ public enum PNG {
         var offset = 8
         var header: (width: Int, height: Int, depth: UInt8, colorType: UInt8, interlace: UInt8)?
         var palette = [UInt8]()
+        var transparency: [UInt8]?
         var compressed = [UInt8]()
         var sawEnd = false
         while offset < bytes.count, !sawEnd {
@@ -92,9 +100,10 @@ public enum PNG {
                 guard data.count == 13 else { throw ImageError(name, "IHDR chunk has \(data.count) bytes, expected 13") }
                 header = (Int(readBigEndian(data, 0)), Int(readBigEndian(data, 4)), data[8], data[9], data[12])
             case "PLTE": palette = data
+            case "tRNS": transparency = data
             case "IDAT": compressed += data
             case "IEND": sawEnd = true
-            default: break  // ancillary chunks are ignored
+            default: break  // other ancillary chunks are ignored
             }
             offset += 12 + length
         }
@@ -105,24 +114,11 @@ public enum PNG {
             throw ImageError(name, "\(header.width)×\(header.height) is not a valid PNG size (at most 2147483647 per side)")
         }
         _ = try ImageLimits.checkedSize(width: header.width, height: header.height, channels: 4, name: name)
-        guard header.depth == 8 else {
-            throw ImageError(name, "bit depth \(header.depth) is not supported (only 8-bit PNGs)")
-        }
-        guard header.interlace == 0 else {
-            throw ImageError(name, "interlaced (Adam7) PNGs are not supported; save it without interlacing")
-        }
-        let channels: Int
-        switch header.colorType {
-        case 0: channels = 1
-        case 2: channels = 3
-        case 3: channels = 1
-        case 4: channels = 2
-        case 6: channels = 4
-        default: throw ImageError(name, "unknown colour type \(header.colorType)")
-        }
-        // Bounded above (at most 50 M pixels × 4 channels + a filter byte per row): no overflow here.
-        let stride = header.width * channels
-        let expected = header.height * (stride + 1)
+        let format = try SampleFormat(colorType: header.colorType, depth: header.depth, name: name)
+        guard header.interlace <= 1 else { throw ImageError(name, "unknown interlace method \(header.interlace)") }
+        let passes = Adam7.passes(width: header.width, height: header.height, interlaced: header.interlace == 1)
+        // Bounded above (at most 50 M pixels × 8 bytes + a filter byte per row): no overflow here.
+        let expected = passes.reduce(0) { $0 + $1.dataSize(format) }
         // Deflate expands at most ~1032:1, so a file too small for its claimed size is refused before
         // the memory for that size is taken.
         let (inflatable, overflow) = compressed.count.multipliedReportingOverflow(by: 1100)
@@ -130,23 +126,17 @@ public enum PNG {
             throw ImageError(name, "image data (\(compressed.count) bytes) is too small for \(header.width)×\(header.height) pixels")
         }
         let filtered = try zlibDecompress(compressed, expectedSize: expected, name: name)
-        var pixels = try unfilter(filtered, width: header.width, height: header.height, channels: channels, name: name)
-
-        if header.colorType == 3 {
-            guard !palette.isEmpty, palette.count % 3 == 0 else { throw ImageError(name, "palette image without a valid PLTE chunk") }
-            var rgb = [UInt8](repeating: 0, count: pixels.count * 3)
-            for (i, index) in pixels.enumerated() {
-                let entry = Int(index) * 3
-                guard entry + 2 < palette.count else { throw ImageError(name, "palette index \(index) out of range") }
-                rgb[3 * i] = palette[entry]; rgb[3 * i + 1] = palette[entry + 1]; rgb[3 * i + 2] = palette[entry + 2]
-            }
-            pixels = rgb
-            return Image(width: header.width, height: header.height, channels: 3, pixels: pixels)
+        let key = format.colorType == 3 ? nil : transparency.flatMap { format.transparentSample($0) }
+        let samples = try readSamples(filtered, format: format, passes: passes, transparentKey: key,
+                                      width: header.width, height: header.height, name: name)
+        if format.colorType == 3 {
+            return try applyPalette(samples, palette: palette, transparency: transparency,
+                                    width: header.width, height: header.height, name: name)
         }
-        return Image(width: header.width, height: header.height, channels: channels, pixels: pixels)
+        return Image(width: header.width, height: header.height, channels: format.channels + (key == nil ? 0 : 1), pixels: samples)
     }
 
-    private static func readBigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+    static func readBigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
         UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
     }
 
@@ -161,36 +151,6 @@ public enum PNG {
                 : status == Z_BUF_ERROR ? "image data is truncated or larger than the header says"
                 : "image data is corrupt (zlib status \(status))"
             throw ImageError(name, reason)
-        }
-        return out
-    }
-
-    /// Reverses PNG's per-row filters (None, Sub, Up, Average, Paeth).
-    private static func unfilter(_ data: [UInt8], width: Int, height: Int, channels: Int, name: String) throws -> [UInt8] {
-        let stride = width * channels
-        var out = [UInt8](repeating: 0, count: height * stride)
-        for y in 0..<height {
-            let filter = data[y * (stride + 1)]
-            let source = y * (stride + 1) + 1
-            let row = y * stride
-            for x in 0..<stride {
-                let a = x >= channels ? Int(out[row + x - channels]) : 0
-                let b = y > 0 ? Int(out[row - stride + x]) : 0
-                let c = (x >= channels && y > 0) ? Int(out[row - stride + x - channels]) : 0
-                let predictor: Int
-                switch filter {
-                case 0: predictor = 0
-                case 1: predictor = a
-                case 2: predictor = b
-                case 3: predictor = (a + b) / 2
-                case 4:
-                    let p = a + b - c
-                    let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
-                    predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
-                default: throw ImageError(name, "unknown filter type \(filter) on row \(y)")
-                }
-                out[row + x] = data[source + x] &+ UInt8(truncatingIfNeeded: predictor)
-            }
         }
         return out
     }

@@ -4,13 +4,13 @@ import FashionImaging
 import FashionTestSupport
 
 /// PNG files made by hand: a header that claims any size, a tiny IDAT, a valid CRC on every chunk.
-func handMadePNG(width: UInt32, height: UInt32, colorType: UInt8 = 6) -> [UInt8] {
+func handMadePNG(width: UInt32, height: UInt32, colorType: UInt8 = 6, depth: UInt8 = 8) -> [UInt8] {
     func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)] }
     func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typeAndData = Array(type.utf8) + data
         return bigEndian(UInt32(data.count)) + typeAndData + bigEndian(PNG.crc(typeAndData))
     }
-    let header = bigEndian(width) + bigEndian(height) + [8, colorType, 0, 0, 0]
+    let header = bigEndian(width) + bigEndian(height) + [depth, colorType, 0, 0, 0]
     // A zlib stream of a few zero bytes: far too little for the claimed size.
     let idat: [UInt8] = [0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01]
     return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", idat) + chunk("IEND", [])

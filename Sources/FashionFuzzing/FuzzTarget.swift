@@ -100,7 +100,7 @@ extension FuzzTarget {
 public enum FuzzTargets {
     public static var all: [FuzzTarget] { parsers + loaders + text }
     /// Byte-level mutation of every parser of user files.
-    public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, studyFile] }
+    public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, jpeg, studyFile] }
     /// Well-formed files whose meaning lies, through the loaders of `train --resume`, `evaluate`, `predict`,
     /// `plot` and `study`.
     public static var loaders: [FuzzTarget] { [checkpoint, modelFile, runDirectory, studyMeaning] }

@@ -4,7 +4,7 @@ import FashionFuzzing
 /// A short pass of every fuzzing target in the test suite (scripts/fuzz.sh runs a million inputs each under
 /// AddressSanitizer). Each must reach both its error paths and its accepting paths, and break no promise.
 @Suite(.timeLimit(.minutes(5))) struct FuzzTests {
-    @Test(arguments: ["idx", "gzip", "safetensors", "png", "pgm", "study"])
+    @Test(arguments: ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study"])
     func parsersSurviveMutatedBytes(name: String) throws {
         try expectClean(name, inputs: 20_000)
     }
@@ -20,7 +20,7 @@ import FashionFuzzing
     }
 
     @Test func everyTargetIsTested() {
-        #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "study", "checkpoint",
+        #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
                                                       "model-file", "run-directory", "study-meaning", "markup", "path-name"])
     }
 

@@ -4,10 +4,12 @@ import Foundation
 /// How many threads FashionLab's own loops use (default: all cores).
 public enum Threads {
     nonisolated(unsafe) private static var configured = ProcessInfo.processInfo.activeProcessorCount
-    /// The thread count for `parallelFor`; set it once, before training starts.
+    /// The most threads `--threads` may ask for (far above any core count a training run profits from).
+    public static let maximum = 1024
+    /// The thread count for `parallelFor` (clamped to 1…`maximum`); set it once, before training starts.
     public static var count: Int {
         get { configured }
-        set { configured = max(1, newValue) }
+        set { configured = min(max(1, newValue), maximum) }
     }
 }
 

@@ -18,3 +18,9 @@ public struct DataError: Error, CustomStringConvertible, LocalizedError, Equatab
     public var description: String { "\(subject): \(message)" }
     public var errorDescription: String? { description }
 }
+
+/// A download stopped by SIGINT or SIGTERM (its partial file removed): the program should end as an interrupted one.
+public struct DownloadInterrupted: Error, CustomStringConvertible, Equatable {
+    public let source: String
+    public var description: String { "\(source): download interrupted (SIGINT or SIGTERM); the partial file was removed" }
+}

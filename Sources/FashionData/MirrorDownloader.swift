@@ -114,7 +114,7 @@ public struct MirrorDownloader: Sendable {
             } else if now.timeIntervalSince(windowStart) >= limits.speedTime {
                 let speed = Double(received - windowBytes) / now.timeIntervalSince(windowStart)
                 if speed < limits.speedLimit {
-                    stopped = "download too slow: \(String(format: "%.0f", speed)) bytes/s over the last \(Self.seconds(limits.speedTime)) s, below the minimum of \(String(format: "%.0f", limits.speedLimit)) bytes/s; giving up"
+                    stopped = "download too slow: \(String(format: speed < 10 ? "%.1f" : "%.0f", speed)) bytes/s over the last \(Self.seconds(limits.speedTime)) s, below the minimum of \(String(format: "%.0f", limits.speedLimit)) bytes/s; giving up"
                 }
                 windowStart = now
                 windowBytes = received
@@ -130,6 +130,7 @@ public struct MirrorDownloader: Sendable {
         }
 
         let outcome = receiver.outcome()
+        if Interruption.requested, outcome.failure != nil { throw DownloadInterrupted(source: source) }
         if let failure = outcome.failure { throw DataError(source, failure) }
         if let status = outcome.status, status != 200 {
             throw DataError(source, "HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))")

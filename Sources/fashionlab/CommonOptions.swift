@@ -28,7 +28,13 @@ struct DataOptions: ParsableArguments {
                 Terminal.endBar()
                 if !quiet { Terminal.note(message) }
             })
-        return try loader.load()
+        do {
+            return try loader.load()
+        } catch let interrupted as DownloadInterrupted {
+            Terminal.endBar()
+            Terminal.note("Error: \(interrupted)")
+            throw ExitCode(130)  // as a program stopped by Ctrl-C ends
+        }
     }
 }
 
@@ -38,7 +44,9 @@ struct ThreadOptions: ParsableArguments {
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !(1...Threads.maximum).contains(threads) {
+            throw ValidationError("--threads must be 1 to \(Threads.maximum), got \(threads)")
+        }
     }
 
     /// Sets the thread count for this process.

@@ -42,7 +42,13 @@ public struct FashionMNISTLoader: Sendable {
         log("Fashion-MNIST not found in \(searched); downloading from \(mirror) into \(directory)")
         let downloader = MirrorDownloader(mirror: mirror)
         for file in FashionMNIST.files where DataLocator.path(of: file, in: directory) == nil {
-            try downloader.download(file, into: directory, progress: progress)
+            do {
+                try downloader.download(file, into: directory, progress: progress)
+            } catch let error as DataError where locator.namedDirectory != nil {
+                // The download is why a named folder failed: say which file it lacks.
+                let named = locator.namedDirectory!
+                throw DataError(error.subject, "\(error.message) (downloading it because \(named.directory), given by \(named.origin), lacks \(file.name))")
+            }
             log("downloaded and verified \(file.name)")
         }
         return try Self.load(directory: directory, recordDirectory: locator.cacheDirectory)

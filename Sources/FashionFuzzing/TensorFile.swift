@@ -55,7 +55,7 @@ struct TensorFile: Sendable {
 enum TensorFileMutation {
     static let elementSizes = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I32": 4, "I64": 8, "U8": 1, "I8": 1, "BOOL": 1, "U64": 8]
     static let dtypes = elementSizes.keys.sorted()
-    static let poison: [Float] = [.nan, .infinity, -.infinity, 3.4e38, -3.4e38, -1, 0, 1e-45, 65536]
+    static let poison: [Float] = [.nan, .infinity, -.infinity, 3.4e38, -3.4e38, -1, 0, .leastNonzeroMagnitude, 65536]
 
     static func mutate(_ file: inout TensorFile, _ m: inout Mutator, metadataKeys: [String]) {
         for _ in 0...m.below(3) {

@@ -29,7 +29,9 @@ TIMEOUT=${ATTACK_TIMEOUT:-120}
 MEM_KB=${ATTACK_MEM_KB:-6291456}
 export XDG_CACHE_HOME="$OUT/cache"   # the verification record goes here, not in ~/.cache
 export FASHIONLAB_SYSTEM_DATA="$SYS" # (the "after" binary reads it; the "before" one ignores it)
-unset FASHIONLAB_DATA FASHIONLAB_MIRROR
+unset FASHIONLAB_DATA
+# A closed port on this machine: an attack that makes FashionLab download never reaches any other address.
+export FASHIONLAB_MIRROR=http://127.0.0.1:9/
 ROWS="$OUT/rows.tsv"
 : > "$ROWS"
 ESCAPE_TEXT=$(printf 'x"\xcc\x81 onmouseover=alert(1) <\xcc\xb8script>alert(1)<script>alert(2)<\xcc\xb8\xe2\x88\x95script>')

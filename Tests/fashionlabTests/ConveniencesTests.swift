@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import FashionTestSupport
+
+/// What users of Keras, PyTorch and fastai expect, through the command line on the real dataset: a validation split
+/// with the best checkpoint and early stopping, and the learning-rate finder.
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
+struct ConveniencesTests {
+    @Test func aValidationSplitWithEarlyStoppingKeepsTheBestEpochAndTestsOnce() throws {
+        let directory = TestFiles.newPath("val-split")
+        let run = try runFashionlab(["train", "--subset", "3000", "--hidden", "16", "--epochs", "6", "--val-split", "0.2",
+                                     "--early-stop", "1", "--min-delta", "10", "--out", directory])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("Validation set: 600 training images held out"), "\(run.output)")
+        #expect(run.output.contains("Early stopping: validation loss did not improve by more than 10.0 for 1 epoch; the weights of epoch 1 are restored"))
+        #expect(run.output.contains("measured once, on the weights of epoch 1"))
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/metrics.json"))) as! [String: Any]
+        #expect((metrics["epochs"] as? [Any])?.count == 2 && metrics["bestEpoch"] as? Int == 1)
+        #expect((metrics["test"] as? [String: Any])?["epoch"] as? Int == 1)
+        #expect(FileManager.default.fileExists(atPath: directory + "/best.safetensors"))
+        let evaluated = try runFashionlab(["evaluate", directory + "/best.safetensors", "--out", TestFiles.newPath("best-eval")])
+        #expect(evaluated.status == 0, "\(evaluated.error)")
+        let report = try String(contentsOfFile: directory + "/report.html", encoding: .utf8)
+        #expect(report.contains("Best epoch: 1 of 2") && report.contains("best epoch 1"))
+    }
+
+    @Test func badValidationSettingsAreRefusedByName() throws {
+        for (arguments, message) in [
+            (["--val-split", "0"], "--val-split"), (["--val-split", "1.5"], "--val-split"),
+            (["--val-split", "60000"], "--val-split 60000 holds out 60000 of the 60000 training images and leaves none to train on"),
+            (["--min-delta", "0.1"], "--min-delta applies to --early-stop"), (["--early-stop", "0"], "--early-stop must be 1 to 100000 epochs, got 0"),
+            (["--monitor", "accuracy"], "--monitor"),
+        ] {
+            let run = try runFashionlab(["train", "--epochs", "1", "--out", TestFiles.newPath("bad")] + arguments)
+            #expect(run.status != 0 && !run.crashed && run.error.contains(message), "\(arguments): \(run.error)")
+        }
+    }
+
+    @Test func theLearningRateFinderSuggestsARateAndDrawsTheCurve() throws {
+        let directory = TestFiles.newPath("lr-find")
+        let run = try runFashionlab(["lr-find", "--subset", "4000", "--hidden", "64", "--optimizer", "adam", "--steps", "120", "--out", directory])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("Suggested rate (steepest descent): ") && run.output.contains("Suggested rate (minimum ÷ 10): "), "\(run.output)")
+        for file in ["lr_find.svg", "lr_find.json", "report.html"] { #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "\(file)") }
+        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/lr_find.json"))) as! [String: Any]
+        let suggested = try #require(result["minimumDividedBy10"] as? Double)
+        #expect(suggested > 1e-6 && suggested < 1, "a plausible rate for Adam: \(suggested)")
+    }
+}

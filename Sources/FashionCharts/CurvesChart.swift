@@ -10,11 +10,14 @@ public struct RunCurves: Sendable {
     public var validationAccuracy: [Double]
     /// The best epoch by the run's monitor (1-based), ringed on the validation curves; nil for none.
     public var bestEpoch: Int?
+    /// The training loss logged every few steps (`--log-every`): (epoch, loss), drawn as a thin line.
+    public var stepLosses: [(epoch: Double, loss: Double)] = []
 
     public init(label: String, trainLoss: [Double], validationLoss: [Double], trainAccuracy: [Double], validationAccuracy: [Double],
-                bestEpoch: Int? = nil) {
+                bestEpoch: Int? = nil, stepLosses: [(epoch: Double, loss: Double)] = []) {
         self.label = label
         self.bestEpoch = bestEpoch
+        self.stepLosses = stepLosses
         self.trainLoss = trainLoss
         self.validationLoss = validationLoss
         self.trainAccuracy = trainAccuracy
@@ -113,6 +116,7 @@ public struct CurvesChart: Sendable {
         }
 
         let frameWidth = width - left - right
+        let fromZero = runs.contains { !$0.stepLosses.isEmpty }
         func series(_ pick: (RunCurves) -> [Double], validation: Bool) -> [Series] {
             runs.indices.map { i in
                 Series(values: pick(runs[i]), color: validation ? validationColors[i] : colors[i], dots: !validation, label: runs[i].label,
@@ -120,12 +124,13 @@ public struct CurvesChart: Sendable {
             }
         }
         let lossSeries = series(\.trainLoss, validation: false) + series(\.validationLoss, validation: true)
-        let lossValues = lossSeries.flatMap(\.values).filter { $0.isFinite }
+        let lossValues = (lossSeries.flatMap(\.values) + runs.flatMap { $0.stepLosses.map(\.loss) }).filter { $0.isFinite }
         let positive = lossValues.filter { $0 > 0 }
         let useLog = (positive.max() ?? 1) / max(positive.min() ?? 1, 1e-12) > 100 && positive.count == lossValues.count
         let lossAxis = Axis(covering: lossValues, logarithmic: useLog, includeZero: !useLog)
         drawPanel(&svg, top: lossTop, left: left, width: frameWidth, height: panelHeight, epochs: epochs,
-                  axis: lossAxis, yLabel: useLog ? words.lossLog : words.loss, percent: false, series: lossSeries, diverged: diverged)
+                  axis: lossAxis, yLabel: useLog ? words.lossLog : words.loss, percent: false, series: lossSeries, diverged: diverged,
+                  steps: runs.indices.map { (runs[$0].stepLosses, colors[$0]) }, fromZero: fromZero)
 
         let accuracySeries = series(\.trainAccuracy, validation: false) + series(\.validationAccuracy, validation: true)
         var accuracyAxis = Axis(covering: accuracySeries.flatMap(\.values))
@@ -134,7 +139,7 @@ public struct CurvesChart: Sendable {
                                 ticks: accuracyAxis.ticks.filter { $0 >= 0 && $0 <= 1 })
         }
         drawPanel(&svg, top: accuracyTop, left: left, width: frameWidth, height: panelHeight, epochs: epochs,
-                  axis: accuracyAxis, yLabel: words.accuracy, percent: true, series: accuracySeries, diverged: diverged)
+                  axis: accuracyAxis, yLabel: words.accuracy, percent: true, series: accuracySeries, diverged: diverged, fromZero: fromZero)
         svg.text(words.epoch, x: left + frameWidth / 2, y: accuracyTop + panelHeight + 38, size: 13, anchor: .middle)
 
         for (line, (runIndex, epoch)) in diverged.enumerated() {
@@ -151,9 +156,11 @@ public struct CurvesChart: Sendable {
     }
 
     private func drawPanel(_ svg: inout SVG, top: Double, left: Double, width: Double, height: Double, epochs: Int,
-                           axis: Axis, yLabel: String, percent: Bool, series: [Series], diverged: [(Int, Int)]) {
+                           axis: Axis, yLabel: String, percent: Bool, series: [Series], diverged: [(Int, Int)],
+                           steps: [([(epoch: Double, loss: Double)], String)] = [], fromZero: Bool = false) {
         let padding = epochs == 1 ? 0.5 : 0.25
-        let xLow = 1 - padding, xHigh = Double(epochs) + padding
+        // With logged steps the axis starts at epoch 0, where training starts.
+        let xLow = fromZero ? 0 : 1 - padding, xHigh = Double(epochs) + padding
         func x(_ epoch: Int) -> Double { left + (Double(epoch) - xLow) / (xHigh - xLow) * width }
         func y(_ value: Double) -> Double { top + height - axis.fraction(value) * height }
 
@@ -177,6 +184,13 @@ public struct CurvesChart: Sendable {
         }
         svg.text(yLabel, x: left - 52, y: top + height / 2, size: 13, anchor: .middle, rotate: -90)
 
+        // Logged step losses first, thin and light, under the epochs' points.
+        func x(fraction epoch: Double) -> Double { left + (epoch - xLow) / (xHigh - xLow) * width }
+        for (points, color) in steps where !points.isEmpty {
+            let line = points.filter { $0.loss.isFinite && $0.epoch >= 0 && $0.epoch <= Double(epochs) }
+                .map { (x(fraction: $0.epoch), y(min(max($0.loss, axis.lower), axis.upper))) }
+            svg.polyline(line, stroke: color + "80", width: 1)
+        }
         for item in series {
             var segment: [(Double, Double)] = []
             func flush() {

@@ -25,7 +25,8 @@ public struct RunForReport {
         return RunCurves(label: label, trainLoss: epochs.map(\.trainLoss),
                          validationLoss: epochs.map { $0.validationLoss ?? .nan },
                          trainAccuracy: epochs.map(\.trainAccuracy),
-                         validationAccuracy: epochs.map { $0.validationAccuracy ?? .nan }, bestEpoch: history.bestEpoch)
+                         validationAccuracy: epochs.map { $0.validationAccuracy ?? .nan }, bestEpoch: history.bestEpoch,
+                         stepLosses: history.steps.map { ($0.epoch, $0.loss) })
     }
 }
 
@@ -103,6 +104,7 @@ public enum RunCharts {
 
         var curves = ReportSection(id: "curves", heading: "Training curves")
         var caption = "Loss (top) and accuracy (bottom) after each epoch: training as dots, validation as a line; a ring marks the best epoch."
+        if runs.contains(where: { !$0.history.steps.isEmpty }) { caption += " The thin line is the training loss logged every few steps (--log-every)." }
         let running = runs.filter { $0.history.config.trainingMetrics == .batches }.map(\.label)
         if !running.isEmpty {
             caption += " Training accuracy of \(running.joined(separator: ", ")) is the running mean over each epoch's batches, measured while training (dropout on, weights changing), not a separate pass."

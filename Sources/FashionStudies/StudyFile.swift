@@ -12,7 +12,7 @@ import Foundation
 /// ```
 /// `base` and `grid` take every `train` setting by its flag's name (``fields``): model, hidden, optimizer, lr,
 /// momentum, nesterov, weight-decay, schedule, batch-size, epochs, scale, no-scale, seed, subset, normalize,
-/// augment, label-smoothing, train-metrics, val-split, monitor, early-stop, min-delta. Numbers are numbers (`"epochs": 1`), flags are `true`/`false`,
+/// augment, label-smoothing, train-metrics, val-split, monitor, early-stop, min-delta, log-every. Numbers are numbers (`"epochs": 1`), flags are `true`/`false`,
 /// the rest are the strings the flags take (`"schedule": "cosine"`, `"augment": "flip,crop:2"`). The runs are
 /// every combination of the grid (at most ``maximumRuns``), and each is checked as `train` checks its flags.
 /// `model` is mlp, cnn, cnn-large or a model description object (`{"input_shape": [1, 28, 28], "layers": […]}`,
@@ -22,7 +22,7 @@ public enum StudyFile {
     public static let fields = ["model", "hidden", "optimizer", "lr", "momentum", "nesterov", "weight-decay",
                                 "schedule", "batch-size", "epochs", "scale", "no-scale", "seed", "subset",
                                 "normalize", "augment", "label-smoothing", "train-metrics", "val-split", "monitor", "early-stop",
-                                "min-delta"]
+                                "min-delta", "log-every"]
     /// The most runs a grid may make.
     public static let maximumRuns = 100
 
@@ -273,6 +273,7 @@ struct RunSettings {
             guard let monitor = Monitor(rawValue: name) else { throw fail("expected val-loss or val-accuracy, found \(name)") }
             config.monitor = monitor == .validationLoss ? nil : monitor
         case "early-stop": patience = try integer(value, minimum: 1)
+        case "log-every": config.logEvery = try integer(value, minimum: 1)
         case "min-delta": minDelta = try number()
         default:
             throw fail("unknown setting '\(key)' (known: \(StudyFile.fields.joined(separator: ", ")))")

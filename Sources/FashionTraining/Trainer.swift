@@ -135,6 +135,7 @@ public final class Trainer {
         let trainStart = DispatchTime.now()
         guard let trained = try trainEpoch(observer: observer) else {
             history.interrupted = true
+            history.steps.removeAll { $0.epoch > Double(history.epochs.count) }  // the abandoned epoch's
             return nil
         }
         let trainSeconds = seconds(since: trainStart)
@@ -197,9 +198,18 @@ public final class Trainer {
         try engine.startEpoch()
         let count = plan.batchCount
         var runningLoss = Float.nan, reportedLossSum = 0.0, lastRead = DispatchTime.now().uptimeNanoseconds
+        var logged = (steps: 0, lossSum: 0.0)  // the epoch's steps and loss sum at the last --log-every point
         for index in 0..<count {
             if let stopRequested, stopRequested() { return nil }
-            if let loss = try engine.trainStep(batch: index, learningRate: learningRate(step: index)) {
+            let stepLoss = try engine.trainStep(batch: index, learningRate: learningRate(step: index))
+            if let every = config.logEvery, (index + 1) % every == 0 {
+                // Summed on the device or here: the mean over the window is the growth of the sum.
+                let sum = stepLoss == nil ? try engine.epochTotals().lossSum : reportedLossSum + Double(stepLoss!)
+                let step = history.epochs.count * count + index + 1
+                history.steps.append(StepLoss(step: step, epoch: Double(step) / Double(count), loss: (sum - logged.lossSum) / Double(index + 1 - logged.steps)))
+                logged = (index + 1, sum)
+            }
+            if let loss = stepLoss {
                 guard loss.isFinite else { return (Double(loss), .nan) }  // diverged: further steps would only spread NaNs
                 reportedLossSum += Double(loss)
                 runningLoss = Float(reportedLossSum / Double(index + 1))

@@ -87,6 +87,9 @@ extension TrainingConfig {
         if let validationSplit, !Limits.validationSplit.contains(validationSplit) {
             throw problem("val-split", "validationSplit", "must hold out 1 to \(Limits.validationSplit.upperBound) images, got \(validationSplit)")
         }
+        if let logEvery, !(1...1_000_000).contains(logEvery) {
+            throw problem("log-every", "logEvery", "must be 1 to 1000000 steps, got \(logEvery)")
+        }
         if let earlyStopping {
             guard Limits.patience.contains(earlyStopping.patience) else {
                 throw problem("early-stop", "earlyStopping.patience", "must be 1 to \(Limits.patience.upperBound) epochs, got \(earlyStopping.patience)")

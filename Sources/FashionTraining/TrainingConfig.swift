@@ -78,6 +78,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var monitor: Monitor?
     /// Stop when the monitored metric stops improving, and restore the best epoch's weights; nil for none.
     public var earlyStopping: EarlyStopping?
+    /// Record the mean training loss of every N steps in `TrainingHistory.steps` (the curves can draw it); nil
+    /// for the epochs' points only.
+    public var logEvery: Int?
 
     public init() {}
 
@@ -165,7 +168,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if momentum != 0 { parts.append("momentum \(momentum)\(nesterov ? " (Nesterov)" : "")") }
         if weightDecay != 0 { parts.append("weight decay \(weightDecay)") }
         if schedule != .constant { parts.append("\(schedule) schedule") }
-        parts += ["batch \(batchSize)", scale ? "scaled" : "unscaled", "\(epochs) epochs", "seed \(seed)"]
+        parts += ["batch \(batchSize)", scale ? "scaled" : "unscaled", epochs == 1 ? "1 epoch" : "\(epochs) epochs", "seed \(seed)"]
         if normalization != nil { parts.append("normalised") }
         if let augmentation, !augmentation.isIdentity { parts.append("augmented (\(augmentation.summary))") }
         if let labelSmoothing, labelSmoothing > 0 { parts.append("label smoothing \(labelSmoothing)") }

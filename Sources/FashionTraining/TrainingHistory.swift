@@ -27,6 +27,19 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     }
 }
 
+/// The mean training loss over `config.logEvery` steps (`--log-every`), as TensorBoard's scalars log it.
+public struct StepLoss: Codable, Sendable, Equatable {
+    /// The last step of the window, counted from the run's start (1-based).
+    public var step: Int
+    /// Where that is in epochs (2.5: half-way through the third epoch), for the curves' epoch axis.
+    public var epoch: Double
+    public var loss: Double
+
+    public init(step: Int, epoch: Double, loss: Double) {
+        (self.step, self.epoch, self.loss) = (step, epoch, loss)
+    }
+}
+
 /// A run's configuration and its per-epoch metrics; written as `metrics.json` and `metrics.csv`.
 public struct TrainingHistory: Codable, Sendable {
     public var config: TrainingConfig
@@ -39,13 +52,15 @@ public struct TrainingHistory: Codable, Sendable {
     public var interrupted = false
     /// The test set measured once at the end, when the validation set was held out of the training set.
     public var test: TestMeasurement?
+    /// The mean training loss of every `config.logEvery` steps (empty without it).
+    public var steps: [StepLoss] = []
 
     /// True when the run needs no more training: all epochs done, diverged or stopped by an observer.
     public var isFinished: Bool { diverged || stoppedEarly || epochs.count >= config.epochs }
 
     public init(config: TrainingConfig) { self.config = config }
 
-    enum CodingKeys: String, CodingKey { case config, epochs, diverged, stoppedEarly, interrupted, test, bestEpoch }
+    enum CodingKeys: String, CodingKey { case config, epochs, diverged, stoppedEarly, interrupted, test, bestEpoch, steps }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -55,6 +70,7 @@ public struct TrainingHistory: Codable, Sendable {
         stoppedEarly = try container.decodeIfPresent(Bool.self, forKey: .stoppedEarly) ?? false
         interrupted = try container.decodeIfPresent(Bool.self, forKey: .interrupted) ?? false
         test = try container.decodeIfPresent(TestMeasurement.self, forKey: .test)
+        steps = try container.decodeIfPresent([StepLoss].self, forKey: .steps) ?? []
         // `bestEpoch` is written for readers of metrics.json and worked out again from the epochs, never read.
     }
 
@@ -67,6 +83,7 @@ public struct TrainingHistory: Codable, Sendable {
         try container.encode(interrupted, forKey: .interrupted)
         try container.encodeIfPresent(test, forKey: .test)
         try container.encodeIfPresent(bestEpoch, forKey: .bestEpoch)
+        if !steps.isEmpty { try container.encode(steps, forKey: .steps) }
     }
 
     public var last: EpochMetrics? { epochs.last }

@@ -133,6 +133,7 @@ final class EpochReporter: TrainingObserver {
     let quiet: Bool
     let json: Bool
     private var throttle: BarThrottle
+    private var epochStart = DispatchTime.now()
 
     init(quiet: Bool, json: Bool) {
         self.quiet = quiet
@@ -141,9 +142,23 @@ final class EpochReporter: TrainingObserver {
     }
 
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
+        if index == 0 { epochStart = DispatchTime.now() }
         guard throttle.ready(final: index == count - 1) else { return }
-        Terminal.drawBar("epoch \(trainer.history.epochs.count + 1)/\(trainer.config.epochs)",
-                         fraction: Double(index + 1) / Double(count), detail: loss.isNaN ? "" : String(format: "loss %.4f", loss))
+        let epoch = trainer.history.epochs.count + 1
+        let progress = TrainingProgress(epochs: trainer.config.epochs, batchesPerEpoch: count, imagesPerEpoch: trainer.train.count)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - epochStart.uptimeNanoseconds) / 1e9
+        let now = progress.snapshot(epoch: epoch, batch: index, elapsed: elapsed,
+                                    evaluationSeconds: trainer.history.last?.evaluationSeconds ?? 0)
+        Terminal.drawBar("epoch \(epoch)/\(trainer.config.epochs)", fraction: Double(index + 1) / Double(count),
+                         detail: Self.barDetail(step: index + 1, of: count, loss: loss, now))
+    }
+
+    /// `step 976/1875  loss 0.4312  12,345 img/s  2.6 ms/step  left 0:02 (run 0:13)`.
+    static func barDetail(step: Int, of count: Int, loss: Float, _ now: TrainingProgress.Snapshot) -> String {
+        var text = "step \(step)/\(count)"
+        if !loss.isNaN { text += String(format: "  loss %.4f", loss) }
+        text += String(format: "  %.0f img/s  %.1f ms/step", now.imagesPerSecond, now.millisecondsPerStep)
+        return text + "  left \(TrainingProgress.clock(now.epochSecondsLeft)) (run \(TrainingProgress.clock(now.runSecondsLeft)))"
     }
 
     func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision {

@@ -126,6 +126,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement (with --early-stop).", valueName: "D"))
     var minDelta: Double = 0
 
+    @Option(name: .customLong("log-every"), help: ArgumentHelp("Record the mean training loss of every N steps in metrics.json; the loss chart draws it under the epochs' points.", valueName: "N"))
+    var logEvery: Int?
+
     @OptionGroup var threadOptions: ThreadOptions
 
     var hiddenSizes: [Int]? {
@@ -234,6 +237,7 @@ struct TrainingOptions: ParsableArguments {
         var config = config
         config.monitor = monitor == .validationLoss ? nil : monitor
         config.earlyStopping = earlyStop.map { EarlyStopping(patience: $0, minDelta: minDelta) }
+        config.logEvery = logEvery
         return config
     }
 

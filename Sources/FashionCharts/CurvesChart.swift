@@ -12,6 +12,9 @@ public struct RunCurves: Sendable {
     public var bestEpoch: Int?
     /// The training loss logged every few steps (`--log-every`): (epoch, loss), drawn as a thin line.
     public var stepLosses: [(epoch: Double, loss: Double)] = []
+    /// Per epoch, the range of the validation curves over several seeds, drawn as a band (empty for none).
+    public var validationLossBand: [(low: Double, high: Double)] = []
+    public var validationAccuracyBand: [(low: Double, high: Double)] = []
 
     public init(label: String, trainLoss: [Double], validationLoss: [Double], trainAccuracy: [Double], validationAccuracy: [Double],
                 bestEpoch: Int? = nil, stepLosses: [(epoch: Double, loss: Double)] = []) {
@@ -52,6 +55,8 @@ public struct CurvesChart: Sendable {
         let label: String
         /// The epoch ringed as the best one (validation series).
         var best: Int?
+        /// A range per epoch, drawn as a band behind the line.
+        var band: [(low: Double, high: Double)] = []
     }
 
     public func svg() -> String {
@@ -123,7 +128,15 @@ public struct CurvesChart: Sendable {
                        best: validation ? runs[i].bestEpoch : nil)
             }
         }
-        let lossSeries = series(\.trainLoss, validation: false) + series(\.validationLoss, validation: true)
+        func withBands(_ series: [Series], _ band: (RunCurves) -> [(low: Double, high: Double)]) -> [Series] {
+            series.enumerated().map { index, item in
+                guard !item.dots else { return item }
+                var banded = item
+                banded.band = band(runs[index % runs.count])
+                return banded
+            }
+        }
+        let lossSeries = series(\.trainLoss, validation: false) + withBands(series(\.validationLoss, validation: true), \.validationLossBand)
         let lossValues = (lossSeries.flatMap(\.values) + runs.flatMap { $0.stepLosses.map(\.loss) }).filter { $0.isFinite }
         let positive = lossValues.filter { $0 > 0 }
         let useLog = (positive.max() ?? 1) / max(positive.min() ?? 1, 1e-12) > 100 && positive.count == lossValues.count
@@ -132,7 +145,7 @@ public struct CurvesChart: Sendable {
                   axis: lossAxis, yLabel: useLog ? words.lossLog : words.loss, percent: false, series: lossSeries, diverged: diverged,
                   steps: runs.indices.map { (runs[$0].stepLosses, colors[$0]) }, fromZero: fromZero)
 
-        let accuracySeries = series(\.trainAccuracy, validation: false) + series(\.validationAccuracy, validation: true)
+        let accuracySeries = series(\.trainAccuracy, validation: false) + withBands(series(\.validationAccuracy, validation: true), \.validationAccuracyBand)
         var accuracyAxis = Axis(covering: accuracySeries.flatMap(\.values))
         if accuracyAxis.upper > 1 || accuracyAxis.lower < 0 {
             accuracyAxis = Axis(lower: max(0, accuracyAxis.lower), upper: min(1, accuracyAxis.upper),
@@ -190,6 +203,15 @@ public struct CurvesChart: Sendable {
             let line = points.filter { $0.loss.isFinite && $0.epoch >= 0 && $0.epoch <= Double(epochs) }
                 .map { (x(fraction: $0.epoch), y(min(max($0.loss, axis.lower), axis.upper))) }
             svg.polyline(line, stroke: color + "80", width: 1)
+        }
+        // Bands (the spread over seeds) behind every line.
+        for item in series where !item.band.isEmpty {
+            let finite = item.band.enumerated().filter { $0.element.low.isFinite && $0.element.high.isFinite }
+            guard finite.count >= 2 else { continue }
+            let clamp = { (v: Double) in min(max(v, axis.lower), axis.upper) }
+            let upper = finite.map { (x($0.offset + 1), y(clamp($0.element.high))) }
+            let lower = finite.reversed().map { (x($0.offset + 1), y(clamp($0.element.low))) }
+            svg.polygon(upper + lower, fill: item.color, opacity: 0.18, stroke: "none")
         }
         for item in series {
             var segment: [(Double, Double)] = []

@@ -10,6 +10,7 @@ public enum Findings {
         guard !runs.isEmpty else { return [] }
         var sentences: [String] = []
         let epochs = runs.map { $0.history.epochs.count }.max() ?? 0
+        if result.hasSeeds { return seedFindings(result, language: l) }
 
         func train(_ r: RunResult) -> Double? { r.history.last?.trainAccuracy }
         func validation(_ r: RunResult) -> Double? { r.history.last?.validationAccuracy }
@@ -110,5 +111,26 @@ public enum Findings {
             return (run, variance.squareRoot())
         }
         return spreads.count >= 2 ? spreads : nil
+    }
+
+    /// With several seeds per setting: the settings by mean validation accuracy, and whether the best one's lead
+    /// over the next is larger than what the seeds alone make (their ranges do not overlap) or within it.
+    static func seedFindings(_ result: StudyResult, language l: LabLanguage) -> [String] {
+        let ranked = result.groups.compactMap { group in group.validationAccuracy.map { (group, $0) } }.sorted { $0.1.mean > $1.1.mean }
+        guard let (best, top) = ranked.first else { return [] }
+        let seeds = best.runs.count
+        var sentences = [l.t(
+            "Over \(seeds) seeds, \(l.runLabel(best.label)) reached the highest mean validation accuracy: \(l.spreadOfPercent(top)).",
+            "Qua \(seeds) seed, \(l.runLabel(best.label)) đạt độ chính xác kiểm định trung bình cao nhất: \(l.spreadOfPercent(top)).")]
+        if ranked.count > 1 {
+            let (next, second) = ranked[1]
+            let gap = l.decimal((top.mean - second.mean) * 100, digits: 1)
+            sentences.append(top.overlaps(second)
+                ? l.t("Its lead over \(l.runLabel(next.label)) (\(l.spreadOfPercent(second))) is \(gap) points, within the spread of the seeds: their ranges overlap, so these runs do not tell the two apart.",
+                      "Khoảng cách với \(l.runLabel(next.label)) (\(l.spreadOfPercent(second))) là \(gap) điểm, nằm trong độ dao động giữa các seed: các khoảng chồng lên nhau, nên các lần chạy này chưa phân biệt được hai thiết lập.")
+                : l.t("Its lead over \(l.runLabel(next.label)) (\(l.spreadOfPercent(second))) is \(gap) points, larger than the spread of the seeds: no seed of one comes near a seed of the other.",
+                      "Khoảng cách với \(l.runLabel(next.label)) (\(l.spreadOfPercent(second))) là \(gap) điểm, lớn hơn độ dao động giữa các seed: không seed nào của thiết lập này gần seed nào của thiết lập kia."))
+        }
+        return sentences
     }
 }

@@ -23,10 +23,29 @@ public enum LabReport {
         var section = ReportSection(id: result.study.name, heading: title)
         section.paragraphs = l.studyDescription(result.study).map { .text($0) }
         section.paragraphs += Findings.write(result, language: l).map { .finding($0) }
-        let runs = result.runs.map { RunForReport(label: l.runLabel($0.run.label), history: $0.history, model: $0.model) }
-        section.figures.append(.svg(RunCharts.curves(runs, title: title, words: l.chartWords), caption: l.curvesCaption))
+        let seeds = result.hasSeeds
+        // With several seeds per setting the weights shown are each setting's first seed's.
+        let shown = seeds ? result.groups.map { $0.runs[0] } : result.runs
+        let runs = shown.map { RunForReport(label: l.runLabel($0.run.label), history: $0.history, model: $0.model) }
+        if seeds {
+            // Each setting's mean curve, its seeds' range as a band.
+            var chart = CurvesChart(title: title, runs: result.groups.map(\.curves))
+            chart.words = l.chartWords
+            section.figures.append(.svg(chart.svg(), caption: l.curvesCaption + " " + l.t(
+                "Each line is the mean over the setting's seeds; the band is their range (minimum to maximum).",
+                "Mỗi đường là trung bình theo các seed của thiết lập; dải màu là khoảng của chúng (nhỏ nhất đến lớn nhất).")))
+        } else {
+            section.figures.append(.svg(RunCharts.curves(runs, title: title, words: l.chartWords), caption: l.curvesCaption))
+        }
         if result.study.showsWeights, let weights = RunCharts.weights(runs, title: l.t("Weights after training", "Trọng số sau khi huấn luyện") + " — " + title, words: l.chartWords) {
             section.figures.append(.svg(weights, caption: l.weightsCaption))
+        }
+        if seeds {
+            section.table = (l.seedTableHeaders, result.groups.map { group in
+                [l.runLabel(group.label), group.seeds.map(String.init).joined(separator: ", "), l.spreadOfPercent(group.trainAccuracy),
+                 l.spreadOfPercent(group.validationAccuracy), l.spreadOfDecimal(group.validationLoss), l.seconds(group.runs.map(\.seconds).reduce(0, +))]
+            })
+            return section
         }
         section.table = (l.tableHeaders, result.runs.map { row($0, l) })
         return section

@@ -99,9 +99,10 @@ public enum StudyFile {
             for (axis, index) in zip(axes, indices) {
                 let value = axis.values[index]
                 try settings.apply(axis.key, value, at: "grid.\(axis.key)[\(index)]", file: file)
-                label.append("\(axis.key) \(value.label)")
+                // Runs that differ only in their seed share a label: the report shows their mean and spread.
+                if axis.key != "seed" { label.append("\(axis.key) \(value.label)") }
             }
-            let text = label.joined(separator: ", ")
+            let text = label.isEmpty ? "base" : label.joined(separator: ", ")
             try check(settings, label: text, file: file)
             runs.append(settings.run(label: text))
             for position in indices.indices.reversed() {

@@ -72,3 +72,24 @@ struct DeviceOptions: ParsableArguments {
         return (backend, note)
     }
 }
+
+/// `--seeds 0,1,2`: every run repeated once per seed; reports then show each setting's mean ± standard deviation.
+struct SeedOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Repeat every run once per seed (comma-separated, e.g. 0,1,2,3,4); the report shows each setting's mean ± standard deviation and range, and the curves a band.", valueName: "LIST"))
+    var seeds: String?
+
+    /// The seeds given, nil without the flag.
+    var list: [UInt64]? {
+        get throws {
+            guard let seeds else { return nil }
+            let parsed = seeds.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.count <= 100, parsed.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--seeds '\(seeds)' must be 1 to 100 non-negative integers separated by commas")
+            }
+            guard Set(parsed).count == parsed.count else { throw ValidationError("--seeds '\(seeds)' names a seed twice") }
+            return parsed.map { $0! }
+        }
+    }
+
+    func validate() throws { _ = try list }
+}

@@ -33,6 +33,7 @@ struct LabCommand: ParsableCommand {
     @OptionGroup var deviceOptions: DeviceOptions
 
     @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var seedOptions: SeedOptions
 
     @Option(name: .customLong("parallel-runs"), help: "Runs trained side by side, one thread each (default: one per core; 1 trains runs one after another on all threads).")
     var parallelRuns: Int?
@@ -62,6 +63,7 @@ struct LabCommand: ParsableCommand {
         var studies = BuiltinStudies.lab
         if long { studies.append(BuiltinStudies.learningRateLong) }
         if let epochs { studies = studies.map { $0.withEpochs(epochs) } }
+        if let seeds = try seedOptions.list { studies = studies.map { $0.withSeeds(seeds) } }
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         runner.backend = backend
         fl_install_interrupt_handler()

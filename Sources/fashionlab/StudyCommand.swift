@@ -35,6 +35,7 @@ struct StudyCommand: ParsableCommand {
     @OptionGroup var deviceOptions: DeviceOptions
 
     @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var seedOptions: SeedOptions
 
     @Flag(help: "Print nothing but errors.")
     var quiet = false
@@ -59,6 +60,10 @@ struct StudyCommand: ParsableCommand {
         }
         var study = try file.map(StudyFile.read) ?? BuiltinStudies.named(name!)!
         if let epochs { study = study.withEpochs(epochs) }
+        if let seeds = try seedOptions.list { study = study.withSeeds(seeds) }
+        guard study.runs.count <= StudyFile.maximumRuns * 5 else {
+            throw ValidationError("--seeds makes \(study.runs.count) runs; at most \(StudyFile.maximumRuns * 5) are allowed")
+        }
         threadOptions.apply()
         let language = LabLanguage.named(lang)!
         let (backend, device) = try deviceOptions.select(quiet: quiet)

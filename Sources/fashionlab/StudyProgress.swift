@@ -28,7 +28,8 @@ final class StudyProgress: TrainingObserver {
             text += String(format: "train %.1f%%", last.trainAccuracy * 100)
             if let validation = last.validationAccuracy { text += String(format: ", val %.1f%%", validation * 100) }
         }
-        text += String(format: ", %d epochs, %.1f s", result.history.epochs.count, result.seconds)
+        let epochs = result.history.epochs.count
+        text += String(format: ", %d epoch%@, %.1f s", epochs, epochs == 1 ? "" : "s", result.seconds)
         if result.history.diverged { text += " (diverged)" }
         if result.reused { text += " (already done, reused)" }
         return text

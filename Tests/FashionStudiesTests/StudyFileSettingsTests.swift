@@ -34,8 +34,9 @@ import FashionTestSupport
         """#)
         #expect(study.name == "seeds")
         #expect(study.runs.count == 6)
-        #expect(study.runs.map(\.label) == ["augment none, seed 0", "augment none, seed 1", "augment none, seed 2",
-                                            "augment flip, seed 0", "augment flip, seed 1", "augment flip, seed 2"])
+        #expect(study.runs.map(\.label) == ["augment none", "augment none", "augment none", "augment flip", "augment flip", "augment flip"],
+                "seeds share their setting's label")
+        #expect(study.runs.map(\.config.seed) == [0, 1, 2, 0, 1, 2])
         #expect(study.runs.map(\.config.seed) == [0, 1, 2, 0, 1, 2])
         #expect(study.runs.map(\.config.augmentation) == [nil, nil, nil, Augmentation(flip: true), Augmentation(flip: true), Augmentation(flip: true)])
         for run in study.runs {
@@ -74,7 +75,7 @@ import FashionTestSupport
         let o = others.runs[0].config
         #expect(o.model == .cnnLarge && o.optimizer == .adamw && !o.scale && o.augmentation == Augmentation(cropPadding: 2))
         #expect(o.trainingMetrics == nil && o.labelSmoothing == nil)
-        #expect(StudyFile.fields.count == 22)
+        #expect(StudyFile.fields.count == 23)
         #expect(message(#"{"base": {"min-delta": 0.1}}"#).contains("min-delta applies to early-stop"))
         #expect(message(#"{"base": {"val-split": 1.5}}"#).contains("expected a number of images ≥ 1 or a fraction in (0, 1)"))
     }

@@ -47,3 +47,28 @@ struct ConveniencesTests {
         #expect(suggested > 1e-6 && suggested < 1, "a plausible rate for Adam: \(suggested)")
     }
 }
+
+/// Seeds through the command line: a study file with integer settings and a grid over seeds and augmentation,
+/// and `--seeds` on a study, reported as mean ± standard deviation.
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
+struct SeedStudyTests {
+    @Test func aStudyFileOverSeedsAndAugmentationRunsAndReportsSpreads() throws {
+        let file = TestFiles.newPath("seeds", extension: "json")
+        try Data(#"{"name": "seeds-augment", "base": {"model": "cnn", "epochs": 1, "subset": 600, "batch-size": 64}, "grid": {"seed": [0, 1, 2], "augment": ["none", "flip"]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let out = TestFiles.newPath("seed-study")
+        let run = try runFashionlab(["study", "--file", file, "--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("Over 3 seeds, "), "\(run.output)")
+        let report = try String(contentsOfFile: out + "/seeds-augment/report.html", encoding: .utf8)
+        #expect(report.contains("val acc (mean ± sd, min–max)") && report.contains("augment flip") && report.contains("0, 1, 2"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/runs").count == 6)
+    }
+
+    @Test func seedsAreValidated() throws {
+        for bad in ["", "1,,2", "-1", "1,1", "x"] {
+            let run = try runFashionlab(["study", "scaling", "--seeds", bad, "--out", TestFiles.newPath("bad-seeds")])
+            #expect(run.status != 0 && !run.crashed && run.error.contains("--seeds"), "\(bad): \(run.error)")
+        }
+    }
+}

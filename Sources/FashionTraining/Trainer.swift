@@ -135,7 +135,8 @@ public final class Trainer {
         let trainStart = DispatchTime.now()
         guard let trained = try trainEpoch(observer: observer) else {
             history.interrupted = true
-            history.steps.removeAll { $0.epoch > Double(history.epochs.count) }  // the abandoned epoch's
+            let completed = Double(history.epochs.count)
+            history.steps.removeAll { $0.epoch > completed }  // the abandoned epoch's
             return nil
         }
         let trainSeconds = seconds(since: trainStart)

@@ -40,8 +40,9 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (backend, _) = try deviceOptions.select(quiet: json)
+        // The model first: an error in it has nothing to do with the device, so no device line comes before it.
         let (network, config) = try ModelFile.load(model)
+        let (backend, _) = try deviceOptions.select(quiet: json)
         let test = try dataOptions.load(quiet: json).test
         let report = try EvaluationReport.measure(network, named: model, on: test, encoding: config.encoding,
                                                   batchSize: config.effectiveEvaluationBatchSize, backend: backend,

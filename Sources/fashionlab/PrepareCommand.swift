@@ -21,6 +21,10 @@ struct PrepareCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    func validate() throws {
+        guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out \(out) must name a .png file (the sample grid is a PNG)") }
+    }
+
     struct Summary: Encodable {
         let directory: String
         let trainImagesShape: [Int]

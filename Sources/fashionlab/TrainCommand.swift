@@ -110,7 +110,10 @@ struct TrainCommand: ParsableCommand {
         Terminal.endBar()
         try RunArtifacts.saveFinished(history: history, model: trainer.model, test: data.test, device: device, to: directory)
         if history.interrupted {
-            Terminal.note("Interrupted in epoch \(history.epochs.count + 1); the \(history.epochs.count) completed epoch(s) are saved in \(directory). Continue with: fashionlab train --resume \(directory)")
+            let completed = history.epochs.count
+            Terminal.note("Interrupted in epoch \(completed + 1); " + (TrainingCheckpoint.exists(in: directory)
+                ? "the \(completed) completed epoch\(completed == 1 ? " is" : "s are") saved in \(directory). Continue with: fashionlab train --resume \(directory)"
+                : "no epoch was completed, so there is nothing to resume: run the command again to start over"))
             throw ExitCode(130)
         }
         if history.diverged {

@@ -72,25 +72,25 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Optimiser: sgd, adam or adamw.")
     var optimizer = OptimizerKind.sgd
 
-    @Option(help: "Learning rate.")
+    @Option(parsing: .unconditional, help: "Learning rate.")
     var lr: Float = 0.01
 
-    @Option(help: "SGD momentum.")
+    @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Float = 0
 
     @Flag(help: "Nesterov momentum (SGD, needs --momentum).")
     var nesterov = false
 
-    @Option(name: .customLong("weight-decay"), help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
     var weightDecay: Float = 0
 
     @Option(help: ArgumentHelp("Learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP].", valueName: "SCHEDULE"))
     var schedule = "constant"
 
-    @Option(name: .customLong("batch-size"), help: "Training batch size.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Training batch size.")
     var batchSize = 32
 
-    @Option(help: "Number of epochs.")
+    @Option(parsing: .unconditional, help: "Number of epochs.")
     var epochs = 5
 
     @Flag(name: .customLong("no-scale"), help: "Feed raw 0…255 pixels instead of pixels/255.")
@@ -108,7 +108,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Training augmentation, comma-separated: flip, crop:PADDING, erase:PROBABILITY (e.g. flip,crop:2,erase:0.5); none for none.", valueName: "LIST"))
     var augment = "none"
 
-    @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the training loss, in [0, 1).")
+    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing of the training loss, in [0, 1).")
     var labelSmoothing: Float = 0
 
     @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
@@ -123,7 +123,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop after PATIENCE epochs without improvement of --monitor, and restore the best epoch's weights (Keras' EarlyStopping with restore_best_weights).", valueName: "PATIENCE"))
     var earlyStop: Int?
 
-    @Option(name: .customLong("min-delta"), help: ArgumentHelp("The least change of --monitor that counts as an improvement (with --early-stop).", valueName: "D"))
+    @Option(name: .customLong("min-delta"), parsing: .unconditional, help: ArgumentHelp("The least change of --monitor that counts as an improvement (with --early-stop).", valueName: "D"))
     var minDelta: Double = 0
 
     @Option(name: .customLong("log-every"), help: ArgumentHelp("Record the mean training loss of every N steps in metrics.json; the loss chart draws it under the epochs' points.", valueName: "N"))

@@ -44,7 +44,7 @@ import FashionEngine
         ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"\\u0061\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", "names 'a' twice"),
         ("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", "names 'dtype' twice"),
         ("{\"__metadata__\":{\"format\":\"pt\",\"format\":\"other\"}}", "names 'format' twice"),
-        ("[1,2]", "not a JSON object"),
+        ("[1,2]", "not a safetensors file"),
         ("{nope", "not valid JSON"),
     ])
     func rejectsMalformedHeaders(header: String, expected: String) {
@@ -54,10 +54,16 @@ import FashionEngine
     }
 
     @Test func rejectsHeaderLengthsBeyondTheFile() {
-        let huge = withUnsafeBytes(of: UInt64(4_000_000_000).littleEndian, Array.init) + [UInt8](repeating: 0x20, count: 16)
+        let huge = withUnsafeBytes(of: UInt64(4_000_000_000).littleEndian, Array.init) + Array("{".utf8) + [UInt8](repeating: 0x20, count: 15)
         let error = #expect(throws: SafetensorsError.self) { try Safetensors.parse(huge, name: "x") }
         #expect(error?.message.contains("beyond the end") == true)
         #expect(throws: SafetensorsError.self) { try Safetensors.parse([1, 2, 3], name: "x") }
+    }
+
+    @Test func otherKindsOfFileAreNamed() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+        let error = #expect(throws: SafetensorsError.self) { try Safetensors.parse(png, name: "picture.png") }
+        #expect(error?.message == "not a safetensors file (after its 8-byte length a safetensors header opens with '{'; it looks like a PNG picture)")
     }
 
     @Test func modelLoadIsStrict() throws {

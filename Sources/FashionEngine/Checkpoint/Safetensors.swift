@@ -124,6 +124,10 @@ public struct Safetensors: Sendable {
     public static func parse(_ bytes: [UInt8], name: String) throws -> Safetensors {
         guard bytes.count >= 8 else { throw SafetensorsError(name, "too short for a safetensors file (\(bytes.count) bytes)") }
         let headerLength = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        // Every safetensors header is a JSON object: a file without one there is some other kind of file.
+        guard bytes.count > 8, bytes[8] == UInt8(ascii: "{") else {
+            throw SafetensorsError(name, "not a safetensors file (after its 8-byte length a safetensors header opens with '{'\(Self.kindHint(bytes)))")
+        }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw SafetensorsError(name, "header length \(headerLength) is beyond the end of the \(bytes.count)-byte file")
         }
@@ -188,6 +192,15 @@ public struct Safetensors: Sendable {
         }
         file.names = ranges.map(\.name)
         return file
+    }
+
+    /// ", it looks like a PNG picture" and the like, for the kinds of file people give by mistake.
+    static func kindHint(_ bytes: [UInt8]) -> String {
+        let kinds: [([UInt8], String)] = [([0x89, 0x50, 0x4E, 0x47], "a PNG picture"), ([0xFF, 0xD8, 0xFF], "a JPEG picture"),
+                                          ([0x1F, 0x8B], "a gzip file"), ([0x50, 0x4B, 0x03, 0x04], "a zip archive (PyTorch's .pt/.pth?)"),
+                                          ([0x80], "a Python pickle (PyTorch's old .pt?)"), ([UInt8(ascii: "{")], "a JSON file")]
+        guard let kind = kinds.first(where: { bytes.starts(with: $0.0) }) else { return "" }
+        return "; it looks like \(kind.1)"
     }
 
     private static func integers(_ values: [Any]) -> [Int]? {

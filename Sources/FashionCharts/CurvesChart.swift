@@ -137,7 +137,8 @@ public struct CurvesChart: Sendable {
             }
         }
         let lossSeries = series(\.trainLoss, validation: false) + withBands(series(\.validationLoss, validation: true), \.validationLossBand)
-        let lossValues = (lossSeries.flatMap(\.values) + runs.flatMap { $0.stepLosses.map(\.loss) }).filter { $0.isFinite }
+        let bandValues = { (series: [Series]) in series.flatMap { $0.band.flatMap { [$0.low, $0.high] } } }
+        let lossValues = (lossSeries.flatMap(\.values) + bandValues(lossSeries) + runs.flatMap { $0.stepLosses.map(\.loss) }).filter { $0.isFinite }
         let positive = lossValues.filter { $0 > 0 }
         let useLog = (positive.max() ?? 1) / max(positive.min() ?? 1, 1e-12) > 100 && positive.count == lossValues.count
         let lossAxis = Axis(covering: lossValues, logarithmic: useLog, includeZero: !useLog)
@@ -146,7 +147,7 @@ public struct CurvesChart: Sendable {
                   steps: runs.indices.map { (runs[$0].stepLosses, colors[$0]) }, fromZero: fromZero)
 
         let accuracySeries = series(\.trainAccuracy, validation: false) + withBands(series(\.validationAccuracy, validation: true), \.validationAccuracyBand)
-        var accuracyAxis = Axis(covering: accuracySeries.flatMap(\.values))
+        var accuracyAxis = Axis(covering: accuracySeries.flatMap(\.values) + bandValues(accuracySeries))
         if accuracyAxis.upper > 1 || accuracyAxis.lower < 0 {
             accuracyAxis = Axis(lower: max(0, accuracyAxis.lower), upper: min(1, accuracyAxis.upper),
                                 ticks: accuracyAxis.ticks.filter { $0 >= 0 && $0 <= 1 })
@@ -207,8 +208,16 @@ public struct CurvesChart: Sendable {
         // Bands (the spread over seeds) behind every line.
         for item in series where !item.band.isEmpty {
             let finite = item.band.enumerated().filter { $0.element.low.isFinite && $0.element.high.isFinite }
-            guard finite.count >= 2 else { continue }
             let clamp = { (v: Double) in min(max(v, axis.lower), axis.upper) }
+            if finite.count == 1, let only = finite.first {
+                // One epoch: the range as an error bar.
+                let (bx, low, high) = (x(only.offset + 1), y(clamp(only.element.low)), y(clamp(only.element.high)))
+                svg.line(bx, low, bx, high, stroke: item.color, width: 2)
+                svg.line(bx - 5, low, bx + 5, low, stroke: item.color, width: 2)
+                svg.line(bx - 5, high, bx + 5, high, stroke: item.color, width: 2)
+                continue
+            }
+            guard finite.count >= 2 else { continue }
             let upper = finite.map { (x($0.offset + 1), y(clamp($0.element.high))) }
             let lower = finite.reversed().map { (x($0.offset + 1), y(clamp($0.element.low))) }
             svg.polygon(upper + lower, fill: item.color, opacity: 0.18, stroke: "none")

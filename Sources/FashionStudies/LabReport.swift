@@ -32,8 +32,8 @@ public enum LabReport {
             var chart = CurvesChart(title: title, runs: result.groups.map(\.curves))
             chart.words = l.chartWords
             section.figures.append(.svg(chart.svg(), caption: l.curvesCaption + " " + l.t(
-                "Each line is the mean over the setting's seeds; the band is their range (minimum to maximum).",
-                "Mỗi đường là trung bình theo các seed của thiết lập; dải màu là khoảng của chúng (nhỏ nhất đến lớn nhất).")))
+                "Each line is the mean over the setting's seeds; the band (a bar for a single epoch) is their range, minimum to maximum.",
+                "Mỗi đường là trung bình theo các seed của thiết lập; dải màu (một vạch khi chỉ có một epoch) là khoảng của chúng, từ nhỏ nhất đến lớn nhất.")))
         } else {
             section.figures.append(.svg(RunCharts.curves(runs, title: title, words: l.chartWords), caption: l.curvesCaption))
         }

@@ -3,7 +3,7 @@
 # mutated bytes, the loaders of train --resume, evaluate, predict, plot and study with well-formed files whose
 # meaning lies, the escaper and the name check with random Unicode (fashionlab-fuzz --list names the targets).
 # A million inputs per target by default, one target per core at a time; each target's report goes to
-# LOGDIR/TARGET.log. A crash stops its target with ASan's report; any crash or broken promise fails the run.
+# LOGDIR/TARGET.log (with a line after every tenth of its inputs). A crash stops its target with ASan's report; any crash or broken promise fails the run.
 # The pass is reproducible from its seed.
 #   scripts/fuzz.sh [INPUTS_PER_TARGET] [SEED] [TARGET…]       (LOGDIR: $FUZZ_LOGS or .build-asan/fuzz-logs)
 set -euo pipefail
@@ -23,5 +23,5 @@ status=0
 printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} \
   sh -c '"$1" --inputs "$2" --seed "$3" "$4" > "$5/$4.log" 2>&1 || { echo "FAILED: $4 (see $5/$4.log)"; exit 1; }' \
   sh "$binary" "$inputs" "$seed" {} "$logs" || status=1
-for target in "${targets[@]}"; do head -n 3 "$logs/$target.log"; done
+for target in "${targets[@]}"; do grep -v " of [0-9]* inputs$" "$logs/$target.log" | head -n 8; done
 exit $status

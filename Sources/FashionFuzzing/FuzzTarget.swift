@@ -11,11 +11,14 @@ public struct FuzzTarget: Sendable {
     public let name: String
     /// What the target feeds and to what.
     public let summary: String
-    let drive: @Sendable (_ inputs: Int, _ seed: UInt64) -> FuzzReport
+    let drive: @Sendable (_ inputs: Int, _ seed: UInt64, _ progress: (@Sendable (Int) -> Void)?) -> FuzzReport
 
     /// Feeds `inputs` inputs, reproducibly from `seed`. A crash ends the process (under AddressSanitizer
     /// with its report); a broken promise (``FuzzViolation``) is counted and its first examples kept.
-    public func run(inputs: Int, seed: UInt64) -> FuzzReport { drive(inputs, seed) }
+    public func run(inputs: Int, seed: UInt64) -> FuzzReport { drive(inputs, seed, nil) }
+
+    /// The same, calling `progress` with the inputs done after every tenth of them (a long pass shows it is alive).
+    public func run(inputs: Int, seed: UInt64, progress: @escaping @Sendable (Int) -> Void) -> FuzzReport { drive(inputs, seed, progress) }
 }
 
 /// An input that was handled without a crash but broke a promise the code makes: markup that came
@@ -64,7 +67,7 @@ extension FuzzTarget {
                                   mutate: @escaping @Sendable (inout Input, inout Mutator) -> Void,
                                   run: @escaping @Sendable (Input) throws -> Void,
                                   keep: @escaping @Sendable (Input) -> Bool = { _ in true }) -> FuzzTarget {
-        FuzzTarget(name: name, summary: summary) { inputs, seed in
+        FuzzTarget(name: name, summary: summary) { inputs, seed, progress in
             let seeds = seeds()
             var mutator = Mutator(seed: seed)
             var corpus = seeds
@@ -88,6 +91,7 @@ extension FuzzTarget {
                     rejected += 1
                 }
                 slowest = max(slowest, Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9)
+                if let progress, inputs >= 10, (index + 1) % (inputs / 10) == 0 { progress(index + 1) }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             return FuzzReport(target: name, inputs: inputs, seeds: seeds.count, accepted: accepted, rejected: rejected,

@@ -39,7 +39,10 @@ let targets = names.isEmpty ? FuzzTargets.all : names.map { name -> FuzzTarget i
 }
 var broken = 0
 for target in targets {
-    let report = target.run(inputs: inputs, seed: seed)
+    let (name, total) = (target.name, inputs)
+    let report = target.run(inputs: inputs, seed: seed) { done in
+        FileHandle.standardError.write(Data("\(name): \(done) of \(total) inputs\n".utf8))
+    }
     print(report)
     FileHandle.standardOutput.synchronizeFile()
     broken += report.violations

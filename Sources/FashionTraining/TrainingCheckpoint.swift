@@ -71,6 +71,10 @@ public enum TrainingCheckpoint {
         guard calls.count == dropouts.count else {
             throw TrainingCheckpointError(message: "\(path): dropout state for \(calls.count) layers, the model has \(dropouts.count)")
         }
+        // Each training step draws one mask per dropout layer: a count above the steps is not this run's.
+        if let bad = calls.first(where: { $0 > UInt64(steps) }) {
+            throw TrainingCheckpointError(message: "\(path): dropout_calls \(bad) is more than the \(steps) optimizer steps of the run")
+        }
         for (layer, count) in zip(dropouts, calls) { layer.calls = count }
         do {
             try trainer.restore(history: history, optimizerState: optimizerState, stepCount: steps, order: order, generator: generator)

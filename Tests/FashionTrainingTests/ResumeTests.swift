@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FashionCore
 import FashionEngine
 import FashionTraining
 import FashionTestSupport
@@ -72,6 +73,32 @@ import FashionTestSupport
         let error = #expect(throws: TrainingCheckpointError.self) { try TrainingCheckpoint.resume(from: directory, train: train, test: nil) }
         #expect(error?.message.contains(path) == true, "\(String(describing: error))")
         #expect(error?.message.contains("'2.bias.exp_avg' has shape [1239], but parameter 2.bias has [10]") == true, "\(String(describing: error))")
+    }
+
+    /// Found by the checkpoint fuzzer: a dropout count of 2⁶⁴−1 made the next training step trap. A count above
+    /// the run's steps is refused; the counter itself wraps.
+    @Test func aDropoutCountBeyondTheStepsIsRefused() throws {
+        let train = syntheticDataset(count: 64)
+        var settings = config(.sgd)
+        settings.epochs = 2
+        var generator = SeededGenerator(seed: 1)
+        let model = Sequential(inputShape: [784], [Linear(784, 16, using: &generator), ReLU(), Dropout(0.3, seed: 2), Linear(16, 10, using: &generator)])
+        let directory = TestFiles.newPath("resume-dropout")
+        let first = Trainer(model: model, config: settings, train: train, test: nil)
+        first.checkpointDirectory = directory
+        _ = try first.runEpoch()
+        let path = directory + "/" + TrainingCheckpoint.file
+        var file = try Safetensors.read(path)
+        file.metadata["dropout_calls"] = String(UInt64.max)
+        try file.write(to: path)
+        let error = #expect(throws: TrainingCheckpointError.self) { try TrainingCheckpoint.resume(from: directory, train: train, test: nil) }
+        #expect(error?.message.contains("dropout_calls 18446744073709551615 is more than the 4 optimizer steps") == true, "\(String(describing: error))")
+
+        let layer = Dropout(0.5, seed: 3)
+        layer.calls = .max
+        var mask = [UInt8](repeating: 0, count: 8)
+        mask.withUnsafeMutableBufferPointer { layer.drawKeepMask(into: $0) }
+        #expect(layer.calls == 0)
     }
 }
 

@@ -26,7 +26,7 @@ public final class Dropout: Layer {
     /// the GPU backend draws its masks here too, so both drop the same values.
     public func drawKeepMask(into mask: UnsafeMutableBufferPointer<UInt8>) {
         var generator = SeededGenerator(seed: seed &+ calls &* 0x9E37_79B9_7F4A_7C15)
-        calls += 1
+        calls &+= 1  // a stream position: it wraps rather than traps
         for i in mask.indices { mask[i] = generator.nextUnitFloat() < probability ? 0 : 1 }
     }
 

@@ -4,7 +4,7 @@
 ///
 /// A valid name is not empty, not `.` or `..`, has no `/` or `\`, no control characters (C0, DEL, C1,
 /// U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR), does not start with `-` (it would read as a
-/// flag in a shell command), and has at most ``maxScalars`` scalars and ``maxUTF8Bytes`` UTF-8 bytes
+/// flag in a shell command) or `.` (a hidden file, or an AppleDouble `._` one on macOS), and has at most ``maxScalars`` scalars and ``maxUTF8Bytes`` UTF-8 bytes
 /// (file systems limit a name to 255 bytes).
 public enum PathName {
     public static let maxScalars = 100
@@ -29,6 +29,7 @@ public enum PathName {
             if scalar == "/" || scalar == "\\" { return "it contains '\(scalar)' at scalar \(index)" }
             if isControl(scalar) { return "it contains the control character \(codePoint(scalar)) at scalar \(index)" }
         }
+        if scalars.first == "." { return "it starts with '.' (a hidden name)" }
         if scalars.count > maxScalars { return "it has \(scalars.count) characters (Unicode scalars); at most \(maxScalars) are allowed" }
         if name.utf8.count > maxUTF8Bytes { return "it is \(name.utf8.count) bytes in UTF-8; at most \(maxUTF8Bytes) are allowed" }
         return nil

@@ -45,12 +45,12 @@ extension FuzzTargets {
             try PathName.validate(name, what: "fuzz name")
             let parent = NameScratch.shared.parent
             let grandparent = (parent as NSString).deletingLastPathComponent
-            let before = try FileManager.default.contentsOfDirectory(atPath: grandparent)
+            let before = try NameScratch.entries(of: grandparent)
             guard FileManager.default.createFile(atPath: parent + "/" + name, contents: nil) else {
                 throw FuzzViolation("accepted name \(name.debugDescription) cannot be created in its folder")
             }
-            let inside = try FileManager.default.contentsOfDirectory(atPath: parent)
-            let outside = try FileManager.default.contentsOfDirectory(atPath: grandparent)
+            let inside = try NameScratch.entries(of: parent)
+            let outside = try NameScratch.entries(of: grandparent)
             for entry in inside { try FileManager.default.removeItem(atPath: parent + "/" + entry) }
             guard inside.count == 1, inside[0].unicodeScalars.elementsEqual(name.unicodeScalars) else {
                 throw FuzzViolation("accepted name \(name.debugDescription) made \(inside) in its folder")
@@ -66,6 +66,18 @@ extension FuzzTargets {
 final class NameScratch: @unchecked Sendable {
     static let shared = NameScratch()
     let parent: String
+    /// Every entry of `directory` as the system lists it (Foundation's listing leaves out AppleDouble `._` names).
+    static func entries(of directory: String) throws -> [String] {
+        guard let stream = opendir(directory) else { throw FuzzViolation("cannot list \(directory)") }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     private init() {
         parent = LoaderSeeds.temporaryDirectory + "/fashionlab-fuzz-names-\(getpid())/parent"
         try? FileManager.default.removeItem(atPath: parent)

@@ -4,6 +4,7 @@ import FashionCharts
 import FashionCore
 import FashionEngine
 import FashionStudies
+import FashionTraining
 import Foundation
 
 /// `fashionlab study NAME`: one of the lab's studies, or a user's own from a file.
@@ -37,6 +38,9 @@ struct StudyCommand: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
     @OptionGroup var seedOptions: SeedOptions
 
+    @Option(name: .customLong("val-split"), help: ArgumentHelp("Hold out N training images (or a fraction) as every run's validation set, as train --val-split does.", valueName: "N|FRACTION"))
+    var valSplit: ValidationSplit?
+
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
@@ -61,6 +65,7 @@ struct StudyCommand: ParsableCommand {
         var study = try file.map(StudyFile.read) ?? BuiltinStudies.named(name!)!
         if let epochs { study = study.withEpochs(epochs) }
         if let seeds = try seedOptions.list { study = study.withSeeds(seeds) }
+        if let valSplit { for index in study.runs.indices { study.runs[index].split = valSplit } }
         guard study.runs.count <= StudyFile.maximumRuns * 5 else {
             throw ValidationError("--seeds makes \(study.runs.count) runs; at most \(StudyFile.maximumRuns * 5) are allowed")
         }

@@ -11,16 +11,16 @@ import FashionTestSupport
 
     @Test(arguments: [
         ("", "empty"), (".", "directory itself"), ("..", "directory itself"), ("a/b", "'/'"), ("../etc", "'/'"),
-        ("a\\b", "'\\'"), ("-rf", "starts with '-'"), ("a\u{0}b", "U+0000"), ("a\nb", "U+000A"), ("a\u{7F}", "U+007F"),
+        ("a\\b", "'\\'"), ("-rf", "starts with '-'"), ("._", "starts with '.'"), (".hidden", "a hidden name"), ("a\u{0}b", "U+0000"), ("a\nb", "U+000A"), ("a\u{7F}", "U+007F"),
         ("a\u{85}", "U+0085"), ("a\u{9F}", "U+009F"), ("a\u{2028}b", "U+2028"), ("a\u{2029}b", "U+2029"),
         (String(repeating: "x", count: 101), "at most 100"), (String(repeating: "é", count: 90) + "/", "'/'"),
         (String(repeating: "\u{1F600}", count: 70), "at most 255"),
         // A separator hidden in a grapheme: "/" followed by a combining mark is one Character but two scalars.
-        ("a/\u{301}b", "'/'"), (".\u{301}.", nil),
+        ("a/\u{301}b", "'/'"), (".\u{301}.", "a hidden name"), ("a.\u{301}.", nil),
     ] as [(String, String?)])
     func refusesNamesThatAreNotOnePathComponent(_ name: String, _ expected: String?) throws {
         guard let expected else {
-            try PathName.validate(name, what: "study name")  // ".́." is an ordinary (odd) name, not ".."
+            try PathName.validate(name, what: "study name")  // "a.́." is an ordinary (odd) name
             return
         }
         let error = #expect(throws: InvalidPathName.self) { try PathName.validate(name, what: "study name") }

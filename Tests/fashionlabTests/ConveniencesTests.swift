@@ -65,6 +65,19 @@ struct SeedStudyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/runs").count == 6)
     }
 
+    @Test func studyTakesAValidationSplitForEveryRun() throws {
+        let file = TestFiles.newPath("split-study", extension: "json")
+        try Data(#"{"name": "split", "base": {"epochs": 1, "hidden": [16], "subset": 2000}, "grid": {"optimizer": ["sgd", "adam"]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let out = TestFiles.newPath("split-study-out")
+        let run = try runFashionlab(["study", "--file", file, "--val-split", "0.1", "--out", out, "--quiet"])
+        #expect(run.status == 0, "\(run.error)")
+        for directory in try FileManager.default.contentsOfDirectory(atPath: out + "/runs") {
+            let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/runs/" + directory + "/metrics.json"))) as! [String: Any]
+            #expect((metrics["config"] as? [String: Any])?["validationSplit"] as? Int == 200 && metrics["test"] != nil, "\(directory)")
+        }
+    }
+
     @Test func seedsAreValidated() throws {
         for bad in ["", "1,,2", "-1", "1,1", "x"] {
             let run = try runFashionlab(["study", "scaling", "--seeds", bad, "--out", TestFiles.newPath("bad-seeds")])

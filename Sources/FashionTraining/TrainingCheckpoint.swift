@@ -49,6 +49,9 @@ public enum TrainingCheckpoint {
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
         do { try history.config.modelDescription().validate() } catch { throw TrainingCheckpointError(message: "\(path): \(error)") }
+        if let split = history.config.validationSplit, split >= min(train.count, history.config.trainingSubset ?? .max) {
+            throw TrainingCheckpointError(message: "\(path): history.config.validationSplit \(split) leaves none of the \(train.count) training images to train on")
+        }
         let trainer = Trainer(config: history.config, train: train, test: test, backend: backend)
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]

@@ -16,10 +16,10 @@ struct LearningRateFinderCommand: ParsableCommand {
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: "The first learning rate of the ramp.")
+    @Option(parsing: .unconditional, help: "The first learning rate of the ramp.")
     var start: Float = 1e-7
 
-    @Option(help: "The last learning rate of the ramp.")
+    @Option(parsing: .unconditional, help: "The last learning rate of the ramp.")
     var end: Float = 10
 
     @Option(help: "Steps of the ramp (the test may stop earlier, when the loss explodes).")

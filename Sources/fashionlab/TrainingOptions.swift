@@ -114,19 +114,19 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
     var trainMetrics = TrainingMetrics.wholeSet
 
-    @Option(name: .customLong("val-split"), help: ArgumentHelp("Hold out N training images (or a fraction, e.g. 0.1), stratified by class and chosen from the seed, as the validation set; the test set is then measured once, at the end. Without it the test set is the validation set (the notebook's way).", valueName: "N|FRACTION"))
+    @Option(name: .customLong("val-split"), parsing: .unconditional, help: ArgumentHelp("Hold out N training images (or a fraction, e.g. 0.1), stratified by class and chosen from the seed, as the validation set; the test set is then measured once, at the end. Without it the test set is the validation set (the notebook's way).", valueName: "N|FRACTION"))
     var valSplit: ValidationSplit?
 
     @Option(help: ArgumentHelp("What picks the best epoch (best.safetensors) and what --early-stop watches: val-loss or val-accuracy.", valueName: "METRIC"))
     var monitor = Monitor.validationLoss
 
-    @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop after PATIENCE epochs without improvement of --monitor, and restore the best epoch's weights (Keras' EarlyStopping with restore_best_weights).", valueName: "PATIENCE"))
+    @Option(name: .customLong("early-stop"), parsing: .unconditional, help: ArgumentHelp("Stop after PATIENCE epochs without improvement of --monitor, and restore the best epoch's weights (Keras' EarlyStopping with restore_best_weights).", valueName: "PATIENCE"))
     var earlyStop: Int?
 
     @Option(name: .customLong("min-delta"), parsing: .unconditional, help: ArgumentHelp("The least change of --monitor that counts as an improvement (with --early-stop).", valueName: "D"))
     var minDelta: Double = 0
 
-    @Option(name: .customLong("log-every"), help: ArgumentHelp("Record the mean training loss of every N steps in metrics.json; the loss chart draws it under the epochs' points.", valueName: "N"))
+    @Option(name: .customLong("log-every"), parsing: .unconditional, help: ArgumentHelp("Record the mean training loss of every N steps in metrics.json; the loss chart draws it under the epochs' points.", valueName: "N"))
     var logEvery: Int?
 
     @OptionGroup var threadOptions: ThreadOptions

@@ -81,6 +81,22 @@ import FashionTestSupport
         #expect(best.model.weightsDigest == expected.model.weightsDigest)
     }
 
+    /// A checkpoint whose settings hold out more images than there are is refused, not resumed on the test set.
+    @Test func aCheckpointWhoseSplitLeavesNothingToTrainIsRefused() throws {
+        var config = TrainingConfig()
+        (config.hidden, config.batchSize, config.epochs, config.validationSplit) = ([8], 16, 2, 40)
+        let train = Dataset.bands(count: 160, seed: 1), directory = TestFiles.newPath("split-lie")
+        let trainer = Trainer(config: config, train: train, test: nil)
+        trainer.checkpointDirectory = directory
+        try trainer.runEpoch()
+        let path = directory + "/" + TrainingCheckpoint.file
+        var file = try Safetensors.read(path)
+        file.metadata["history"] = file.metadata["history"]!.replacingOccurrences(of: "\"validationSplit\":40", with: "\"validationSplit\":5000")
+        try file.write(to: path)
+        let error = #expect(throws: TrainingCheckpointError.self) { try TrainingCheckpoint.resume(from: directory, train: train, test: nil) }
+        #expect(error?.message.contains("validationSplit 5000 leaves none of the 160 training images") == true, "\(String(describing: error))")
+    }
+
     @Test func monitorsFollowKerasRule() {
         #expect(Monitor.validationLoss.improves(0.5, on: 0.6, minDelta: 0.05))
         #expect(!Monitor.validationLoss.improves(0.56, on: 0.6, minDelta: 0.05))

@@ -34,10 +34,11 @@ public enum RunArtifacts {
     }
 
     /// The files of an evaluation: `confusion.svg`, `confusion.txt`, `misclassified.png` (the report's most confident
-    /// mistakes, taken from `dataset`, the images it was measured on, each labelled `true>predicted`) and `evaluation.json`.
+    /// mistakes, taken from `dataset`, the images it was measured on, each labelled with ``mistakeLabel(_:)``) and
+    /// `evaluation.json`.
     public static func writeEvaluation(_ report: EvaluationReport, dataset: Dataset, to directory: String) throws {
         let shown = report.misclassifiedShown
-        let grid = LabelledGrid.render(shown.map { dataset.image($0.index) }, labels: shown.map { "\($0.trueClass)>\($0.predicted)" })
+        let grid = LabelledGrid.render(shown.map { dataset.image($0.index) }, labels: shown.map(mistakeLabel), scale: 4)
         try AtomicFile.write(text: RunCharts.confusion(report.confusion, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
         try AtomicFile.write(text: report.confusionTable, to: directory + "/confusion.txt")
         try AtomicFile.write(PNG.encode(grid), to: directory + "/misclassified.png")
@@ -47,6 +48,14 @@ public enum RunArtifacts {
     }
 
     public static let evaluationFile = "evaluation.json"
+
+    /// A mistake's label in `misclassified.png`, a line each: its class, what the model took it for, and the
+    /// probability the model gave that class (`"is Shirt\nas T-shirt/top\n97% sure"`).
+    public static func mistakeLabel(_ mistake: EvaluationReport.Mistake) -> String {
+        let names = FashionMNIST.classNames
+        let percent = Int((Double(mistake.confidence) * 100).rounded())
+        return "is \(names[mistake.trueClass])\nas \(names[mistake.predicted])\n\(percent)% sure"
+    }
 }
 
 extension TrainingConfig {

@@ -48,6 +48,9 @@ public enum PixelFont {
     /// Width in pixels of `text` at `scale` (6 columns per character, the last without its gap).
     public static func width(_ text: String, scale: Int) -> Int { max(0, text.count * 6 - 1) * scale }
 
+    /// True when every character of `text` has a glyph (`draw` skips the others).
+    public static func canDraw(_ text: String) -> Bool { text.allSatisfy { glyphs[$0] != nil } }
+
     /// Height in pixels at `scale`.
     public static func height(scale: Int) -> Int { 7 * scale }
 

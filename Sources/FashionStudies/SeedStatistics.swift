@@ -36,6 +36,8 @@ public struct SettingGroup {
     public var trainAccuracy: Spread? { spread(\.trainAccuracy) }
     public var validationAccuracy: Spread? { spread(\.validationAccuracy) }
     public var validationLoss: Spread? { spread(\.validationLoss) }
+    /// The test set measured once at the end of each run (runs with a validation split); nil when none was.
+    public var testAccuracy: Spread? { Spread(runs.compactMap { $0.history.test?.accuracy }) }
     public var seeds: [UInt64] { runs.map(\.run.config.seed) }
 }
 
@@ -107,5 +109,49 @@ extension SettingGroup {
         curves.validationLossBand = validationLoss.map { $0.map { ($0.minimum, $0.maximum) } ?? (.nan, .nan) }
         curves.validationAccuracyBand = validationAccuracy.map { $0.map { ($0.minimum, $0.maximum) } ?? (.nan, .nan) }
         return curves
+    }
+}
+
+/// What `train --seeds` prints at the end: each number of the last epoch (and the test set's, measured once) as
+/// mean ± standard deviation (min–max) over the seeds.
+public struct SeedSummary: Encodable {
+    public let seeds: [UInt64]
+    public let trainAccuracy: SpreadValues?
+    public let validationAccuracy: SpreadValues?
+    public let validationLoss: SpreadValues?
+    public let testAccuracy: SpreadValues?
+    /// Each seed's final weights (`Sequential.weightsDigest`), in seed order.
+    public let weightsSHA256: [String]
+    private let language = LabLanguage.english
+    private let spreads: (train: Spread?, validation: Spread?, loss: Spread?, test: Spread?)
+
+    /// A spread as JSON: `{"mean": …, "sd": …, "min": …, "max": …}`.
+    public struct SpreadValues: Encodable {
+        public let mean, sd, min, max: Double
+        init?(_ spread: Spread?) {
+            guard let spread else { return nil }
+            (mean, sd, min, max) = (spread.mean, spread.standardDeviation, spread.minimum, spread.maximum)
+        }
+    }
+
+    public init(_ group: SettingGroup) {
+        seeds = group.seeds
+        spreads = (group.trainAccuracy, group.validationAccuracy, group.validationLoss, group.testAccuracy)
+        (trainAccuracy, validationAccuracy) = (SpreadValues(spreads.train), SpreadValues(spreads.validation))
+        (validationLoss, testAccuracy) = (SpreadValues(spreads.loss), SpreadValues(spreads.test))
+        weightsSHA256 = group.runs.map { $0.model?.weightsDigest ?? "" }
+    }
+
+    private enum CodingKeys: String, CodingKey { case seeds, trainAccuracy, validationAccuracy, validationLoss, testAccuracy, weightsSHA256 }
+
+    /// `Over seeds 0, 1, 2 (mean ± sd, min–max):`, then a line per number.
+    public var lines: [String] {
+        var lines = ["Over seeds \(seeds.map(String.init).joined(separator: ", ")) (mean ± sd, min–max):",
+                     "  train accuracy       \(language.spreadOfPercent(spreads.train))",
+                     "  validation accuracy  \(language.spreadOfPercent(spreads.validation))",
+                     "  validation loss      \(language.spreadOfDecimal(spreads.loss))"]
+        if spreads.test != nil { lines.append("  test accuracy        \(language.spreadOfPercent(spreads.test)) (measured once per seed)") }
+        lines += zip(seeds, weightsSHA256).map { "  seed \($0): weights SHA-256 \($1)" }
+        return lines
     }
 }

@@ -16,6 +16,17 @@ public enum RunName {
         return model + "\(config.optimizer.rawValue)-lr\(config.learningRate)-b\(config.batchSize)-\(config.scale ? "scaled" : "unscaled")-\(tail)"
     }
 
+    /// The default folder of `train --seeds`: the name of the first seed's run with `seeds0-1-2` in place of its
+    /// seed, and the hash of the settings with the seed left out (`adam-lr0.001-b32-scaled-e5-seeds0-1-2-…`).
+    public static func seeds(for config: TrainingConfig, seeds: [UInt64], recipe: String?, modelName: String? = nil) -> String {
+        var unseeded = config
+        unseeded.seed = 0
+        let name = self.default(for: unseeded, recipe: recipe, modelName: modelName)
+        let single = "-e\(config.epochs)-s0-\(hash(unseeded))"
+        let list = seeds.count <= 8 ? seeds.map(String.init).joined(separator: "-") : "\(seeds.count)"
+        return String(name.dropLast(single.count)) + "-e\(config.epochs)-seeds\(list)-\(hash(unseeded))"
+    }
+
     /// A short, stable hash of a configuration: 8 hex digits of FNV-1a over its JSON with sorted keys.
     public static func hash(_ config: TrainingConfig) -> String {
         let encoder = JSONEncoder()

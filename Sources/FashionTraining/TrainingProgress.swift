@@ -31,6 +31,21 @@ public struct TrainingProgress: Sendable {
                         epochSecondsLeft: epochLeft, runSecondsLeft: runLeft)
     }
 
+    /// The time left of work measured in images trained (a study's runs, a lab's): `left` images at the pace kept
+    /// so far, `done` images in `elapsed` seconds (evaluations included, since they were part of that time). nil
+    /// before there is a pace to go by.
+    public static func secondsLeft(done: Double, elapsed: Double, left: Double) -> Double? {
+        guard done > 0, elapsed > 0, left >= 0 else { return nil }
+        return left * elapsed / done
+    }
+
+    /// The images a run trains over all its epochs: its training images (the subset, less the validation split,
+    /// `available` at most) times its epochs.
+    public static func images(of config: TrainingConfig, available: Int) -> Double {
+        let subset = min(config.trainingSubset ?? available, available)
+        return Double(config.epochs) * Double(max(0, subset - (config.validationSplit ?? 0)))
+    }
+
     /// `0:42`, `12:05`, `1:02:03`.
     public static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "–" }

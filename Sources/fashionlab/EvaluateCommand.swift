@@ -62,7 +62,7 @@ struct EvaluateCommand: ParsableCommand {
         for pair in report.mostConfused { print("  \(pair.trueClass) → \(pair.predicted): \(pair.count)") }
         print("Confusion matrix (rows true, columns predicted):")
         print(report.confusionTable, terminator: "")
-        print("Wrote confusion.svg, confusion.txt, misclassified.png (the \(report.misclassifiedShown.count) most confident mistakes, labelled true>predicted class number) and evaluation.json in \(out)")
+        print("Wrote confusion.svg, confusion.txt, misclassified.png (the \(report.misclassifiedShown.count) most confident mistakes, each labelled with its class, the class predicted and its probability) and evaluation.json in \(out)")
     }
 }
 

@@ -75,14 +75,12 @@ struct LabCommand: ParsableCommand {
             // Independent runs side by side, one thread each; a line per finished run.
             Threads.count = 1
             BLAS.shared.setThreadCount(1)
-            runner.didFinishRun = { result, _, _ in
-                if !quiet { print(StudyProgress.line(result)) }
-            }
+            StudyProgress.attachSideBySide(to: runner, studies: studies, quiet: quiet)
             results = try StudyProgress.interruptible { try runner.run(studies, concurrentRuns: concurrentRuns) }
         } else {
             var sequential: [StudyResult] = []
             for study in studies {
-                StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
+                StudyProgress.attach(to: runner, study: study, quiet: quiet)
                 sequential.append(try StudyProgress.interruptible { try runner.run(study) })
             }
             results = sequential

@@ -78,7 +78,7 @@ struct StudyCommand: ParsableCommand {
         runner.backend = backend
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
-        StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
+        StudyProgress.attach(to: runner, study: study, quiet: quiet)
         let result = try StudyProgress.interruptible { try runner.run(study) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let directory = try study.outputDirectory(under: out)

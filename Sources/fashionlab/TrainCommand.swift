@@ -4,6 +4,7 @@ import FashionCharts
 import FashionCore
 import FashionData
 import FashionEngine
+import FashionStudies
 import FashionTraining
 import Foundation
 
@@ -12,7 +13,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train one model on Fashion-MNIST and save its metrics, charts and checkpoint.",
-        discussion: "A checkpoint is written after every epoch; Ctrl-C stops between batches and `--resume DIR` continues the run where it stopped, with bit-identical results.\n\nRecipes (--recipe NAME):\n" + Recipe.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
+        discussion: "A checkpoint is written after every epoch; Ctrl-C stops between batches and `--resume DIR` continues the run where it stopped, with bit-identical results.\n\n--seeds 0,1,2 trains the same run once per seed into DIR/seed-N and writes DIR/report.html with each number's mean ± standard deviation; running the command again reuses the seeds that finished and continues the one that was interrupted.\n\nRecipes (--recipe NAME):\n" + Recipe.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
@@ -33,10 +34,16 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print each epoch's metrics as one JSON line on standard output.")
     var json = false
 
+    @OptionGroup var seedOptions: SeedOptions
+
     func validate() throws {
         try options.validate()
         if let resume, out != nil, out != resume { throw ValidationError("--out cannot differ from --resume \(resume): a resumed run stays in its directory") }
         if let resume, force { throw ValidationError("--force replaces a run and --resume \(resume) continues it: give one of them") }
+        if seedOptions.seeds != nil {
+            if let resume { throw ValidationError("--seeds starts runs and --resume \(resume) continues one: continue a seed's run with --resume DIR/seed-N, or give --seeds again to continue them all") }
+            if options.seed != 0 { throw ValidationError("--seed and --seeds both set the seed: give one of them") }
+        }
     }
 
     /// What a finished or interrupted run leaves in its directory (and an evaluation of it beside them): `--force`
@@ -58,10 +65,13 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         options.applyThreads()
+        let seeds = try seedOptions.list
         // An explicit --out is checked before anything is loaded; the default directory once its name is known.
-        if resume == nil, let out { try checkNotOverwriting(out, flag: "--out ") }
+        // (With --seeds, --out is the folder of the seeds' runs, checked seed by seed.)
+        if resume == nil, seeds == nil, let out { try checkNotOverwriting(out, flag: "--out ") }
         let (backend, device) = try deviceOptions.select(quiet: quiet || json)
         let data = try dataOptions.load(quiet: quiet || json)
+        if let seeds { return try trainSeeds(seeds, data: data, backend: backend, device: device) }
         let trainer: Trainer
         let directory: String
         if let resume {
@@ -72,19 +82,39 @@ struct TrainCommand: ParsableCommand {
             directory = resume
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
-            let config: TrainingConfig
-            do {
-                config = try options.config.prepared(for: data.train, normalize: options.normalizesInputs, split: options.valSplit)
-            } catch let error as BatchLargerThanTrainingSet {
-                throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
-            } catch let error as ValidationSplitTooLarge {
-                throw ValidationError("--val-split \(error)")
-            }
+            let config = try preparedConfig(seed: options.seed, train: data.train)
             trainer = Trainer(config: config, train: data.train, test: data.test, backend: backend)
             directory = out ?? "runs/" + RunName.default(for: config, recipe: options.recipe, modelName: options.model.runName)
             try checkNotOverwriting(directory, flag: out == nil ? "" : "--out ")
             if !quiet && !json { print("Training \(config.summary)") }
         }
+        let history = try train(trainer, in: directory, test: data.test, device: device, replacing: resume == nil && force)
+        if json {
+            try Terminal.printJSON(["directory": directory, "weights_sha256": trainer.model.weightsDigest])
+        } else if !quiet {
+            for line in history.validationOutcome { print(line) }
+            print("Weights SHA-256: \(trainer.model.weightsDigest)")
+            let best = history.bestEpoch != nil ? " best.safetensors," : ""
+            print("Saved metrics.json, metrics.csv, model.safetensors,\(best) checkpoint.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
+        }
+    }
+
+    /// The flags' configuration with `seed`, its normalisation measured and its validation split resolved on `train`.
+    func preparedConfig(seed: UInt64, train: Dataset) throws -> TrainingConfig {
+        var config = options.config
+        config.seed = seed
+        do {
+            return try config.prepared(for: train, normalize: options.normalizesInputs, split: options.valSplit)
+        } catch let error as BatchLargerThanTrainingSet {
+            throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
+        } catch let error as ValidationSplitTooLarge {
+            throw ValidationError("--val-split \(error)")
+        }
+    }
+
+    /// Trains `trainer` in `directory` (locked while it trains; with `replacing`, the run there removed first) and
+    /// saves what it made (the confusion matrix on `test`). Throws `ExitCode(130)` when Ctrl-C interrupted it.
+    func train(_ trainer: Trainer, in directory: String, test: Dataset, device: String, replacing: Bool) throws -> TrainingHistory {
         if let fallback = trainer.backendFallback {
             guard deviceOptions.device != .cuda else { throw ValidationError("--device cuda: \(fallback)") }
             if !quiet && !json { Terminal.note("Device: CPU (\(fallback))") }
@@ -92,7 +122,7 @@ struct TrainCommand: ParsableCommand {
         if !quiet && !json { print(trainer.backend.summary) }
         let lock = try DirectoryLock(directory: directory, wait: false)
         defer { withExtendedLifetime(lock) {} }
-        if resume == nil, force {
+        if replacing {
             // The old run goes before the new one writes anything (a stale checkpoint would otherwise be resumed).
             for file in Self.runFiles where FileManager.default.fileExists(atPath: directory + "/" + file) {
                 do {
@@ -108,11 +138,12 @@ struct TrainCommand: ParsableCommand {
 
         let history = try trainer.run(observer: EpochReporter(quiet: quiet, json: json))
         Terminal.endBar()
-        try RunArtifacts.saveFinished(history: history, model: trainer.model, test: data.test, device: device, to: directory)
+        try RunArtifacts.saveFinished(history: history, model: trainer.model, test: test, device: device, to: directory)
         if history.interrupted {
             let completed = history.epochs.count
+            let again = seedOptions.seeds != nil ? "run the same command again" : "fashionlab train --resume \(directory)"
             Terminal.note("Interrupted in epoch \(completed + 1); " + (TrainingCheckpoint.exists(in: directory)
-                ? "the \(completed) completed epoch\(completed == 1 ? " is" : "s are") saved in \(directory). Continue with: fashionlab train --resume \(directory)"
+                ? "the \(completed) completed epoch\(completed == 1 ? " is" : "s are") saved in \(directory). Continue with: \(again)"
                 : "no epoch was completed, so there is nothing to resume: run the command again to start over"))
             throw ExitCode(130)
         }
@@ -120,13 +151,50 @@ struct TrainCommand: ParsableCommand {
             let value = history.last.map { $0.trainLoss.isNaN ? "NaN" : "infinite" } ?? "NaN"
             Terminal.note("Diverged: the training loss became \(value) in epoch \(history.epochs.count); training stopped there and the metrics so far are saved. A smaller --lr (or scaled inputs) may help.")
         }
+        return history
+    }
+
+    /// `--seeds`: the run once per seed, each in `DIR/seed-N` (a seed that finished with the same settings is
+    /// reused, one that was interrupted continues from its checkpoint), then the seeds' mean ± standard deviation
+    /// in the terminal and in `DIR/report.html`, `curves.svg` and `weights.svg` (the report of a study of one setting).
+    func trainSeeds(_ seeds: [UInt64], data: FashionMNISTData, backend: ComputeBackend, device: String) throws {
+        let first = try preparedConfig(seed: seeds[0], train: data.train)
+        let parent = out ?? "runs/" + RunName.seeds(for: first, seeds: seeds, recipe: options.recipe, modelName: options.model.runName)
+        let name = URL(fileURLWithPath: parent).lastPathComponent
+        var results: [RunResult] = []
+        for (index, seed) in seeds.enumerated() {
+            let config = try preparedConfig(seed: seed, train: data.train)
+            let directory = parent + "/seed-\(seed)"
+            let label = "seed \(seed) (\(index + 1) of \(seeds.count))"
+            if let history = try? RunDirectory.loadHistory(from: directory), history.config == config, history.isFinished,
+               let model = try? RunDirectory.loadModel(from: directory, config: config) {
+                if !quiet && !json { print("\(label): already trained in \(directory), reused") }
+                results.append(RunResult(run: StudyRun(label: name, config: config), history: history, model: model, directory: directory, reused: true))
+                continue
+            }
+            let trainer: Trainer
+            if let saved = try? TrainingCheckpoint.history(in: directory), saved.config == config, !saved.isFinished {
+                trainer = try TrainingCheckpoint.resume(from: directory, train: data.train, test: data.test, backend: backend)
+                if !quiet && !json { print("\(label): resuming \(directory) after epoch \(trainer.history.epochs.count)") }
+            } else {
+                try checkNotOverwriting(directory, flag: "--seeds: ")
+                trainer = Trainer(config: config, train: data.train, test: data.test, backend: backend)
+                if !quiet && !json { print("\(label): training \(config.summary) in \(directory)") }
+            }
+            let history = try train(trainer, in: directory, test: data.test, device: device, replacing: force)
+            if !quiet && !json { for line in history.validationOutcome.dropFirst() { print(line) } }
+            results.append(RunResult(run: StudyRun(label: name, config: config), history: history, model: trainer.model,
+                                     directory: directory, reused: false))
+        }
+        let study = Study(name: name, kind: "custom", runs: results.map(\.run), showsWeights: true)
+        let result = StudyResult(study: study, runs: results, trainingImages: data.train.count)
+        try StudyFiles.write(result, language: .english, device: device, to: parent)
+        let summary = SeedSummary(result.groups[0])
         if json {
-            try Terminal.printJSON(["directory": directory, "weights_sha256": trainer.model.weightsDigest])
+            try Terminal.printJSON(summary)
         } else if !quiet {
-            for line in history.validationOutcome { print(line) }
-            print("Weights SHA-256: \(trainer.model.weightsDigest)")
-            let best = history.bestEpoch != nil ? " best.safetensors," : ""
-            print("Saved metrics.json, metrics.csv, model.safetensors,\(best) checkpoint.safetensors, curves.svg, weights.svg, confusion.svg and report.html in \(directory)")
+            for line in summary.lines { print(line) }
+            print("Wrote report.html, curves.svg and weights.svg in \(parent)")
         }
     }
 }

@@ -59,7 +59,7 @@ struct ModelOption: ExpressibleByArgument, Equatable, Sendable {
 
 /// The flags that define a training run, shared by `train` and `bench`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README).", valueName: "NAME"))
+    @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README); --lr and --epochs beside it replace its (peak) learning rate and its length.", valueName: "NAME"))
     var recipe: String?
 
     @Option(help: ArgumentHelp("Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation), cnn-large (6 wider convolutions, global average pooling), or a model description file NET.json (your own network; see the README).", valueName: "MODEL"))
@@ -72,8 +72,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Optimiser: sgd, adam or adamw.")
     var optimizer = OptimizerKind.sgd
 
-    @Option(parsing: .unconditional, help: "Learning rate.")
-    var lr: Float = 0.01
+    @Option(parsing: .unconditional, help: ArgumentHelp("Learning rate (the peak of a schedule; default 0.01, or the recipe's).", valueName: "LR"))
+    var lr: Float?
+    static let defaultRate: Float = 0.01
 
     @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Float = 0
@@ -90,8 +91,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Training batch size.")
     var batchSize = 32
 
-    @Option(parsing: .unconditional, help: "Number of epochs.")
-    var epochs = 5
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number of epochs (default 5, or the recipe's).", valueName: "N"))
+    var epochs: Int?
+    static let defaultEpochs = 5
 
     @Flag(name: .customLong("no-scale"), help: "Feed raw 0…255 pixels instead of pixels/255.")
     var noScale = false
@@ -176,20 +178,19 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// The training flags given beside `--recipe` (anything different from its default).
+    /// The training flags given beside `--recipe` (anything different from its default) that the recipe sets
+    /// itself; `--lr` and `--epochs` replace the recipe's instead.
     private var flagsSetBesideRecipe: [String] {
         let defaults = TrainingOptions.defaults
         var flags: [String] = []
         if model != defaults.model { flags.append("--model") }
         if hidden != defaults.hidden { flags.append("--hidden") }
         if optimizer != defaults.optimizer { flags.append("--optimizer") }
-        if lr != defaults.lr { flags.append("--lr") }
         if momentum != defaults.momentum { flags.append("--momentum") }
         if nesterov { flags.append("--nesterov") }
         if weightDecay != defaults.weightDecay { flags.append("--weight-decay") }
         if schedule != defaults.schedule { flags.append("--schedule") }
         if batchSize != defaults.batchSize { flags.append("--batch-size") }
-        if epochs != defaults.epochs { flags.append("--epochs") }
         if noScale { flags.append("--no-scale") }
         if normalize { flags.append("--normalize") }
         if augment != defaults.augment { flags.append("--augment") }
@@ -207,6 +208,8 @@ struct TrainingOptions: ParsableArguments {
         if let recipe = recipe.flatMap(Recipe.named) {
             var config = recipe.config
             config.seed = seed
+            if let lr { config.learningRate = lr }
+            if let epochs { config.epochs = epochs }
             config.trainingSubset = subset
             return withValidation(config)
         }
@@ -215,13 +218,13 @@ struct TrainingOptions: ParsableArguments {
         config.architecture = model.description
         config.hidden = hiddenSizes ?? [1000]
         config.optimizer = optimizer
-        config.learningRate = lr
+        config.learningRate = lr ?? Self.defaultRate
         config.momentum = momentum
         config.nesterov = nesterov
         config.weightDecay = weightDecay
         config.schedule = LearningRateSchedule(parsing: schedule) ?? .constant
         config.batchSize = batchSize
-        config.epochs = epochs
+        config.epochs = epochs ?? Self.defaultEpochs
         config.scale = !noScale
         config.seed = seed
         config.trainingSubset = subset

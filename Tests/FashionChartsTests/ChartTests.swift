@@ -70,6 +70,24 @@ func history(_ losses: [Double], accuracies: [Double], diverged: Bool = false) -
         #expect(svg.components(separatedBy: "<polygon").count - 1 == 2)
     }
 
+    @Test func runsWhoseRangesDifferTooMuchGetAPanelEachWithTheSharedRangeMarked() throws {
+        let tame = TensorValues(run: "lr 0.001", values: (0..<100).map { Float($0 - 50) / 500 })  // -0.1 … 0.098
+        let wild = TensorValues(run: "lr 0.1", values: (0..<100).map { Float($0 - 50) / 5 })      // -10 … 9.8
+        let chart = HistogramChart(title: "w", panels: [("0.weight", [tame, wild]), ("0.bias", [tame, wild])])
+        #expect(chart.drawsRunsSeparately)
+        let svg = chart.svg()
+        #expect(xmlElements(svg) != nil)
+        // A panel per tensor and run, each on its own range, and under each the strip of all runs' range.
+        #expect(svg.components(separatedBy: "<polygon").count - 1 == 4)
+        #expect(svg.contains(">0.weight  (100 values)<") && svg.contains(">0.bias  (100 values)<") && svg.contains(">lr 0.001<"))
+        #expect(svg.contains("range -0.1 … 0.098") && svg.contains("range -10 … 9.8"))
+        #expect(svg.components(separatedBy: "in all runs: -10 … 9.8").count - 1 == 4)
+
+        let similar = HistogramChart(title: "w", panels: [("0.weight", [tame, TensorValues(run: "b", values: tame.values.map { $0 * 2 })])])
+        #expect(!similar.drawsRunsSeparately)
+        #expect(!similar.svg().contains("in all runs"))
+    }
+
     @Test func confusionMatrixNamesEveryClass() throws {
         let counts = (0..<10).map { row in (0..<10).map { $0 == row ? 900 : 11 } }
         let svg = RunCharts.confusion(counts, title: "cm")

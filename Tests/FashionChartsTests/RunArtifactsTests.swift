@@ -4,6 +4,7 @@ import FashionCharts
 import FashionData
 import FashionEngine
 import FashionTraining
+import FashionImaging
 import FashionTestSupport
 
 @Suite struct RunArtifactsTests {
@@ -53,5 +54,34 @@ import FashionTestSupport
         #expect(saved == report)
         let png = try Data(contentsOf: URL(fileURLWithPath: directory + "/misclassified.png"))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+    }
+
+    @Test func everyMistakeIsLabelledWithClassNamesAndAProbabilityThatFitItsTile() {
+        let names = FashionMNIST.classNames
+        let mistake = EvaluationReport.Mistake(index: 0, trueClass: 6, predicted: 0, confidence: 0.966)
+        #expect(RunArtifacts.mistakeLabel(mistake) == "is Shirt\nas T-shirt/top\n97% sure")
+        for trueClass in names.indices {
+            for predicted in names.indices where predicted != trueClass {
+                let label = RunArtifacts.mistakeLabel(.init(index: 0, trueClass: trueClass, predicted: predicted, confidence: 1))
+                for line in label.split(separator: "\n").map(String.init) {
+                    #expect(PixelFont.canDraw(line), "\(line) has a character the pixel font lacks")
+                    #expect(PixelFont.width(line, scale: 1) <= 28 * 4, "\(line) is wider than a tile")
+                }
+            }
+        }
+    }
+
+    @Test func aLabelOfTwoLinesGetsABandOfTwoLines() {
+        let tile = ArraySlice([UInt8](repeating: 255, count: 28 * 28))
+        let one = LabelledGrid.render([tile], labels: ["Coat"], scale: 4)
+        let two = LabelledGrid.render([tile], labels: ["Coat\nas Shirt 51%"], scale: 4)
+        #expect(two.height == one.height + PixelFont.height(scale: 1) + 3)
+        // Ink on both lines: below the tile, the rows of the first line and of the second each hold dark pixels.
+        func inked(rows: Range<Int>) -> Bool {
+            rows.contains { y in (0..<two.width).contains { two.pixels[y * two.width + $0] < 128 } }
+        }
+        let top = 2 + 28 * 4 + 3
+        #expect(inked(rows: top..<(top + 7)))
+        #expect(inked(rows: (top + 10)..<(top + 17)))
     }
 }

@@ -16,6 +16,17 @@ import FashionTraining
         #expect(TrainingProgress.clock(.nan) == "–")
     }
 
+    @Test func aStudysTimeLeftIsTheImagesToComeAtThePaceSoFar() {
+        var config = TrainingConfig()
+        (config.epochs, config.trainingSubset, config.validationSplit) = (5, 10_000, 1_000)
+        #expect(TrainingProgress.images(of: config, available: 60_000) == 45_000)
+        config.trainingSubset = nil
+        #expect(TrainingProgress.images(of: config, available: 60_000) == 295_000)
+        // 100,000 images in 50 s: 2,000 a second, so 300,000 more take 150 s.
+        #expect(TrainingProgress.secondsLeft(done: 100_000, elapsed: 50, left: 300_000) == 150)
+        #expect(TrainingProgress.secondsLeft(done: 0, elapsed: 0, left: 300_000) == nil)
+    }
+
     @Test func loggedStepLossesAverageToTheEpochsLoss() throws {
         var config = TrainingConfig()
         (config.hidden, config.batchSize, config.epochs, config.logEvery) = ([16], 16, 2, 5)

@@ -78,6 +78,33 @@ struct SeedStudyTests {
         }
     }
 
+    @Test func trainOverSeedsRunsEachSeedAsTrainWouldAndReportsTheSpread() throws {
+        let out = TestFiles.newPath("train-seeds")
+        let common = ["--subset", "2000", "--hidden", "16", "--epochs", "2", "--val-split", "400"]
+        let run = try runFashionlab(["train", "--seeds", "0,1"] + common + ["--out", out])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("Over seeds 0, 1 (mean ± sd, min–max):") && run.output.contains("test accuracy "), "\(run.output)")
+        for file in ["seed-0/model.safetensors", "seed-1/best.safetensors", "report.html", "curves.svg", "weights.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let report = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        #expect(report.contains("val acc (mean ± sd, min–max)") && report.contains("0, 1"))
+        // A seed's run is the run `train --seed` makes: the same weights.
+        let single = try runFashionlab(["train", "--seed", "1", "--json"] + common + ["--out", TestFiles.newPath("seed-1-alone")])
+        let alone = try JSONSerialization.jsonObject(with: Data(single.output.split(separator: "\n").last!.utf8)) as! [String: Any]
+        #expect(run.output.contains("seed 1: weights SHA-256 \(alone["weights_sha256"] as! String)"), "\(run.output)")
+        // Run again: the finished seeds are reused, not trained again.
+        let again = try runFashionlab(["train", "--seeds", "0,1", "--json"] + common + ["--out", out])
+        #expect(again.status == 0, "\(again.error)")
+        let summary = try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as! [String: Any]
+        #expect(summary["seeds"] as? [Int] == [0, 1] && (summary["testAccuracy"] as? [String: Any])?["sd"] != nil, "\(again.output)")
+        #expect((summary["weightsSHA256"] as? [String])?.last == alone["weights_sha256"] as? String)
+        for (arguments, message) in [(["--seeds", "0,1", "--seed", "2"], "--seed and --seeds"), (["--seeds", "0", "--resume", out], "--seeds starts runs")] {
+            let refused = try runFashionlab(["train"] + arguments)
+            #expect(refused.status != 0 && !refused.crashed && refused.error.contains(message), "\(arguments): \(refused.error)")
+        }
+    }
+
     @Test func seedsAreValidated() throws {
         for bad in ["", "1,,2", "-1", "1,1", "x"] {
             let run = try runFashionlab(["study", "scaling", "--seeds", bad, "--out", TestFiles.newPath("bad-seeds")])

@@ -62,34 +62,35 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README); --lr and --epochs beside it replace its (peak) learning rate and its length.", valueName: "NAME"))
     var recipe: String?
 
-    @Option(help: ArgumentHelp("Model: mlp (the notebook's, sized by --hidden), cnn (4 convolutions with batch normalisation), cnn-large (6 wider convolutions, global average pooling), or a model description file NET.json (your own network; see the README).", valueName: "MODEL"))
-    var model = ModelOption(argument: "mlp")!
+    @Option(name: .customLong("model"), help: ArgumentHelp("Model: mlp (the notebook's, sized by --hidden; the default), cnn (4 convolutions with batch normalisation), cnn-large (6 wider convolutions, global average pooling), or a model description file NET.json (your own network; see the README).", valueName: "MODEL"))
+    var modelOption: ModelOption?
+    /// `--model`, the MLP when not given.
+    var model: ModelOption { modelOption ?? ModelOption(argument: "mlp")! }
 
-    @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64); --model mlp only.", valueName: "SIZES"))
-    var hidden = TrainingOptions.defaultHidden
-    static let defaultHidden = "1000"
+    @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64; default 1000); --model mlp only.", valueName: "SIZES"))
+    var hidden: String?
 
-    @Option(help: "Optimiser: sgd, adam or adamw.")
-    var optimizer = OptimizerKind.sgd
+    @Option(help: "Optimiser: sgd (the default), adam or adamw.")
+    var optimizer: OptimizerKind?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Learning rate (the peak of a schedule; default 0.01, or the recipe's).", valueName: "LR"))
     var lr: Float?
     static let defaultRate: Float = 0.01
 
-    @Option(parsing: .unconditional, help: "SGD momentum.")
-    var momentum: Float = 0
+    @Option(parsing: .unconditional, help: "SGD momentum (default 0).")
+    var momentum: Float?
 
     @Flag(help: "Nesterov momentum (SGD, needs --momentum).")
     var nesterov = false
 
-    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
-    var weightDecay: Float = 0
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw; default 0).")
+    var weightDecay: Float?
 
-    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP].", valueName: "SCHEDULE"))
-    var schedule = "constant"
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant (the default), step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP].", valueName: "SCHEDULE"))
+    var schedule: String?
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Training batch size.")
-    var batchSize = 32
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Training batch size (default 32).")
+    var batchSize: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Number of epochs (default 5, or the recipe's).", valueName: "N"))
     var epochs: Int?
@@ -107,14 +108,14 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Normalise inputs by the training pixels' mean and standard deviation.")
     var normalize = false
 
-    @Option(help: ArgumentHelp("Training augmentation, comma-separated: flip, crop:PADDING, erase:PROBABILITY (e.g. flip,crop:2,erase:0.5); none for none.", valueName: "LIST"))
-    var augment = "none"
+    @Option(help: ArgumentHelp("Training augmentation, comma-separated: flip, crop:PADDING, erase:PROBABILITY (e.g. flip,crop:2,erase:0.5); none (the default) for none.", valueName: "LIST"))
+    var augment: String?
 
-    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing of the training loss, in [0, 1).")
-    var labelSmoothing: Float = 0
+    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing of the training loss, in [0, 1) (default 0).")
+    var labelSmoothing: Float?
 
-    @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
-    var trainMetrics = TrainingMetrics.wholeSet
+    @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's; the default) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
+    var trainMetrics: TrainingMetrics?
 
     @Option(name: .customLong("val-split"), parsing: .unconditional, help: ArgumentHelp("Hold out N training images (or a fraction, e.g. 0.1), stratified by class and chosen from the seed, as the validation set; the test set is then measured once, at the end. Without it the test set is the validation set (the notebook's way).", valueName: "N|FRACTION"))
     var valSplit: ValidationSplit?
@@ -134,7 +135,7 @@ struct TrainingOptions: ParsableArguments {
     @OptionGroup var threadOptions: ThreadOptions
 
     var hiddenSizes: [Int]? {
-        let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let sizes = (hidden ?? "1000").split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return sizes.map { $0! }
     }
@@ -149,11 +150,11 @@ struct TrainingOptions: ParsableArguments {
             }
         }
         if let problem = model.problem { throw ValidationError("--model \(problem)") }
-        guard hidden == Self.defaultHidden || model.kind == .mlp else {
+        guard hidden == nil || model.kind == .mlp else {
             throw ValidationError("--hidden sizes the MLP only; --model \(model.argument) does not take it")
         }
-        guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden)' must be positive integers separated by commas") }
-        guard LearningRateSchedule(parsing: schedule) != nil else {
+        guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden ?? "")' must be positive integers separated by commas") }
+        if let schedule, LearningRateSchedule(parsing: schedule) == nil {
             throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]")
         }
         _ = try augmentation  // its text parses
@@ -170,7 +171,7 @@ struct TrainingOptions: ParsableArguments {
     var augmentation: Augmentation? {
         get throws {
             do {
-                let parsed = try Augmentation(parsing: augment)
+                let parsed = try Augmentation(parsing: augment ?? "none")
                 return parsed.isIdentity ? nil : parsed
             } catch {
                 throw ValidationError("--augment \(error)")
@@ -178,28 +179,18 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// The training flags given beside `--recipe` (anything different from its default) that the recipe sets
-    /// itself; `--lr` and `--epochs` replace the recipe's instead.
+    /// The training flags given beside `--recipe` that the recipe sets itself (`--lr` and `--epochs` replace the
+    /// recipe's instead). Options are nil unless given, so a flag given with its default value counts too.
     private var flagsSetBesideRecipe: [String] {
-        let defaults = TrainingOptions.defaults
-        var flags: [String] = []
-        if model != defaults.model { flags.append("--model") }
-        if hidden != defaults.hidden { flags.append("--hidden") }
-        if optimizer != defaults.optimizer { flags.append("--optimizer") }
-        if momentum != defaults.momentum { flags.append("--momentum") }
-        if nesterov { flags.append("--nesterov") }
-        if weightDecay != defaults.weightDecay { flags.append("--weight-decay") }
-        if schedule != defaults.schedule { flags.append("--schedule") }
-        if batchSize != defaults.batchSize { flags.append("--batch-size") }
-        if noScale { flags.append("--no-scale") }
-        if normalize { flags.append("--normalize") }
-        if augment != defaults.augment { flags.append("--augment") }
-        if labelSmoothing != defaults.labelSmoothing { flags.append("--label-smoothing") }
-        if trainMetrics != defaults.trainMetrics { flags.append("--train-metrics") }
-        return flags
+        let given: [(String, Bool)] = [
+            ("--model", modelOption != nil), ("--hidden", hidden != nil), ("--optimizer", optimizer != nil),
+            ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--weight-decay", weightDecay != nil),
+            ("--schedule", schedule != nil), ("--batch-size", batchSize != nil), ("--no-scale", noScale),
+            ("--normalize", normalize), ("--augment", augment != nil), ("--label-smoothing", labelSmoothing != nil),
+            ("--train-metrics", trainMetrics != nil),
+        ]
+        return given.filter(\.1).map(\.0)
     }
-
-    private static let defaults = try! TrainingOptions.parse([])
 
     /// Whether inputs are to be normalised by the training set's statistics (`--normalize` or the recipe).
     var normalizesInputs: Bool { normalize || (recipe.flatMap(Recipe.named)?.normalize ?? false) }
@@ -217,19 +208,19 @@ struct TrainingOptions: ParsableArguments {
         config.model = model.kind
         config.architecture = model.description
         config.hidden = hiddenSizes ?? [1000]
-        config.optimizer = optimizer
+        config.optimizer = optimizer ?? .sgd
         config.learningRate = lr ?? Self.defaultRate
-        config.momentum = momentum
+        config.momentum = momentum ?? 0
         config.nesterov = nesterov
-        config.weightDecay = weightDecay
-        config.schedule = LearningRateSchedule(parsing: schedule) ?? .constant
-        config.batchSize = batchSize
+        config.weightDecay = weightDecay ?? 0
+        config.schedule = schedule.flatMap(LearningRateSchedule.init(parsing:)) ?? .constant
+        config.batchSize = batchSize ?? 32
         config.epochs = epochs ?? Self.defaultEpochs
         config.scale = !noScale
         config.seed = seed
         config.trainingSubset = subset
         config.augmentation = try? augmentation
-        config.labelSmoothing = labelSmoothing > 0 ? labelSmoothing : nil
+        config.labelSmoothing = (labelSmoothing ?? 0) != 0 ? labelSmoothing : nil
         config.trainingMetrics = trainMetrics == .wholeSet ? nil : trainMetrics
         return withValidation(config)
     }

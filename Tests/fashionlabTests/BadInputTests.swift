@@ -120,6 +120,10 @@ struct BadInputTests {
         (["train", "--train-metrics", "sometimes"], "--train-metrics"),
         (["train", "--recipe", "fast"], "--recipe 'fast' is not a known recipe"),
         (["train", "--recipe", "cnn", "--batch-size", "8"], "--recipe cnn sets --batch-size itself"),
+        // A flag given with its default value is still a flag the recipe would silently override.
+        (["train", "--recipe", "cnn", "--optimizer", "sgd"], "--recipe cnn sets --optimizer itself"),
+        (["train", "--recipe", "cnn", "--model", "mlp"], "--recipe cnn sets --model itself"),
+        (["train", "--label-smoothing", "-0.5"], "--label-smoothing must be in [0, 1), got -0.5"),
         (["train", "--resume", "/nonexistent/run"], "--resume /nonexistent/run: no checkpoint.safetensors"),
         (["train", "--data", "/nonexistent/data"], "--data /nonexistent/data: directory does not exist"),
         (["prepare", "--data", aFile], "is a file, not a directory"),

@@ -36,6 +36,16 @@ struct ConveniencesTests {
         }
     }
 
+    @Test func aRecipeTakesTheRateTheFinderSuggestedAndALength() throws {
+        let directory = TestFiles.newPath("recipe-lr")
+        let run = try runFashionlab(["train", "--recipe", "cnn", "--subset", "640", "--lr", "0.002", "--epochs", "1", "--out", directory])
+        #expect(run.status == 0, "\(run.error)")
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/metrics.json"))) as! [String: Any]
+        let config = try #require(metrics["config"] as? [String: Any])
+        #expect(abs((config["learningRate"] as? Double ?? 0) - 0.002) < 1e-9 && config["epochs"] as? Int == 1, "\(config)")
+        #expect(config["optimizer"] as? String == "adam" && config["batchSize"] as? Int == 64, "the recipe's other settings stay")
+    }
+
     @Test func theLearningRateFinderSuggestsARateAndDrawsTheCurve() throws {
         let directory = TestFiles.newPath("lr-find")
         let run = try runFashionlab(["lr-find", "--subset", "4000", "--hidden", "64", "--optimizer", "adam", "--steps", "120", "--out", directory])

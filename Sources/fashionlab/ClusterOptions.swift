@@ -132,6 +132,7 @@ struct ClusterOptions: ParsableArguments {
             print(script.report, terminator: "")
             return
         }
+        let start = DispatchTime.now()
         let submission = try SlurmSubmitter.submit(script, directory: logDirectory)
         if !quiet || !wait {
             print("Submitted job array \(submission.arrayJob) (\(runCount) run\(runCount == 1 ? "" : "s")) and report job \(submission.reportJob) (after the array).")
@@ -139,6 +140,7 @@ struct ClusterOptions: ParsableArguments {
             print("              sacct -j \(submission.arrayJob),\(submission.reportJob)   (where the cluster keeps accounting)")
             print("Logs:         \(logDirectory)/run-\(submission.arrayJob)_N.out, \(submission.reportLog)")
             print("Resubmitting the same command continues unfinished runs from their last epoch and skips finished ones.")
+            fflush(nil)  // before the notes on standard error (nil: every stream; `stdout` is not concurrency-safe in Swift 6)
         }
         guard wait else { return }
         if !quiet { Terminal.note("Waiting for report job \(submission.reportJob) (Ctrl-C stops waiting; the jobs go on)…") }
@@ -148,9 +150,11 @@ struct ClusterOptions: ParsableArguments {
         let log = (try? String(contentsOfFile: submission.reportLog, encoding: .utf8)) ?? ""
         guard state == "COMPLETED" else {
             let tail = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).joined(separator: "\n")
-            throw SlurmError("the report job \(submission.reportJob) ended \(state); its log \(submission.reportLog) ends:\n\(tail)")
+            throw SlurmError("the report job \(submission.reportJob) ended \(state) (the tasks' logs: \(logDirectory)/run-\(submission.arrayJob)_*.out); its log \(submission.reportLog) ends:\n\(tail)")
         }
         print(log, terminator: "")
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        print(String(format: "On Slurm: %.1f s from submission to the report (job array %@, report job %@).", seconds, submission.arrayJob, submission.reportJob))
     }
 
     /// Refuses a study file that changed since it was submitted (`--file-sha256`, written by `--slurm`).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import FashionCore
 import FashionData
 import FashionEngine
@@ -106,14 +107,29 @@ struct ClusterOptions: ParsableArguments {
 
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
-    /// The device of a report job (`--report-only`): the one the tasks trained on, without needing it (a GPU
-    /// study's report job runs on any node); `auto` is resolved here.
-    func reportDevice(_ options: DeviceOptions, quiet: Bool) throws -> (backend: ComputeBackend?, suffix: String, note: String) {
-        if let suffix = options.device.runDirectorySuffix {
+    /// The device the runs train on, the suffix of their directories and the line that says so: `--device`'s
+    /// here; for a report job (`--report-only`) the one its tasks trained on, without needing it (a GPU
+    /// study's report job runs on any node; `auto` is resolved here).
+    func device(_ options: DeviceOptions, quiet: Bool) throws -> (backend: ComputeBackend?, suffix: String, note: String) {
+        if reportOnly, let suffix = options.device.runDirectorySuffix {
             return (nil, suffix, options.device == .cuda ? "CUDA (runs trained by Slurm array tasks)" : "CPU (runs trained by Slurm array tasks)")
         }
         let (backend, note) = try options.select(quiet: quiet)
         return (backend, backend.runDirectorySuffix, note)
+    }
+
+    /// `--run-index N`: trains one run as a Slurm array task does (reused when finished, continued from its last
+    /// epoch when interrupted, waited for while another process trains it) into `out/runs`.
+    static func train(_ run: StudyRun, of study: String, out: String, data dataOptions: DataOptions, device deviceOptions: DeviceOptions, quiet: Bool) throws {
+        let (backend, _) = try deviceOptions.select(quiet: quiet)
+        let data = try dataOptions.load(quiet: quiet)
+        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
+        runner.backend = backend
+        fl_install_interrupt_handler()
+        runner.stopRequested = { fl_interrupt_requested() != 0 }
+        StudyProgress.attach(to: runner, study: study, quiet: quiet)
+        let result = try StudyProgress.interruptible { try runner.train(run) }
+        if !quiet { print("Run in \(result.directory)") }
     }
 
     /// `--slurm`: writes the scripts into `logDirectory` and submits them (or prints them with `--dry-run`), then

@@ -68,15 +68,9 @@ struct LabCommand: ParsableCommand {
         let studies = try studies()
         if cluster.slurm { return try submit(studies) }
         threadOptions.apply()
-        if let index = cluster.runIndex { return try trainOneRun(try ClusterRuns(studies).run(at: index)) }
+        if let index = cluster.runIndex { return try ClusterOptions.train(try ClusterRuns(studies).run(at: index), of: "lab", out: out, data: dataOptions, device: deviceOptions, quiet: quiet) }
         let language = LabLanguage.named(lang)!
-        let backend: ComputeBackend?, device: String, suffix: String
-        if cluster.reportOnly {
-            (backend, suffix, device) = try cluster.reportDevice(deviceOptions, quiet: quiet)
-        } else {
-            let selected = try deviceOptions.select(quiet: quiet)
-            (backend, suffix, device) = (selected.backend, selected.backend.runDirectorySuffix, selected.note)
-        }
+        let (backend, suffix, device) = try cluster.device(deviceOptions, quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         var generator = SeededGenerator(seed: seed)
         let samples = PNG.encode(SampleGrid.render(data.train, perClass: 10, rowNames: FashionMNIST.classNames, using: &generator))
@@ -121,20 +115,11 @@ struct LabCommand: ParsableCommand {
         print("")
         print(LabReport.terminalTable(results, language: language))
         print("")
-        print(String(format: "The lab took %.1f s (report included). Report: %@/index.html", total, out))
-    }
-
-    /// `--run-index N`: one of the lab's distinct runs, as a Slurm array task trains it.
-    func trainOneRun(_ run: StudyRun) throws {
-        let (backend, _) = try deviceOptions.select(quiet: quiet)
-        let data = try dataOptions.load(quiet: quiet)
-        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
-        runner.backend = backend
-        fl_install_interrupt_handler()
-        runner.stopRequested = { fl_interrupt_requested() != 0 }
-        StudyProgress.attach(to: runner, study: "lab", quiet: quiet)
-        let result = try StudyProgress.interruptible { try runner.train(run) }
-        if !quiet { print("Run in \(result.directory)") }
+        if cluster.reportOnly {
+            print(String(format: "The report took %.1f s (its runs were trained by Slurm tasks). Report: %@/index.html", total, out))
+        } else {
+            print(String(format: "The lab took %.1f s (report included). Report: %@/index.html", total, out))
+        }
     }
 
     /// `--slurm`: the lab's distinct runs as a job array and a report job, running this same command with

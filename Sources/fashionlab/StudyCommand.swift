@@ -77,14 +77,8 @@ struct StudyCommand: ParsableCommand {
         if cluster.slurm { return try submit(study) }
         threadOptions.apply()
         let language = LabLanguage.named(lang)!
-        if let index = cluster.runIndex { return try trainOneRun(try ClusterRuns([study]).run(at: index), of: study) }
-        let backend: ComputeBackend?, device: String, suffix: String
-        if cluster.reportOnly {
-            (backend, suffix, device) = try cluster.reportDevice(deviceOptions, quiet: quiet)
-        } else {
-            let selected = try deviceOptions.select(quiet: quiet)
-            (backend, suffix, device) = (selected.backend, selected.backend.runDirectorySuffix, selected.note)
-        }
+        if let index = cluster.runIndex { return try ClusterOptions.train(try ClusterRuns([study]).run(at: index), of: study.name, out: out, data: dataOptions, device: deviceOptions, quiet: quiet) }
+        let (backend, suffix, device) = try cluster.device(deviceOptions, quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         let start = DispatchTime.now()
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
@@ -107,19 +101,6 @@ struct StudyCommand: ParsableCommand {
             for finding in Findings.write(result, language: language) { print("• " + finding) }
             print(String(format: "Wrote %@/report.html, curves.svg%@ (%.1f s)", directory, study.showsWeights ? ", weights.svg" : "", seconds))
         }
-    }
-
-    /// `--run-index N`: one run, as a Slurm array task trains it (reused when finished, continued when interrupted).
-    func trainOneRun(_ run: StudyRun, of study: Study) throws {
-        let (backend, _) = try deviceOptions.select(quiet: quiet)
-        let data = try dataOptions.load(quiet: quiet)
-        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
-        runner.backend = backend
-        fl_install_interrupt_handler()
-        runner.stopRequested = { fl_interrupt_requested() != 0 }
-        StudyProgress.attach(to: runner, study: study.name, quiet: quiet)
-        let result = try StudyProgress.interruptible { try runner.train(run) }
-        if !quiet { print("Run in \(result.directory)") }
     }
 
     /// `--slurm`: the study as a job array and a report job, running this same command with `--run-index` and

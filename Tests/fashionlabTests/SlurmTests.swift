@@ -222,6 +222,33 @@ struct SlurmFlagTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
     }
 
+    @Test func aTaskRefusesAStudyFileChangedSinceSubmission() throws {
+        let file = try studyFile(#"{ "name": "changed", "base": { "subset": 100, "epochs": 1 } }"#)
+        let submitted = String(repeating: "0", count: 64)
+        let out = TestFiles.newDirectory("changed")
+        let result = try runTool(fashionlabBinary, ["study", "--file", file, "--file-sha256", submitted, "--run-index", "0", "--out", out], timeout: 60)
+        #expect(result.status != 0 && !result.crashed)
+        #expect(result.error.contains("--file \(file) changed since the study was submitted"), "\(result.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    }
+
+    /// A GPU study's tasks train with `--device cuda` (here the host emulation of the GPU code paths); its
+    /// report job reads their `-cuda` run directories with `--device cuda --report-only` on a machine without a GPU.
+    @Test(.enabled(if: dataAvailable, "needs the dataset"))
+    func aGPUStudysReportJobNeedsNoGPU() throws {
+        let file = try studyFile(#"{ "name": "gpu-report", "base": { "subset": 200, "hidden": 8, "epochs": 1 } }"#)
+        let out = TestFiles.newDirectory("gpu-report")
+        let common = ["study", "--file", file, "--data", dataDirectory, "--out", out, "--device", "cuda", "--threads", "1"]
+        let task = try runTool(fashionlabBinary, common + ["--run-index", "0"], environment: ["FASHIONLAB_CUDA_EMULATION": "1"], timeout: 300)
+        #expect(task.status == 0, "\(task.error)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: out + "/runs")
+        #expect(runs.count == 1 && runs[0].hasSuffix("-cuda"), "\(runs)")
+        let report = try runTool(fashionlabBinary, common + ["--report-only"], environment: ["FASHIONLAB_CUDA_EMULATION": "0"], timeout: 120)
+        #expect(report.status == 0, "\(report.error)")
+        #expect(report.output.contains("Wrote \(out)/gpu-report/report.html"), "\(report.output)")
+        #expect(!report.error.contains("CUDA is not available"), "\(report.error)")
+    }
+
     @Test func aDryRunPrintsTheGPUScriptAndSubmitsNothing() throws {
         let out = TestFiles.newDirectory("dry-run")
         let result = try runTool(fashionlabBinary, ["study", "learning-rate", "--out", out, "--slurm", "--dry-run", "--gpus-per-run", "1",

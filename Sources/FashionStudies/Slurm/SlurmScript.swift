@@ -84,7 +84,7 @@ public struct SlurmScript: Sendable, Equatable {
         if let bad = path.unicodeScalars.first(where: {
             $0.properties.generalCategory == .control || $0.properties.isWhitespace || "\"'\\%".unicodeScalars.contains($0)
         }) {
-            throw SlurmOptionError(flag: flag, message: "'\(path.debugDescription.dropFirst().dropLast())' contains \(bad == "%" ? "'%'" : SlurmOptions.named(bad)); Slurm's log file names (#SBATCH --output) cannot carry it, so choose a folder without it for --slurm")
+            throw SlurmOptionError(flag: flag, message: "gives the log folder '\(path.debugDescription.dropFirst().dropLast())', which contains \(bad == "%" ? "'%'" : SlurmOptions.named(bad)): Slurm's log file names (#SBATCH --output) cannot carry it; for --slurm, choose a folder (and a study name) without it")
         }
     }
 }

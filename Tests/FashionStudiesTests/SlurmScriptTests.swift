@@ -129,7 +129,7 @@ import FashionTestSupport
         let runs = ClusterRuns(BuiltinStudies.lab).runs
         #expect(runs.prefix(2).allSatisfy { $0.config.epochs == 10 })
         #expect(ClusterRuns([BuiltinStudies.scaling.withSeeds([0, 1, 2])]).runs.count == 6)
-        #expect(throws: StudyFileError.self) { _ = try ClusterRuns(BuiltinStudies.lab).run(at: 12) }
+        #expect(throws: SlurmOptionError.self) { _ = try ClusterRuns(BuiltinStudies.lab).run(at: 12) }
     }
 
     @Test func theReportNamesEveryRunThatHasNotFinishedAndTrainsNothing() throws {

@@ -210,7 +210,7 @@ struct SlurmFlagTests {
         (["study", "scaling", "--partition", "gpu"], "--partition applies to --slurm"),
         (["lab", "--wait"], "--wait applies to --slurm"),
         (["lab", "--slurm", "--parallel-runs", "2"], "--parallel-runs 2 trains runs side by side here"),
-        (["study", "scaling", "--run-index", "2"], "--run-index: 2 is out of range: the study has 2 distinct runs (0…1)"),
+        (["study", "scaling", "--run-index", "2"], "--run-index 2 is out of range: the study has 2 distinct runs (0…1)"),
         (["study", "scaling", "--run-index", "0", "--report-only"], "give one of them"),
         (["study", "scaling", "--slurm", "--report-only"], "--report-only writes the report here"),
     ])

@@ -24,7 +24,7 @@ public struct ClusterRuns {
     /// The run of array task `index`; the error names the flag and the valid range.
     public func run(at index: Int) throws -> StudyRun {
         guard runs.indices.contains(index) else {
-            throw StudyFileError("--run-index", "\(index) is out of range: the study has \(runs.count) distinct run\(runs.count == 1 ? "" : "s") (0…\(runs.count - 1))")
+            throw SlurmOptionError(flag: "--run-index", message: "\(index) is out of range: the study has \(runs.count) distinct run\(runs.count == 1 ? "" : "s") (0…\(runs.count - 1))")
         }
         return runs[index]
     }

@@ -85,7 +85,7 @@ struct LabCommand: ParsableCommand {
         fl_install_interrupt_handler()
         runner.stopRequested = { fl_interrupt_requested() != 0 }
         // One GPU trains one run at a time; on the CPU, runs go side by side.
-        let concurrentRuns = backend?.trainsRunsSideBySide ?? false ? parallelRuns ?? Threads.count : 1
+        let concurrentRuns = (backend?.trainsRunsSideBySide ?? false) ? parallelRuns ?? Threads.count : 1
         let results: [StudyResult]
         if cluster.reportOnly {
             results = try runner.finishedResults(studies)

@@ -54,8 +54,13 @@ public final class StudyRunner {
     /// Polled between batches; when it returns true the run in progress stops (its completed epochs
     /// are saved) and `run` throws `StudyInterrupted`.
     public var stopRequested: (() -> Bool)?
-    /// Where the runs train (one at a time on a GPU).
-    public var backend = ComputeBackend.cpu
+    /// Where the runs train (one at a time on a GPU); sets ``runDirectorySuffix`` to the backend's.
+    public var backend = ComputeBackend.cpu {
+        didSet { runDirectorySuffix = backend.runDirectorySuffix }
+    }
+    /// What run directories' names end with (`-cuda` for GPU runs): the backend's, unless a report written on
+    /// another machine than the runs trained on (a Slurm report job, ``finishedResults(_:)``) sets the runs' own.
+    public var runDirectorySuffix = ComputeBackend.cpu.runDirectorySuffix
 
     public init(train: Dataset, test: Dataset, runsDirectory: String) {
         self.train = train
@@ -109,7 +114,7 @@ public final class StudyRunner {
     public func directory(for run: StudyRun) -> String {
         let c = run.config
         let name = "\(c.optimizer.rawValue)-lr\(c.learningRate)-b\(c.batchSize)-\(c.scale ? "scaled" : "unscaled")-e\(c.epochs)"
-        return runsDirectory + "/" + name + "-" + RunName.hash(c) + backend.runDirectorySuffix
+        return runsDirectory + "/" + name + "-" + RunName.hash(c) + runDirectorySuffix
     }
 
     /// The run as it trains: its normalisation measured on the training set when it asks for it (then
@@ -124,6 +129,41 @@ public final class StudyRunner {
         } catch let error as ValidationSplitTooLarge {
             throw StudyFileError(run.label, "val-split \(error)")
         }
+    }
+
+    /// Trains one run (a Slurm array task's): reuses it when finished, continues it from its last epoch
+    /// checkpoint when interrupted, and waits while another process (another task) trains it.
+    public func train(_ run: StudyRun) throws -> RunResult {
+        let result = try self.run(run, index: 0, count: 1)
+        didFinishRun?(result, 0, 1)
+        return result
+    }
+
+    /// The studies' results from runs already finished, training nothing (a Slurm report job's). Throws
+    /// ``UnfinishedRuns``, naming every run that has no finished results, when any is missing.
+    public func finishedResults(_ studies: [Study]) throws -> [StudyResult] {
+        for study in studies { try study.validateName() }
+        var missing: [String] = []
+        var results: [StudyResult] = []
+        for study in studies {
+            var runs: [RunResult] = []
+            for run in study.runs {
+                let run = try prepared(run)
+                let directory = directory(for: run)
+                if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config, history.isFinished,
+                   let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
+                    // Trained for this report (by its tasks), not found from an earlier study: not `reused`.
+                    runs.append(RunResult(run: run, history: history, model: model, directory: directory, reused: false))
+                } else {
+                    let checkpoint = (try? TrainingCheckpoint.history(in: directory)).map { " (interrupted after \($0.epochs.count) epoch(s))" } ?? ""
+                    let entry = "\(study.name): '\(run.label)' in \(directory)\(checkpoint)"
+                    if !missing.contains(entry) { missing.append(entry) }
+                }
+            }
+            results.append(StudyResult(study: study, runs: runs, trainingImages: train.count))
+        }
+        if !missing.isEmpty { throw UnfinishedRuns(runs: missing) }
+        return results
     }
 
     func run(_ run: StudyRun, index: Int, count: Int) throws -> RunResult {
@@ -157,6 +197,16 @@ public struct StudyInterrupted: Error, CustomStringConvertible {
     public let run: String
     public let completedEpochs: Int
     public var description: String { "interrupted during run '\(run)' after \(completedEpochs) complete epoch(s)" }
+}
+
+/// Runs a report needs that have not finished (their tasks failed, were cancelled, or have not run).
+public struct UnfinishedRuns: Error, CustomStringConvertible {
+    /// `study: 'label' in DIR`, one per run.
+    public let runs: [String]
+    public var description: String {
+        "\(runs.count) run\(runs.count == 1 ? " has" : "s have") not finished, so the report cannot be written (train them: submit the same command again, or run it without --slurm):\n"
+            + runs.map { "  " + $0 }.joined(separator: "\n")
+    }
 }
 
 /// The work list and results shared by `run(_:concurrentRuns:)`'s workers.

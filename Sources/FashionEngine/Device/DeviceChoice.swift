@@ -51,6 +51,16 @@ public enum ComputeBackend: Sendable {
 public enum DeviceChoice: String, Sendable, CaseIterable {
     case auto, cpu, cuda
 
+    /// What the directories of runs trained on this device end with (``ComputeBackend/runDirectorySuffix``),
+    /// known without the device (a report written on another machine than its runs); nil for `auto`.
+    public var runDirectorySuffix: String? {
+        switch self {
+        case .cpu: ComputeBackend.cpu.runDirectorySuffix
+        case .cuda: "-cuda"
+        case .auto: nil
+        }
+    }
+
     /// The backend to use and a line explaining the choice; throws when `cuda` is asked for and
     /// cannot be used, with what was missing or failed and where FashionLab looked.
     public func resolve() throws -> (backend: ComputeBackend, note: String) {

@@ -23,10 +23,11 @@ let package = Package(
         // `fashionlab serve`'s HTTP server. Its default traits (swift-configuration support, full Foundation) are
         // left out: FashionLab configures the server itself, and they would only add build time.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
-        // Already part of Hummingbird: named for the serve's request deadline (a channel handler) and header names.
+        // Already part of Hummingbird: named for the serve's request deadline (a channel handler) header names, and ending event streams when the server is asked to stop.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): gzip reading and PNG compression.
@@ -59,6 +60,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
         .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies"]),

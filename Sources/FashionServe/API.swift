@@ -161,6 +161,9 @@ struct API: Sendable {
             throw ServeError(.badRequest, "say which run's model to use: POST /api/predict?run=ID")
         }
         let run = try run(id)
+        if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > uploadLimit {
+            throw ServeError(.contentTooLarge, "the picture is larger than the \(uploadLimit >> 20) MB the server accepts (\(announced) bytes announced)")
+        }
         var request = request
         let body: ByteBuffer
         do {

@@ -3,6 +3,7 @@ import FashionCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// `fashionlab serve`: a web front end for the runs under a folder, on Hummingbird 2.
 ///
@@ -122,28 +123,27 @@ public struct Dashboard: Sendable {
     }
 
     /// `text/event-stream`: a comment at once (so the page knows it is connected), then every change, and a
-    /// comment every 15 s so a closed page is noticed (the write fails) and its slot freed.
+    /// comment every 15 s so a closed page is noticed (the write fails) and its slot freed. The stream ends when
+    /// the server is asked to stop (SIGINT, SIGTERM), which otherwise waits for every open response to end.
     static func events(_ watcher: RunWatcher) throws -> Response {
         guard let stream = watcher.subscribe() else {
             throw ServeError(.serviceUnavailable, "too many pages are following the runs (\(watcher.maxSubscribers)); close one")
         }
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "retry: 1000\n: connected\n\n"))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let (merged, continuation) = AsyncStream<String>.makeStream()
-                group.addTask {
-                    for await event in stream { continuation.yield(event.wireFormat) }
-                    continuation.finish()
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(15))
-                        continuation.yield(": ping\n\n")
-                    }
-                }
-                for await text in merged { try await writer.write(ByteBuffer(string: text)) }
-                group.cancelAll()
+            let (merged, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
+            let forward = Task {
+                for await event in stream { continuation.yield(event.wireFormat) }
+                continuation.finish()
             }
+            let ping = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(15))
+                    continuation.yield(": ping\n\n")
+                }
+            }
+            defer { forward.cancel(); ping.cancel() }
+            for try await text in merged.cancelOnGracefulShutdown() { try await writer.write(ByteBuffer(string: text)) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)

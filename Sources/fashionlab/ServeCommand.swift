@@ -26,13 +26,19 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory with Fashion-MNIST, for the confusion matrices (default: where train looks).", valueName: "DIR"))
     var data: String?
 
+    @Option(name: .customLong("request-time"), help: ArgumentHelp("Seconds a client has to send a whole request (a slower one is disconnected).", valueName: "SECONDS"))
+    var requestTime = 20
+
     func validate() throws {
+        guard (1...3600).contains(requestTime) else { throw ValidationError("--request-time must be 1 to 3600 seconds, got \(requestTime)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
         guard FileManager.default.fileExists(atPath: runs) else { throw ValidationError("--runs \(runs): no such directory") }
     }
 
     func run() throws {
-        let dashboard = try Dashboard(settings: .init(runs: runs, host: host, port: port, data: data))
+        var settings = Dashboard.Settings(runs: runs, host: host, port: port, data: data)
+        settings.requestTime = .seconds(requestTime)
+        let dashboard = try Dashboard(settings: settings)
         // The command-line parser is synchronous: the server runs in a task, and this thread waits for it to end.
         let ended = Outcome()
         Task {

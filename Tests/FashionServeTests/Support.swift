@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import FashionTestSupport
 
 /// The `fashionlab` binary built beside this test bundle.
@@ -81,10 +80,11 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Servers still running when the test process exits (a shared one lives as long as the process) are killed
     /// then, so a test run leaves no server behind.
-    private static let running = Mutex<[pid_t]>([])
+    private nonisolated(unsafe) static var running: [pid_t] = []
+    private static let lock = NSLock()
     private static func started(_ pid: pid_t) {
-        let first = running.withLock { pids in pids.append(pid); return pids.count == 1 }
-        if first { atexit { ServeProcess.running.withLock { pids in for pid in pids { kill(pid, SIGKILL) } } } }
+        let first = lock.withLock { running.append(pid); return running.count == 1 }
+        if first { atexit { ServeProcess.lock.withLock { for pid in ServeProcess.running { kill(pid, SIGKILL) } } } }
     }
 }
 

@@ -34,8 +34,8 @@ enum LockProbe {
             let device = UInt64(info.st_dev)
             let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
             let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
-            let key = String(format: "%02x:%02x:%llu", major, minor, UInt64(info.st_ino))
-            return held.contains(key)
+            func hex(_ value: UInt64) -> String { (value < 16 ? "0" : "") + String(value, radix: 16) }
+            return held.contains("\(hex(major)):\(hex(minor)):\(UInt64(info.st_ino))")
         }
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return false }

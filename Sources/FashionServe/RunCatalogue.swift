@@ -95,7 +95,8 @@ public final class RunCatalogue: @unchecked Sendable {
         let sourceInfo = (metrics ?? checkpoint)!
         let key = "\(source):\(Self.stamp(sourceInfo))"
         let (history, problem) = readHistory(components, id: id, source: source, key: key)
-        let running = files[LockProbe.lockFile].map {
+        // The lock's name is hidden (a leading '.'), so it is not among `files`: looked up by itself, not followed.
+        let running = folder.info(components, LockProbe.lockFile).map {
             LockProbe.isHeld($0, path: folder.root + "/" + id + "/" + LockProbe.lockFile, held: held)
         } ?? false
         let status: RunStatus = if running { .running }

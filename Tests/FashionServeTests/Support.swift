@@ -152,6 +152,14 @@ enum RawHTTP {
         return (received, false)
     }
 
+    /// True once `bytes` hold a whole response with a Content-Length (a server that keeps the connection open,
+    /// as chromedriver does, is not waited for).
+    static func isComplete(_ bytes: [UInt8]) -> Bool {
+        guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)), let response = parse(Array(bytes[..<end.upperBound])),
+              let length = response.header("content-length").flatMap({ Int($0) }) else { return false }
+        return bytes.count - end.upperBound >= length
+    }
+
     static func parse(_ bytes: [UInt8]) -> RawResponse? {
         guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return nil }
         let head = String(decoding: bytes[..<end.lowerBound], as: UTF8.self)
@@ -185,7 +193,7 @@ enum RawHTTP {
         for header in headers { head += header + "\r\n" }
         if let body, !headers.contains(where: { $0.lowercased().hasPrefix("content-length") }) { head += "Content-Length: \(body.count)\r\n" }
         send(fd, Array((head + "\r\n").utf8) + (body ?? []))
-        return parse(receive(fd, timeout: timeout).bytes)
+        return parse(receive(fd, timeout: timeout, until: isComplete).bytes)
     }
 
     static func get(_ port: UInt16, _ target: String) -> RawResponse? { request(port: port, "GET", target) }

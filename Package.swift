@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FashionTraining", targets: ["FashionTraining"]),
         .library(name: "FashionCharts", targets: ["FashionCharts"]),
         .library(name: "FashionStudies", targets: ["FashionStudies"]),
+        .library(name: "FashionServe", targets: ["FashionServe"]),
         .executable(name: "fashionlab", targets: ["fashionlab"]),
         .executable(name: "custom-model", targets: ["custom-model"]),
     ],
@@ -19,6 +20,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation`: the DocC catalogs of the libraries.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        // `fashionlab serve`'s HTTP server. Its default traits (swift-configuration support, full Foundation) are
+        // left out: FashionLab configures the server itself, and they would only add build time.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
+        // Already part of Hummingbird: named for the serve's request deadline (a channel handler) header names, and ending event streams when the server is asked to stop.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): gzip reading and PNG compression.
@@ -39,11 +48,20 @@ let package = Package(
         // Tensors, the CPU backend (BLAS found at run time), layers, losses, optimisers, checkpoints.
         .target(name: "FashionEngine", dependencies: ["FashionCore", "CKernels"]),
         // Batching, the epoch loop, metrics history, evaluation.
-        .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine"]),
+        .target(name: "FashionTraining", dependencies: ["CKernels", "FashionCore", "FashionData", "FashionEngine", "FashionImaging"]),
         // SVG charts (curves, histograms, confusion matrix), the self-contained HTML report, and the files a run or an evaluation writes.
         .target(name: "FashionCharts", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining"]),
         // Studies as data, their runner (resumable), findings written from results, the lab report.
         .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
+        // The web front end (`fashionlab serve`): pages, the JSON API and live updates of the runs under a folder.
+        .target(name: "FashionServe", dependencies: [
+            "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
         .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies"]),
         .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing", "FashionCore", "FashionEngine"]),
@@ -51,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "fashionlab",
             dependencies: [
-                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies",
+                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies", "FashionServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +84,7 @@ let package = Package(
         .target(name: "FashionTestSupport", path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
         .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "FashionTestSupport"]),
+        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),

@@ -15,7 +15,12 @@ public enum ModelFile {
             let history = try RunDirectory.loadHistory(from: path)
             return (try RunDirectory.loadModel(from: path, config: history.config), history.config)
         }
-        let file = try Safetensors.read(path)
+        return try load(Safetensors.read(path), path: path)
+    }
+
+    /// The model in a safetensors file already read (`path` names it in errors): a FashionLab checkpoint or model
+    /// file, or an MLP under PyTorch's names, as ``load(_:)`` describes.
+    public static func load(_ file: Safetensors, path: String) throws -> (model: Sequential, config: TrainingConfig) {
         var config = TrainingConfig()
         if let text = file.metadata["fashionlab_config"] {
             config = try settings(TrainingConfig.self, in: text, key: "fashionlab_config", path: path)

@@ -13,12 +13,18 @@ public enum RunDirectory {
 
     /// Writes the run's files into `directory` (created if needed), each atomically.
     public static func save(history: TrainingHistory, model: Sequential, to directory: String) throws {
+        try saveHistory(history, to: directory)
+        try AtomicFile.write(text: history.csv(), to: directory + "/" + csvFile)
+        try saveModel(history: history, model: model, to: directory + "/" + modelFile)
+    }
+
+    /// Writes `metrics.json` atomically: at the end of a run, and while it trains (after every epoch and at
+    /// `--log-every` points), so a dashboard (`fashionlab serve`) can follow it.
+    public static func saveHistory(_ history: TrainingHistory, to directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(Array(try encoder.encode(history)), to: directory + "/" + metricsFile)
-        try AtomicFile.write(text: history.csv(), to: directory + "/" + csvFile)
-        try saveModel(history: history, model: model, to: directory + "/" + modelFile)
     }
 
     /// Writes `model` with the run's configuration, metrics and model description in its metadata to `path`,
@@ -44,6 +50,11 @@ public enum RunDirectory {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunDirectoryError(path: path, message: FileManager.default.fileExists(atPath: directory) ? "no such file (is this a run directory?)" : "no such directory")
         }
+        return try decodeHistory(data, path: path)
+    }
+
+    /// A history from the bytes of a `metrics.json` (`path` names it in errors), its settings validated.
+    public static func decodeHistory(_ data: Data, path: String) throws -> TrainingHistory {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let history: TrainingHistory

@@ -54,8 +54,12 @@ public final class Trainer {
     /// The order of the batches and the generator that shuffles and augments them.
     public let plan: BatchPlan
     /// When set, a checkpoint (weights, optimiser state, shuffling state, metrics) is written here,
-    /// atomically, after every epoch; `Trainer.resume(from:…)` continues from it.
+    /// atomically, after every epoch; `Trainer.resume(from:…)` continues from it. `metrics.json` is written
+    /// beside it after every epoch and, with `--log-every`, at most four times a second during an epoch, so
+    /// a dashboard follows the run as it trains.
     public var checkpointDirectory: String?
+    /// When `metrics.json` was last written during an epoch (for the four-a-second limit).
+    private var lastLiveWrite: UInt64 = 0
     /// Polled between batches; when it returns true the epoch in progress is abandoned and the run
     /// ends with `history.interrupted` set (the completed epochs are kept).
     public var stopRequested: (() -> Bool)?
@@ -117,7 +121,7 @@ public final class Trainer {
         if let test, history.test == nil, let epoch = history.weightsEpoch {
             let result = try evaluate(on: test)
             history.test = TestMeasurement(loss: result.loss, accuracy: result.accuracy, epoch: epoch)
-            if let checkpointDirectory { try TrainingCheckpoint.save(self, to: checkpointDirectory) }
+            try saveCheckpoint()
         }
         return history
     }
@@ -156,8 +160,15 @@ public final class Trainer {
             bestWeights = model.stateDict()
             if let checkpointDirectory { try RunDirectory.saveModel(history: history, model: model, to: checkpointDirectory + "/" + RunDirectory.bestModelFile) }
         }
-        if let checkpointDirectory { try TrainingCheckpoint.save(self, to: checkpointDirectory) }
+        try saveCheckpoint()
         return metrics
+    }
+
+    /// The checkpoint and `metrics.json`, when the trainer has a checkpoint directory.
+    private func saveCheckpoint() throws {
+        guard let checkpointDirectory else { return }
+        try TrainingCheckpoint.save(self, to: checkpointDirectory)
+        try RunDirectory.saveHistory(history, to: checkpointDirectory)
     }
 
     /// Puts a run back where a checkpoint left it (used by `TrainingCheckpoint.resume`).
@@ -209,6 +220,11 @@ public final class Trainer {
                 let step = history.epochs.count * count + index + 1
                 history.steps.append(StepLoss(step: step, epoch: Double(step) / Double(count), loss: (sum - logged.lossSum) / Double(index + 1 - logged.steps)))
                 logged = (index + 1, sum)
+                let now = DispatchTime.now().uptimeNanoseconds
+                if let checkpointDirectory, now - lastLiveWrite > 250_000_000 {
+                    try RunDirectory.saveHistory(history, to: checkpointDirectory)
+                    lastLiveWrite = now
+                }
             }
             if let loss = stepLoss {
                 guard loss.isFinite else { return (Double(loss), .nan) }  // diverged: further steps would only spread NaNs

@@ -34,13 +34,7 @@ struct PredictCommand: ParsableCommand {
 
     struct Prediction: Encodable {
         let image: String
-        let top: [Guess]
-    }
-
-    struct Guess: Encodable {
-        let label: Int
-        let name: String
-        let probability: Float
+        let top: [ClassGuess]
     }
 
     struct Failure: Encodable {
@@ -73,27 +67,24 @@ struct PredictCommand: ParsableCommand {
         for failure in failures { try report(failure) }
         var sheetEntries: [ContactSheet.Entry] = []
         for (index, path) in pictures.enumerated() {
-            let picture: Image
+            let result: PictureClassification
             do {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw ImageError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
                 }
-                picture = try FashionInput.decode([UInt8](data), name: path)
+                result = try network.classify(pictureBytes: [UInt8](data), name: path, encoding: config.encoding)
             } catch {
                 let failure = Failure(image: path, error: "\(error)")
                 failures.append(failure)
                 try report(failure)
                 continue
             }
-            let input = FashionInput.prepare(picture)
+            let (picture, input, top) = (result.picture, result.input, result.top)
             if let showInput {
                 let target = pictures.count == 1 || index == 0 ? showInput
                     : (showInput as NSString).deletingPathExtension + "-\(index + 1).png"
                 try AtomicFile.write(PNG.encode(input), to: target)
             }
-            let probabilities = network.probabilities(images: input.pixels, count: 1, encoding: config.encoding)[0]
-            let top = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(3)
-                .map { Guess(label: $0, name: FashionMNIST.classNames[$0], probability: probabilities[$0]) }
             if json {
                 try Terminal.printJSON(Prediction(image: path, top: top))
             } else {

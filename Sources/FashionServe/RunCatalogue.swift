@@ -1,0 +1,148 @@
+import Foundation
+import FashionCore
+import FashionEngine
+import FashionTraining
+
+/// Where a run stands.
+public enum RunStatus: String, Codable, Sendable {
+    /// Its directory is locked by a FashionLab process training it now.
+    case running
+    /// Every epoch done (or stopped early by its rule), not diverged.
+    case finished
+    /// Its loss became NaN or infinite; training stopped.
+    case diverged
+    /// Stopped before its last epoch (Ctrl-C, or the process ended) and nobody is training it.
+    case interrupted
+    /// Its `metrics.json` cannot be read (the reason is given).
+    case unreadable
+}
+
+/// One run directory under the runs folder, as last read.
+public struct RunRecord: Sendable {
+    /// The path under the runs folder, "lab/runs/adam-lr0.001-…": the run's name in URLs.
+    public let id: String
+    public let components: [String]
+    public let history: TrainingHistory?
+    /// Why the history cannot be read.
+    public let problem: String?
+    public let status: RunStatus
+    /// When `metrics.json` (or the checkpoint) last changed.
+    public let updated: Date
+    /// The newer of `model.safetensors` and `checkpoint.safetensors`, if any: what predict and the weight charts use.
+    public let modelFile: String?
+    /// True when the run has its own `report.html` (a run of `fashionlab train` that ended).
+    public let hasReport: Bool
+    /// Changes whenever something a page shows changes (file times and sizes, the lock).
+    let signature: String
+}
+
+/// A study's or lab's report found under the runs folder (`NAME/report.html`, `lab/index.html`).
+public struct ReportRecord: Sendable, Codable, Equatable {
+    public let id: String
+    public let file: String
+}
+
+/// What the folder holds at one moment.
+public struct CatalogueSnapshot: Sendable {
+    public var runs: [RunRecord] = []
+    public var reports: [ReportRecord] = []
+
+    public func run(_ id: String) -> RunRecord? { runs.first { $0.id == id } }
+}
+
+/// Finds the runs under the runs folder: any directory holding `metrics.json` or `checkpoint.safetensors` (as
+/// `train`, `study` and `lab` write them), reading each run's history with the project's own loader only when its
+/// files changed since the last scan.
+public final class RunCatalogue: @unchecked Sendable {
+    public let folder: RunsFolder
+    /// At most this many runs are listed (a folder with more is shown in part).
+    public static let maxRuns = 2_000
+    private let lock = NSLock()
+    private var cache: [String: (key: String, history: TrainingHistory?, problem: String?)] = [:]
+
+    public init(folder: RunsFolder) { self.folder = folder }
+
+    /// Walks the folder (links are never followed; names that fail ``PathName`` are skipped) and reads what changed.
+    public func scan() -> CatalogueSnapshot {
+        var snapshot = CatalogueSnapshot()
+        let held = LockProbe.heldLocks()
+        var visited = 0
+        func walk(_ components: [String]) {
+            guard components.count <= RunsFolder.maxDepth, snapshot.runs.count < Self.maxRuns, visited < 20_000 else { return }
+            let entries = folder.entries(components)
+            visited += entries.count
+            let files = Dictionary(entries.filter { !$0.isDirectory }.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })
+            if !components.isEmpty, files[RunDirectory.metricsFile] != nil || files[TrainingCheckpoint.file] != nil {
+                snapshot.runs.append(record(components, files: files, held: held))
+                return  // a run's directory holds no further runs
+            }
+            if !components.isEmpty, let file = ["index.html", "report.html"].first(where: { files[$0] != nil }) {
+                snapshot.reports.append(ReportRecord(id: components.joined(separator: "/"), file: file))
+            }
+            for entry in entries where entry.isDirectory { walk(components + [entry.name]) }
+        }
+        walk([])
+        let ids = Set(snapshot.runs.map(\.id))
+        lock.withLock { cache = cache.filter { ids.contains($0.key) } }
+        return snapshot
+    }
+
+    private func record(_ components: [String], files: [String: stat], held: Set<String>?) -> RunRecord {
+        let id = components.joined(separator: "/")
+        let metrics = files[RunDirectory.metricsFile], checkpoint = files[TrainingCheckpoint.file]
+        let model = files[RunDirectory.modelFile]
+        let source = metrics != nil ? RunDirectory.metricsFile : TrainingCheckpoint.file
+        let sourceInfo = (metrics ?? checkpoint)!
+        let key = "\(source):\(Self.stamp(sourceInfo))"
+        let (history, problem) = readHistory(components, id: id, source: source, key: key)
+        // The lock's name is hidden (a leading '.'), so it is not among `files`: looked up by itself, not followed.
+        let running = folder.info(components, LockProbe.lockFile).map {
+            LockProbe.isHeld($0, path: folder.root + "/" + id + "/" + LockProbe.lockFile, held: held)
+        } ?? false
+        let status: RunStatus = if running { .running }
+            else if let history { history.diverged ? .diverged : (history.isFinished && !history.interrupted ? .finished : .interrupted) }
+            else { .unreadable }
+        // The model a page shows: whichever of the final weights and the last checkpoint is newer.
+        let modelFile: String? = switch (model, checkpoint) {
+        case let (m?, c?): Self.seconds(m) >= Self.seconds(c) ? RunDirectory.modelFile : TrainingCheckpoint.file
+        case (.some, nil): RunDirectory.modelFile
+        case (nil, .some): TrainingCheckpoint.file
+        case (nil, nil): nil
+        }
+        let signature = [key, model.map(Self.stamp) ?? "-", checkpoint.map(Self.stamp) ?? "-", running ? "running" : "idle"].joined(separator: "|")
+        return RunRecord(id: id, components: components, history: history, problem: problem, status: status,
+                         updated: Date(timeIntervalSince1970: Self.seconds(sourceInfo)), modelFile: modelFile,
+                         hasReport: files["report.html"] != nil, signature: signature)
+    }
+
+    /// The run's history from `metrics.json`, or from the checkpoint's metadata when there is no `metrics.json` yet;
+    /// read again only when the file's time or size changed.
+    private func readHistory(_ components: [String], id: String, source: String, key: String) -> (TrainingHistory?, String?) {
+        if let cached = lock.withLock({ cache[id] }), cached.key == key { return (cached.history, cached.problem) }
+        var history: TrainingHistory?, problem: String?
+        let name = id + "/" + source
+        do {
+            guard let bytes = folder.read(components, source) else { throw ServeError(.notFound, "\(name): cannot be read") }
+            if source == RunDirectory.metricsFile {
+                history = try RunDirectory.decodeHistory(Data(bytes), path: name)
+            } else {
+                let file = try Safetensors.parse(bytes, name: name)
+                guard let text = file.metadata["history"] else { throw ServeError(.notFound, "\(name): no history in its metadata") }
+                history = try RunDirectory.decodeHistory(Data(text.utf8), path: name + " (metadata 'history')")
+            }
+        } catch {
+            problem = "\(error)"
+        }
+        lock.withLock { cache[id] = (key, history, problem) }
+        return (history, problem)
+    }
+
+    /// Modification time (nanoseconds) and size: what changes when a file is replaced.
+    static func stamp(_ info: stat) -> String {
+        "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size)"
+    }
+
+    static func seconds(_ info: stat) -> Double {
+        Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+}

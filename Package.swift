@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "FashionTestSupport", path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
         .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "FashionTestSupport"]),
-        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),

@@ -4,7 +4,9 @@ import FashionData
 import FashionEngine
 
 /// Times the notebook's MLP on this machine: training epochs with SGD and Adam at batch 32, and the
-/// end-of-epoch evaluation (accuracy over the 60,000 training and 10,000 test images).
+/// end-of-epoch evaluation (accuracy over the 60,000 training and 10,000 test images); optionally the `cnn`
+/// recipe's training epoch. On the CPU each GEMM-bound figure comes with its throughput as a fraction of the
+/// machine's FMA peak (``FMAPeak``).
 public struct Benchmark {
     /// Seconds of each measured repetition and their median.
     public struct Timing: Codable, Sendable {
@@ -27,11 +29,26 @@ public struct Benchmark {
         public let sgdEpoch: Timing
         public let adamEpoch: Timing
         public let evaluation: Timing
+        /// The `cnn` recipe's training epoch (batch 64, Adam, one-cycle), when asked for.
+        public let cnnEpoch: Timing?
+        /// Floating-point operations per second of a register-resident FMA loop on all threads (CPU with AVX-512).
+        public let peakFlops: Double?
+        /// GEMM floating-point operations of each measurement (``Sequential/gemmFlopsPerImage``).
+        public let gemmFlops: GEMMFlops
         /// Peak resident memory of the process so far, in megabytes.
         public let peakResidentMegabytes: Double
     }
 
+    /// The GEMM work of one measurement, the numerator of its throughput.
+    public struct GEMMFlops: Codable, Sendable {
+        public let mlpEpoch: Double
+        public let evaluation: Double
+        public let cnnEpoch: Double?
+    }
+
     public var repetitions = 3
+    /// Also time the `cnn` recipe's training epoch.
+    public var cnn = false
     public var hidden = 1000
     public var batchSize = 32
     /// Where to compute.
@@ -73,9 +90,27 @@ public struct Benchmark {
             progress(String(format: "evaluation (60k + 10k): %.3f s", elapsed))
             return elapsed
         }
+        var cnnEpoch: Timing?
+        var cnnFlops: Double?
+        if cnn {
+            let trainer = Trainer(config: Recipe.cnn.config, train: train, test: nil, backend: backend)
+            cnnFlops = trainer.model.gemmFlopsPerImage.training * Double(train.count)
+            cnnEpoch = Timing(seconds: try (0..<repetitions).map { _ in
+                let start = DispatchTime.now()
+                _ = try trainer.trainEpoch()
+                let elapsed = Self.seconds(since: start)
+                progress(String(format: "cnn recipe epoch: %.3f s", elapsed))
+                return elapsed
+            })
+        }
+        let mlp = evaluator.model.gemmFlopsPerImage
+        var peak: Double?
+        if case .cpu = backend { peak = FMAPeak.measure() }
         return Report(backend: backend.name, blas: BLAS.shared.library, blasKernel: BLAS.shared.kernel, gemm: BLAS.shared.summary, threads: Threads.count,
                       hidden: hidden, batchSize: batchSize, sgdEpoch: sgd, adamEpoch: adam,
-                      evaluation: Timing(seconds: evaluation), peakResidentMegabytes: Self.peakResidentMegabytes())
+                      evaluation: Timing(seconds: evaluation), cnnEpoch: cnnEpoch, peakFlops: peak,
+                      gemmFlops: GEMMFlops(mlpEpoch: mlp.training * Double(train.count), evaluation: mlp.forward * Double(train.count + test.count), cnnEpoch: cnnFlops),
+                      peakResidentMegabytes: Self.peakResidentMegabytes())
     }
 
     static func seconds(since start: DispatchTime) -> Double {

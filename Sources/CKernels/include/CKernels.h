@@ -116,6 +116,11 @@ int fl_gemm_available(void);
 void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
                        const float *B, long ldb, float beta, float *C, long ldc);
 
+/// `iterations` rounds of 16 independent 16-lane FMAs on registers (the core's peak, no memory touched);
+/// returns the floating-point operations done (2 per lane per FMA). Needs fl_gemm_available(); writes a
+/// value that depends on every FMA to `sink` so that none is optimised away.
+double fl_fma_loop(long iterations, float *sink);
+
 /// C = alpha·A·Bᵀ + beta·C, A [M×K] and B [N×K] row-major. Needs fl_gemm_available().
 void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
                  const float *B, long ldb, float beta, float *C, long ldc);

@@ -116,3 +116,31 @@ public final class Sequential: Layer {
         }
     }
 }
+
+extension Sequential {
+    /// Floating-point operations of the model's GEMM-shaped layers (Linear, and Conv2d counted as the direct
+    /// convolution it computes) for one image: the forward pass, and a training step's forward and backward
+    /// passes (weight gradients everywhere, input gradients after the first such layer). The figure a GEMM
+    /// throughput is computed from; elementwise layers are left out.
+    public var gemmFlopsPerImage: (forward: Double, training: Double) {
+        var shape = inputShape
+        var forward = 0.0
+        var training = 0.0
+        for layer in layers {
+            let output = layer.outputShape(for: shape)
+            var multiplyAdds = 0.0
+            if let linear = layer as? Linear {
+                multiplyAdds = Double(linear.inFeatures * linear.outFeatures)
+            } else if let conv = layer as? Conv2d {
+                multiplyAdds = Double(conv.outChannels * conv.inChannels * conv.kernel * conv.kernel * output.dropFirst().reduce(1, *))
+            }
+            if multiplyAdds > 0 {
+                // forward and weight gradient; the input gradient only where a layer before needs it
+                training += 2 * multiplyAdds * (forward == 0 ? 2 : 3)
+                forward += 2 * multiplyAdds
+            }
+            shape = output
+        }
+        return (forward, training)
+    }
+}

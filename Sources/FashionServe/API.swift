@@ -46,7 +46,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         validationLoss = Self.finite(last?.validationLoss)
         validationAccuracy = Self.finite(last?.validationAccuracy)
         testAccuracy = Self.finite(history?.test?.accuracy)
-        seconds = history?.epochs.reduce(0) { $0 + $1.trainSeconds + $1.evaluationSeconds } ?? 0
+        seconds = Self.finite(history?.epochs.reduce(0) { $0 + $1.trainSeconds + $1.evaluationSeconds }) ?? 0
         updated = ISO8601DateFormatter().string(from: run.updated)
         hasModel = run.modelFile != nil
         hasReport = run.hasReport

@@ -75,3 +75,41 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         timer = context.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
     }
 }
+
+/// On a loopback address, only requests addressed to this machine by a loopback name are answered. A web page
+/// whose own name an attacker has pointed at 127.0.0.1 (DNS rebinding) sends that name as `Host`, and a page of
+/// another site that posts a form here sends its own `Origin`: both are refused (403), so no web page can read the
+/// runs or make the server work.
+struct LoopbackOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let authority = request.head.authority, Self.isLoopback(authority: authority[...]) else {
+            throw ServeError(.forbidden, "this server answers requests to 127.0.0.1, localhost or [::1] only (Host: \(request.head.authority ?? "none"))")
+        }
+        if let origin = request.headers[.origin], origin != "null" {
+            let authority = origin.split(separator: "://", maxSplits: 1).dropFirst().first ?? ""
+            guard Self.isLoopback(authority: authority) else {
+                throw ServeError(.forbidden, "requests from pages of other sites are refused (Origin: \(origin))")
+            }
+        }
+        return try await next(request, context)
+    }
+
+    /// Whether `authority` (`host[:port]`, `[v6]:port`) names this machine by a loopback name.
+    static func isLoopback(authority: Substring) -> Bool {
+        let host: Substring
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            host = authority[authority.index(after: authority.startIndex)..<end]
+        } else {
+            host = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        }
+        return isLoopback(host: String(host))
+    }
+
+    /// Whether `host` is `localhost`, `::1` or an address in 127.0.0.0/8.
+    static func isLoopback(host: String) -> Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { part in UInt8(part) != nil }
+    }
+}

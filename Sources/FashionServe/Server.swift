@@ -80,6 +80,7 @@ public struct Dashboard: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
+        if LoopbackOnlyMiddleware<BasicRequestContext>.isLoopback(host: settings.host) { router.middlewares.add(LoopbackOnlyMiddleware()) }
         let api = self.api, watcher = self.watcher
 
         // Pages.
@@ -93,7 +94,7 @@ public struct Dashboard: Sendable {
             return Pages.run(run.id, words: Self.words(request))
         }
         router.get("/compare") { request, _ in
-            let ids = request.uri.queryParameters.getAll("run").map { String($0) }
+            let ids = try Self.runIDs(request)
             for id in ids { _ = try api.run(id) }
             return Pages.compare(ids, words: Self.words(request))
         }
@@ -111,11 +112,24 @@ public struct Dashboard: Sendable {
         router.get("/api/runs") { _, _ in try API.json(api.runs()) }
         router.get("/api/runs/**") { request, context in try await api.runRoute(context.parameters.getCatchAll(), words: Self.words(request)) }
         router.get("/api/compare.svg") { request, _ in
-            try api.compare(request.uri.queryParameters.getAll("run").map { String($0) }, words: Self.words(request))
+            try api.compare(Self.runIDs(request), words: Self.words(request))
         }
         router.post("/api/predict") { request, context in try await api.predict(request, context: context) }
         router.get("/api/events") { _, _ in try Self.events(watcher) }
         return router
+    }
+
+    /// The `run` values of the query, as a form sends them: `+` is a space (a run named `my run` arrives as
+    /// `my+run`), `%2B` a plus.
+    static func runIDs(_ request: Request) throws -> [String] {
+        try (request.uri.query ?? "").split(separator: "&").compactMap { pair -> String? in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == "run" else { return nil }
+            guard let id = parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+                throw ServeError(.badRequest, "bad percent-encoding in the query")
+            }
+            return id
+        }
     }
 
     static func words(_ request: Request) -> DashboardWords {

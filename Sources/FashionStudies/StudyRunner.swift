@@ -150,8 +150,7 @@ public final class StudyRunner {
             for run in study.runs {
                 let run = try prepared(run)
                 let directory = directory(for: run)
-                if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config, history.isFinished,
-                   let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
+                if let (history, model) = RunDirectory.finishedRun(in: directory, config: run.config) {
                     // Trained for this report (by its tasks), not found from an earlier study: not `reused`.
                     runs.append(RunResult(run: run, history: history, model: model, directory: directory, reused: false))
                 } else {
@@ -173,8 +172,7 @@ public final class StudyRunner {
         // finished results are then reused below.
         let lock = try DirectoryLock(directory: directory, wait: true)
         defer { withExtendedLifetime(lock) {} }
-        if let history = try? RunDirectory.loadHistory(from: directory), history.config == run.config, history.isFinished,
-           let model = try? RunDirectory.loadModel(from: directory, config: run.config) {
+        if let (history, model) = RunDirectory.finishedRun(in: directory, config: run.config) {
             return RunResult(run: run, history: history, model: model, directory: directory, reused: true)
         }
         // An interrupted run continues from its last complete epoch.

@@ -71,6 +71,19 @@ public enum RunDirectory {
         return history
     }
 
+    /// The run in `directory`, when it is a finished run of `config`: its history and the model saved at its end.
+    /// Both must agree: `metrics.json` is also written while a run trains, so a run killed between its last epoch
+    /// and its final save has a finished history beside the model of an earlier, interrupted save (or none); the
+    /// model file's `fashionlab_epoch` must be the history's last epoch.
+    public static func finishedRun(in directory: String, config: TrainingConfig) -> (history: TrainingHistory, model: Sequential)? {
+        let path = directory + "/" + modelFile
+        guard let history = try? loadHistory(from: directory), history.config == config, history.isFinished,
+              let file = try? Safetensors.read(path), file.metadata["fashionlab_epoch"] == history.epochs.last.map({ String($0.epoch) }),
+              let model = try? config.buildModel(), (try? config.load(file, into: model, from: path)) != nil
+        else { return nil }
+        return (history, model)
+    }
+
     /// Reads a run's model: the architecture from its configuration, the weights from the checkpoint.
     public static func loadModel(from directory: String, config: TrainingConfig) throws -> Sequential {
         let path = directory + "/" + modelFile

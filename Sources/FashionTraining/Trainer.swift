@@ -58,8 +58,10 @@ public final class Trainer {
     /// beside it after every epoch and, with `--log-every`, at most four times a second during an epoch, so
     /// a dashboard follows the run as it trains.
     public var checkpointDirectory: String?
-    /// When `metrics.json` was last written during an epoch (for the four-a-second limit).
+    /// When `metrics.json` was last written during an epoch, and the time until the next write (a quarter of a
+    /// second, or ten times the last write's duration when that is longer).
     private var lastLiveWrite: UInt64 = 0
+    private var liveWriteInterval: UInt64 = 250_000_000
     /// Polled between batches; when it returns true the epoch in progress is abandoned and the run
     /// ends with `history.interrupted` set (the completed epochs are kept).
     public var stopRequested: (() -> Bool)?
@@ -221,9 +223,11 @@ public final class Trainer {
                 history.steps.append(StepLoss(step: step, epoch: Double(step) / Double(count), loss: (sum - logged.lossSum) / Double(index + 1 - logged.steps)))
                 logged = (index + 1, sum)
                 let now = DispatchTime.now().uptimeNanoseconds
-                if let checkpointDirectory, now - lastLiveWrite > 250_000_000 {
+                if let checkpointDirectory, now - lastLiveWrite > liveWriteInterval {
                     try RunDirectory.saveHistory(history, to: checkpointDirectory)
-                    lastLiveWrite = now
+                    lastLiveWrite = DispatchTime.now().uptimeNanoseconds
+                    // The history grows with every logged step: never spend more than a tenth of the time writing it.
+                    liveWriteInterval = max(250_000_000, 10 * (lastLiveWrite - now))
                 }
             }
             if let loss = stepLoss {

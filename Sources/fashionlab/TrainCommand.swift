@@ -166,8 +166,7 @@ struct TrainCommand: ParsableCommand {
             let config = try preparedConfig(seed: seed, train: data.train)
             let directory = parent + "/seed-\(seed)"
             let label = "seed \(seed) (\(index + 1) of \(seeds.count))"
-            if let history = try? RunDirectory.loadHistory(from: directory), history.config == config, history.isFinished,
-               let model = try? RunDirectory.loadModel(from: directory, config: config) {
+            if let (history, model) = RunDirectory.finishedRun(in: directory, config: config) {
                 if !quiet && !json { print("\(label): already trained in \(directory), reused") }
                 results.append(RunResult(run: StudyRun(label: name, config: config), history: history, model: model, directory: directory, reused: true))
                 continue

@@ -14,6 +14,7 @@ final class ServedFolder: @unchecked Sendable {
         root = TestFiles.newDirectory("serve")
         try quickRun(in: root, name: "alpha", epochs: 2)
         try quickRun(in: root, name: "lab/runs/beta")
+        try quickRun(in: root, name: "my run")
         try Data("<!DOCTYPE html><title>lab</title><p>the lab report".utf8).write(to: URL(fileURLWithPath: root + "/lab/index.html"))
         try FileManager.default.createDirectory(atPath: root + "/broken", withIntermediateDirectories: true)
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: root + "/broken/metrics.json"))
@@ -78,7 +79,7 @@ struct ServerTests {
         let list = try #require(response.json as? [String: Any])
         let runs = try #require(list["runs"] as? [[String: Any]])
         let byID = Dictionary(uniqueKeysWithValues: runs.map { ($0["id"] as! String, $0) })
-        #expect(Set(byID.keys) == ["alpha", "lab/runs/beta", "broken"], "links out of the folder are not followed")
+        #expect(Set(byID.keys) == ["alpha", "lab/runs/beta", "my run", "broken"], "links out of the folder are not followed")
         #expect(byID["alpha"]?["status"] as? String == "finished")
         #expect(byID["alpha"]?["epochs"] as? Int == 2)
         #expect(byID["alpha"]?["hasModel"] as? Bool == true)
@@ -163,6 +164,14 @@ struct ServerTests {
             ("compare of no runs", { RawHTTP.get(port, "/api/compare.svg") }, 400),
             ("compare of 11 runs", { RawHTTP.get(port, "/api/compare.svg?" + Array(repeating: "run=alpha", count: 11).joined(separator: "&")) }, 400),
             ("chart of an unreadable run", { RawHTTP.get(port, "/api/runs/broken/curves.svg") }, 404),
+            ("another site's name for 127.0.0.1 (DNS rebinding: Host: evil.example)", {
+                let fd = RawHTTP.connect(port: port); defer { close(fd) }
+                RawHTTP.send(fd, Array("GET /api/runs HTTP/1.1\r\nHost: evil.example:\(port)\r\nConnection: close\r\n\r\n".utf8))
+                return RawHTTP.parse(RawHTTP.receive(fd, timeout: 5).bytes)
+            }, 403),
+            ("a predict posted by another site's page (Origin)", {
+                RawHTTP.request(port: port, "POST", "/api/predict?run=alpha", body: photo, headers: ["Origin: https://evil.example"])
+            }, 403),
             ("request line that is not HTTP", {
                 let fd = RawHTTP.connect(port: port); defer { close(fd) }
                 RawHTTP.send(fd, Array("HELLO THERE\r\n\r\n".utf8))
@@ -182,6 +191,15 @@ struct ServerTests {
         }
         #expect(folder.server.isRunning)
         #expect(RawHTTP.get(port, "/api/runs")?.status == 200)
+        // What a browser sends for pages of its own: its Origin, and the names of this machine.
+        #expect(RawHTTP.request(port: port, "POST", "/api/predict?run=alpha", body: photo, headers: ["Origin: http://127.0.0.1:\(port)"])?.status == 200)
+    }
+
+    /// The compare form is a GET: a browser sends a run named "my run" as `run=my+run`.
+    @Test func compareTakesRunNamesAsAFormSendsThem() throws {
+        let page = try #require(RawHTTP.get(port, "/compare?run=my+run&run=alpha"))
+        #expect(page.status == 200 && page.text.contains("my run"), "\(page.status) \(page.text.prefix(200))")
+        #expect(RawHTTP.get(port, "/api/compare.svg?run=my+run&run=lab%2Fruns%2Fbeta")?.status == 200)
     }
 
     /// A client that opens a connection and sends its request slowly, or not at all, is disconnected after
@@ -229,7 +247,7 @@ struct LiveUpdateTests {
         defer { server.stop() }
         let fd = RawHTTP.connect(port: server.port)
         defer { close(fd) }
-        RawHTTP.send(fd, Array("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        RawHTTP.send(fd, Array("GET /api/events HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
         let hello = RawHTTP.receive(fd, timeout: 5) { String(decoding: $0, as: UTF8.self).contains(": connected") }
         #expect(String(decoding: hello.bytes, as: UTF8.self).contains("text/event-stream"))
 
@@ -254,7 +272,7 @@ struct LiveUpdateTests {
         defer { for follower in followers { close(follower) } }
         for _ in 0..<31 {
             let follower = RawHTTP.connect(port: server.port)
-            RawHTTP.send(follower, Array("GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            RawHTTP.send(follower, Array("GET /api/events HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
             _ = RawHTTP.receive(follower, timeout: 5) { String(decoding: $0, as: UTF8.self).contains(": connected") }
             followers.append(follower)
         }

@@ -112,7 +112,7 @@ import FashionTestSupport
         try options.validate()
     }
 
-    @Test(arguments: ["/tmp/my runs", "/tmp/100%", "/tmp/a\"b", "/tmp/a\\b", "/tmp/x\ny"])
+    @Test(arguments: ["/tmp/my runs", "/tmp/100%", "/tmp/exp#2", "/tmp/a\"b", "/tmp/a\\b", "/tmp/x\ny"])
     func anOutputFolderSbatchCannotNameIsRefused(_ path: String) {
         let error = #expect(throws: SlurmOptionError.self) {
             _ = try SlurmScript(name: "s", command: command, runCount: 1, logDirectory: path, options: SlurmOptions())

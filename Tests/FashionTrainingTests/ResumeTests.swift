@@ -45,6 +45,31 @@ import FashionTestSupport
         #expect(finished.epochs.map(\.validationAccuracy) == expected.epochs.map(\.validationAccuracy))
     }
 
+    /// `metrics.json` is written while a run trains: a run killed after its last epoch but before its final save
+    /// has a finished history beside the model of an earlier interrupted save. It must not pass as finished.
+    @Test func aFinishedHistoryBesideAnOlderModelIsNotAFinishedRun() throws {
+        let train = syntheticDataset(count: 200), test = syntheticDataset(count: 40, seed: 5)
+        let directory = TestFiles.newPath("finished-run")
+        let trainer = Trainer(config: config(.sgd), train: train, test: test)
+        trainer.checkpointDirectory = directory
+        var batches = 0
+        trainer.stopRequested = { batches += 1; return batches > 13 * 2 + 3 }   // in the third of four epochs
+        let partial = try trainer.run()
+        try RunDirectory.save(history: partial, model: trainer.model, to: directory)   // the interrupted run's save
+        #expect(RunDirectory.finishedRun(in: directory, config: config(.sgd)) == nil)
+
+        let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
+        resumed.checkpointDirectory = directory
+        let finished = try resumed.run()   // metrics.json now finished; killed before RunDirectory.save
+        #expect(try RunDirectory.loadHistory(from: directory).isFinished)
+        #expect(RunDirectory.finishedRun(in: directory, config: config(.sgd)) == nil, "the epoch-2 model passed as the finished run's")
+
+        try RunDirectory.save(history: finished, model: resumed.model, to: directory)
+        let run = try #require(RunDirectory.finishedRun(in: directory, config: config(.sgd)))
+        #expect(run.model.weightsDigest == resumed.model.weightsDigest && run.history.epochs.count == 4)
+        #expect(RunDirectory.finishedRun(in: directory, config: config(.adam)) == nil)
+    }
+
     @Test func resumeRefusesOtherFiles() throws {
         let directory = TestFiles.newPath("resume")
         try Sequential.mlp(inputs: 784, hidden: [4], classes: 10).stateDict().write(to: directory + "/" + TrainingCheckpoint.file)

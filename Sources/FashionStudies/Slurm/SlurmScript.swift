@@ -78,13 +78,13 @@ public struct SlurmScript: Sendable, Equatable {
     static let plainCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+@-".unicodeScalars)
 
     /// Throws unless `path` can go on an `#SBATCH` line as it is: sbatch splits those lines at spaces, reads
-    /// quotes and backslashes, and expands `%` patterns in file names, so a path with any of them (or a control
-    /// character) is refused with the flag that gave it.
+    /// quotes and backslashes, ends them at a `#` (a comment), and expands `%` patterns in file names, so a path
+    /// with any of them (or a control character) is refused with the flag that gave it.
     public static func checkSafeForDirective(_ path: String, flag: String) throws {
         if let bad = path.unicodeScalars.first(where: {
-            $0.properties.generalCategory == .control || $0.properties.isWhitespace || "\"'\\%".unicodeScalars.contains($0)
+            $0.properties.generalCategory == .control || $0.properties.isWhitespace || "\"'\\%#".unicodeScalars.contains($0)
         }) {
-            throw SlurmOptionError(flag: flag, message: "gives the log folder '\(path.debugDescription.dropFirst().dropLast())', which contains \(bad == "%" ? "'%'" : SlurmOptions.named(bad)): Slurm's log file names (#SBATCH --output) cannot carry it; for --slurm, choose a folder (and a study name) without it")
+            throw SlurmOptionError(flag: flag, message: "gives the log folder '\(path.debugDescription.dropFirst().dropLast())', which contains \("%#".unicodeScalars.contains(bad) ? "'\(bad)'" : SlurmOptions.named(bad)): Slurm's log file names (#SBATCH --output) cannot carry it; for --slurm, choose a folder (and a study name) without it")
         }
     }
 }

@@ -52,9 +52,15 @@ struct TrainCommand: ParsableCommand {
                            "curves.svg", "weights.svg", "confusion.svg", "report.html",
                            "confusion.txt", "misclassified.png", RunArtifacts.evaluationFile]
 
-    /// The file that shows `directory` holds a run (`metrics.json` or `checkpoint.safetensors`), if any.
+    /// The file that shows `directory` holds a run (`metrics.json` or `checkpoint.safetensors`), if any. A
+    /// `metrics.json` with no finished epoch and no checkpoint beside it (a run killed in its first epoch: with
+    /// `--log-every` the file is written during the epoch) holds nothing to keep or continue.
     static func existingRun(in directory: String) -> String? {
-        [RunDirectory.metricsFile, TrainingCheckpoint.file].first { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+        let exists = { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+        if exists(RunDirectory.metricsFile), (try? RunDirectory.loadHistory(from: directory))?.epochs.isEmpty != true {
+            return RunDirectory.metricsFile
+        }
+        return exists(TrainingCheckpoint.file) ? TrainingCheckpoint.file : nil
     }
 
     /// Refuses a directory that holds a run unless `--force`: nothing in it is changed.

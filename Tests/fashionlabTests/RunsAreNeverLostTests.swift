@@ -52,6 +52,22 @@ struct RunsAreNeverLostTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["checkpoint.safetensors"])
     }
 
+    /// With `--log-every`, `metrics.json` is written during the first epoch: a run killed there (SIGKILL, no
+    /// checkpoint yet) is started again by the same command, while one epoch finished is a run to keep.
+    @Test func aRunKilledInItsFirstEpochIsStartedAgain() throws {
+        let directory = TestFiles.newPath("killed-in-epoch-1")
+        let first = try runFashionlab(quick + ["--log-every", "2", "--out", directory])
+        #expect(first.status == 0, "\(first.error)")
+        var metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/metrics.json"))) as! [String: Any]
+        metrics["epochs"] = [Any]()   // as the file stands in the middle of epoch 1
+        try JSONSerialization.data(withJSONObject: metrics).write(to: URL(fileURLWithPath: directory + "/metrics.json"))
+        for file in ["checkpoint.safetensors", "model.safetensors", "best.safetensors"] { try? FileManager.default.removeItem(atPath: directory + "/" + file) }
+        let again = try runFashionlab(quick + ["--log-every", "2", "--out", directory])
+        #expect(again.status == 0, "\(again.error)")
+        let refused = try runFashionlab(quick + ["--log-every", "2", "--out", directory])
+        #expect(refused.status != 0 && refused.error.contains("already holds a run (metrics.json)"), "\(refused.error)")
+    }
+
     @Test func defaultRunNamesTellEverySettingApart() throws {
         let root = TestFiles.newDirectory("default-names")
         let first = try runFashionlab(quick, directory: root)

@@ -54,7 +54,7 @@ public struct SlurmOptions: Sendable, Equatable {
             if let bad = argument.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == " " || $0 == "\"" || $0 == "'" || $0 == "\\" || $0.properties.isWhitespace }) {
                 throw SlurmOptionError(flag: "--sbatch-arg", message: "'\(argument.debugDescription.dropFirst().dropLast())' contains \(Self.named(bad)), which an #SBATCH line cannot carry safely; give one option per --sbatch-arg, written --name=value")
             }
-            if Self.managed.contains(where: { argument == $0 || argument.hasPrefix($0 + "=") }) {
+            if Self.isManaged(argument) {
                 throw SlurmOptionError(flag: "--sbatch-arg", message: "'\(argument)' is set by FashionLab itself (\(Self.managed.joined(separator: ", "))); use its own flag where there is one (--partition, --time, --cpus-per-run, --gpus-per-run, --mem, --throttle)")
             }
         }
@@ -64,6 +64,16 @@ public struct SlurmOptions: Sendable, Equatable {
     static let managed = ["--array", "-a", "--output", "-o", "--error", "-e", "--job-name", "-J", "--cpus-per-task", "-c",
                           "--gres", "--gpus", "-G", "--mem", "--time", "-t", "--partition", "-p", "--dependency", "-d",
                           "--requeue", "--no-requeue", "--open-mode", "--parsable", "--wrap", "--chdir", "-D"]
+
+    /// Whether `argument` sets one of ``managed``, as sbatch reads it: a short option with its value attached
+    /// (`-o/tmp/x`, `-a0-99`) or after `=`, a long one under any abbreviation getopt accepts (`--arr=0-99`).
+    static func isManaged(_ argument: String) -> Bool {
+        let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+        if name.hasPrefix("--") {
+            return name.count > 2 && managed.contains { $0.hasPrefix("--") && $0.hasPrefix(name) }
+        }
+        return managed.contains { !$0.hasPrefix("--") && name.hasPrefix($0) }
+    }
 
     static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-".unicodeScalars)
 

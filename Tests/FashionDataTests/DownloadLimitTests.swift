@@ -39,6 +39,17 @@ import FashionTestSupport
         return (caught, Date().timeIntervalSince(start), leftovers(in: directory))
     }
 
+    /// Once the downloader refuses a body, the connection should close: the server gets no further than the
+    /// sockets' buffers. Known bug, intermittent (2 of 6 runs of this suite on 2026-12-05): after
+    /// `dataTask.cancel()`, Foundation's URLSession (swift-corelibs-foundation, libcurl) sometimes goes on
+    /// receiving at loopback speed, buffering what it gets; the test server stops at
+    /// ``LocalHTTPServer/endlessBound`` (without that bound the test process grew to 24 GB and was OOM-killed).
+    static func expectTheClientStoppedReading(_ server: LocalHTTPServer) {
+        withKnownIssue("URLSession goes on reading after cancel()", isIntermittent: true) {
+            #expect(server.sent < 16 << 20, "the client kept reading: \(server.sent) bytes sent")
+        }
+    }
+
     @Test func anEndlessBodyWithoutLengthStopsAtTheCap() throws {
         let server = try LocalHTTPServer(routes: ["/endless/" + Self.file.name:
             .init(body: Self.emptyMember, sendsLength: false, behaviour: .endless(repeating: Self.emptyMember))])
@@ -47,6 +58,7 @@ import FashionTestSupport
         print("endless body: \(String(format: "%.2f", seconds)) s, \(server.sent) bytes sent: \(error?.description ?? "no error")")
         #expect(error?.message.contains("longer than the \(Self.file.maxDownloadSize) bytes") == true, "\(error?.description ?? "no error")")
         #expect(left.isEmpty, "\(left)")
+        Self.expectTheClientStoppedReading(server)
     }
 
     @Test func aHugeContentLengthIsRefusedBeforeReading() throws {
@@ -119,5 +131,6 @@ import FashionTestSupport
         let (error, _, left) = attempt(server, "zeros/")
         #expect(error?.message.contains("not a gzip file") == true, "\(error?.description ?? "no error")")
         #expect(left.isEmpty, "\(left)")
+        Self.expectTheClientStoppedReading(server)
     }
 }

@@ -114,7 +114,9 @@ public final class LocalHTTPServer: @unchecked Sendable {
             _ = send(connection, response.body, counted: true)
         case .endless(let repeating):
             guard send(connection, response.body, counted: true) else { return }
-            while !isStopped, send(connection, repeating, counted: true) {}
+            // "Endless" up to a bound: a client that kept reading after it should have stopped shows as
+            // `sent` reaching it (a test can check), not as a test process that fills the machine's memory.
+            while !isStopped, lock.withLock({ bytesSent }) < Self.endlessBound, send(connection, repeating, counted: true) {}
         case .drip(let interval):
             var index = 0
             while !isStopped {
@@ -127,6 +129,9 @@ public final class LocalHTTPServer: @unchecked Sendable {
     }
 
     /// Writes all of `bytes`; false once the client has gone (no SIGPIPE: MSG_NOSIGNAL).
+    /// The most bytes an `.endless` response sends (64 MiB) before it closes the connection.
+    public static let endlessBound = 64 << 20
+
     private func send(_ connection: Int32, _ bytes: [UInt8], counted: Bool = false) -> Bool {
         var offset = 0
         while offset < bytes.count {

@@ -16,9 +16,16 @@ struct CommandResult {
 }
 
 /// Runs `fashionlab` with `arguments`, no standard input, a time limit, and returns what it said.
-func runFashionlab(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+func runFashionlab(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil, timeout: Double = 900) throws -> CommandResult {
+    try runTool(fashionlabBinary, arguments, environment: environment, directory: directory, timeout: timeout)
+}
+
+/// Runs a program with a time limit (killed after `timeout` seconds, then the test fails on its status),
+/// reading its output and its errors at once so that neither pipe fills up and stalls it.
+func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+             timeout: Double) throws -> CommandResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: fashionlabBinary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (key, value) in environment { env[key] = value }
@@ -29,9 +36,16 @@ func runFashionlab(_ arguments: [String], environment: [String: String] = [:], d
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+    nonisolated(unsafe) var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
     process.waitUntilExit()
+    watchdog.cancel()
     return CommandResult(status: process.terminationStatus, crashed: process.terminationReason == .uncaughtSignal,
                          output: String(decoding: outData, as: UTF8.self), error: String(decoding: errData, as: UTF8.self))
 }

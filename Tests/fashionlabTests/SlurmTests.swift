@@ -21,33 +21,6 @@ func slurmTool(_ name: String) -> String? {
     return path.split(separator: ":").map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
-/// Runs a program with a time limit (killed after `timeout` seconds, then the test fails on its status).
-func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    watchdog.cancel()
-    return CommandResult(status: process.terminationStatus, crashed: process.terminationReason == .uncaughtSignal,
-                         output: String(decoding: outData, as: UTF8.self), error: String(decoding: errData, as: UTF8.self))
-}
-
 /// A run's numbers: each epoch of `metrics.json` without its times.
 func epochNumbers(_ runDirectory: String) throws -> NSArray {
     let data = try Data(contentsOf: URL(fileURLWithPath: runDirectory + "/metrics.json"))

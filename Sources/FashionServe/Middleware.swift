@@ -83,16 +83,19 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 struct LoopbackOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let authority = request.head.authority, Self.isLoopback(authority: authority[...]) else {
-            throw ServeError(.forbidden, "this server answers requests to 127.0.0.1, localhost or [::1] only (Host: \(request.head.authority ?? "none"))")
+            throw ServeError(.forbidden, "this server answers requests to 127.0.0.1, localhost or [::1] only (Host: \(Self.shown(request.head.authority ?? "none")))")
         }
         if let origin = request.headers[.origin], origin != "null" {
             let authority = origin.split(separator: "://", maxSplits: 1).dropFirst().first ?? ""
             guard Self.isLoopback(authority: authority) else {
-                throw ServeError(.forbidden, "requests from pages of other sites are refused (Origin: \(origin))")
+                throw ServeError(.forbidden, "requests from pages of other sites are refused (Origin: \(Self.shown(origin)))")
             }
         }
         return try await next(request, context)
     }
+
+    /// A header's value as an error message shows it: at most 100 characters.
+    static func shown(_ value: String) -> String { value.count > 100 ? value.prefix(100) + "…" : value }
 
     /// Whether `authority` (`host[:port]`, `[v6]:port`) names this machine by a loopback name.
     static func isLoopback(authority: Substring) -> Bool {

@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "FashionTestSupport"]),
         .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing"]),
-        .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "CKernels", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),

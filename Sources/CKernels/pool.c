@@ -2,7 +2,12 @@
    cores a few times every ~300 µs; waking a sleeping thread costs tens of microseconds in a VM,
    so workers spin for a few milliseconds after each job before they sleep on a condition variable.
    One job runs at a time; a call made while another job runs (from another thread, or nested inside
-   a task) runs its tasks inline on the calling thread instead of waiting. */
+   a task) runs its tasks inline on the calling thread instead of waiting.
+
+   Tasks are dealt out, not taken: thread t (the caller is 0) runs tasks t, t + n, t + 2n, … So the same
+   slice of a loop lands on the same core every time, and the rows of W that a core's forward GEMM reads
+   stay in that core's L2 for its weight-gradient GEMM and optimiser, which the callers split the same
+   way. Taken first come, first served, a slice crossed cores whenever the worker was a moment late. */
 #include "CKernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,38 +26,61 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;   /* held while a job runs */
 static int worker_count = 0;
 
-static fl_task_fn job_fn;
-static void *job_ctx;
-static long job_count;
-static _Atomic long job_next;
+/* The job, published like a seqlock: `generation` is odd while the caller writes the fields below and even
+   once they are complete. A worker copies them and keeps the copy only if `generation` did not move
+   meanwhile, so a worker that was late for one job (it had no task in it) cannot mistake the next job's
+   fields for that one's and run its tasks twice. */
+static _Atomic(fl_task_fn) job_fn;
+static _Atomic(void *) job_ctx;
+static _Atomic long job_count;
+static _Atomic long job_threads;
 static _Atomic long job_done;
 static _Atomic unsigned long generation;
 static _Atomic int sleepers;
+static unsigned long start_generation[MAX_WORKERS + 1];
 
-static void run_tasks(void) {
-    for (;;) {
-        long index = atomic_fetch_add(&job_next, 1);
-        if (index >= job_count) return;
-        job_fn(job_ctx, index);
-        atomic_fetch_add(&job_done, 1);
+struct job { fl_task_fn fn; void *ctx; long count, threads; };
+
+/* Runs the tasks dealt to thread `thread` (0 is the caller): t, t + n, t + 2n, … */
+static void run_tasks(struct job job, long thread) {
+    for (long index = thread; index < job.count; index += job.threads) {
+        job.fn(job.ctx, index);
+        atomic_fetch_add_explicit(&job_done, 1, memory_order_release);
     }
 }
 
-static void *worker(void *unused) {
-    (void)unused;
-    unsigned long seen = atomic_load(&generation);
+/* Waits until a job newer than `seen` is published and returns its generation, with the job in `job`. */
+static unsigned long next_job(unsigned long seen, struct job *job) {
+    int spins = 0;
     for (;;) {
-        int spins = 0;
-        while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
-            if (++spins < 200000) { CPU_RELAX(); continue; }
-            pthread_mutex_lock(&lock);
-            atomic_fetch_add(&sleepers, 1);
-            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &lock);
-            atomic_fetch_sub(&sleepers, 1);
-            pthread_mutex_unlock(&lock);
+        unsigned long current = atomic_load_explicit(&generation, memory_order_acquire);
+        if (current != seen && current % 2 == 0) {
+            job->fn = atomic_load_explicit(&job_fn, memory_order_relaxed);
+            job->ctx = atomic_load_explicit(&job_ctx, memory_order_relaxed);
+            job->count = atomic_load_explicit(&job_count, memory_order_relaxed);
+            job->threads = atomic_load_explicit(&job_threads, memory_order_relaxed);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&generation, memory_order_relaxed) == current) return current;
+            continue;
         }
-        seen = atomic_load(&generation);
-        run_tasks();
+        if (current != seen || ++spins < 200000) { CPU_RELAX(); continue; }
+        pthread_mutex_lock(&lock);
+        atomic_fetch_add(&sleepers, 1);
+        while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &lock);
+        atomic_fetch_sub(&sleepers, 1);
+        pthread_mutex_unlock(&lock);
+        spins = 0;
+    }
+}
+
+static void *worker(void *argument) {
+    const long thread = (long)argument;
+    /* Created by the job about to start: the generation before it (the thread may start after it is published). */
+    unsigned long seen = start_generation[thread];
+    for (;;) {
+        struct job job;
+        seen = next_job(seen, &job);
+        run_tasks(job, thread);
     }
     return NULL;
 }
@@ -65,20 +93,25 @@ void fl_parallel_run(long count, fl_task_fn fn, void *ctx, int threads) {
     }
     while (worker_count < threads - 1) {
         pthread_t thread;
-        if (pthread_create(&thread, NULL, worker, NULL) != 0) break;
+        start_generation[worker_count + 1] = atomic_load(&generation);
+        if (pthread_create(&thread, NULL, worker, (void *)(long)(worker_count + 1)) != 0) break;
         pthread_detach(thread);
         worker_count++;
     }
-    job_fn = fn;
-    job_ctx = ctx;
-    job_count = count;
-    atomic_store(&job_done, 0);
-    atomic_store(&job_next, 0);
+    struct job job = { fn, ctx, count, threads < worker_count + 1 ? threads : worker_count + 1 };
+    unsigned long published = atomic_load_explicit(&generation, memory_order_relaxed) + 2;
+    atomic_store_explicit(&generation, published - 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&job_fn, job.fn, memory_order_relaxed);
+    atomic_store_explicit(&job_ctx, job.ctx, memory_order_relaxed);
+    atomic_store_explicit(&job_count, job.count, memory_order_relaxed);
+    atomic_store_explicit(&job_threads, job.threads, memory_order_relaxed);
+    atomic_store_explicit(&job_done, 0, memory_order_relaxed);
     pthread_mutex_lock(&lock);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    atomic_store_explicit(&generation, published, memory_order_release);
     if (atomic_load(&sleepers) > 0) pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&lock);
-    run_tasks();
+    run_tasks(job, 0);
     while (atomic_load_explicit(&job_done, memory_order_acquire) < count) CPU_RELAX();
     pthread_mutex_unlock(&submit);
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CKernels
 import FashionCore
 import FashionTestSupport
 
@@ -49,6 +50,40 @@ import FashionTestSupport
             }
         }
         #expect(hits.allSatisfy { $0 == 1 })
+    }
+
+    /// The pool deals task i to the same thread every time (its slice of the weights stays in that core's
+    /// cache), and runs every task exactly once even when jobs of different widths follow each other closely,
+    /// so a worker left out of one job may see the next one first.
+    @Test func thePoolDealsEveryTaskOnceAndAlwaysToTheSameThread() {
+        let (jobs, widest) = (800, 5)
+        // Jobs of 2…5 threads with as many tasks as threads, or one fewer.
+        func threads(_ job: Int) -> Int { 2 + job % (widest - 1) }
+        func tasks(_ job: Int) -> Int { threads(job) - job / (widest - 1) % 2 }
+        var hits = [Int32](repeating: 0, count: jobs * widest)
+        var runners = [UInt](repeating: 0, count: jobs * widest)
+        hits.withUnsafeMutableBufferPointer { hits in
+            runners.withUnsafeMutableBufferPointer { runners in
+                for job in 0..<jobs {
+                    var slots = (hits.baseAddress! + job * widest, runners.baseAddress! + job * widest)
+                    fl_parallel_run(tasks(job), { context, index in
+                        let (hits, runners) = context!.assumingMemoryBound(to: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UInt>).self).pointee
+                        hits[index] += 1
+                        runners[index] = UInt(pthread_self())
+                    }, &slots, Int32(threads(job)))
+                }
+            }
+        }
+        for job in 0..<jobs {
+            #expect(hits[job * widest..<job * widest + tasks(job)].allSatisfy { $0 == 1 }, "job \(job)")
+        }
+        // A job submitted while another test's job runs is run inline by the caller instead: leave those out.
+        let caller = UInt(pthread_self())
+        #expect(runners[0] == caller, "the caller runs task 0")
+        for index in 1..<widest {
+            let workers = Set((0..<jobs).filter { tasks($0) > index }.map { runners[$0 * widest + index] }).subtracting([caller])
+            #expect(workers.count == 1, "task \(index) ran on \(workers.count) worker threads")
+        }
     }
 }
 

@@ -1,10 +1,15 @@
 import CKernels
+import FashionCore
 
 /// Elementwise CPU kernels the layers share (the loops themselves live in CKernels).
 enum Kernels {
     /// out[r, c] += v[c] for every row, then rectified when `relu`.
     static func addRowVector(_ out: Tensor, _ vector: Tensor, relu: Bool = false) {
-        fl_add_row_vector(out.data, vector.data, out.count / vector.count, vector.count, relu ? 1 : 0)
+        let (data, columns) = (out.data, vector.count)
+        // Split over the cores only for evaluation's large batches; a training batch is one chunk.
+        parallelFor(out.count / columns, minimumChunk: max(1, 32_768 / columns)) { rows in
+            fl_add_row_vector(data + rows.lowerBound * columns, vector.data, rows.count, columns, relu ? 1 : 0)
+        }
     }
 
     /// dx = output <= 0 ? 0 : dy (the ReLU's gradient, given its output).

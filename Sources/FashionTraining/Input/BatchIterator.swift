@@ -56,8 +56,12 @@ public final class BatchIterator {
         dataset.images.withUnsafeBufferPointer { images in
             pixelValues.withUnsafeBufferPointer { table in
                 plan.order.withUnsafeBufferPointer { order in
-                    fl_gather_pixels(inputs.data, images.baseAddress!, order.baseAddress! + start, rows,
-                                     dataset.pixelsPerImage, table.baseAddress!)
+                    let (pixels, inputs) = (dataset.pixelsPerImage, inputs.data)
+                    let (images, batchOrder, table) = (images.baseAddress!, order.baseAddress! + start, table.baseAddress!)
+                    // Split over the cores only for evaluation's large batches; a training batch is one chunk.
+                    parallelFor(rows, minimumChunk: max(1, 32_768 / max(1, pixels))) { part in
+                        fl_gather_pixels(inputs + part.lowerBound * pixels, images, batchOrder + part.lowerBound, part.count, pixels, table)
+                    }
                     for row in 0..<rows { labels.data[row] = Int32(dataset.labels[Int(order[start + row])]) }
                 }
             }

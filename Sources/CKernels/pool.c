@@ -4,10 +4,12 @@
    One job runs at a time; a call made while another job runs (from another thread, or nested inside
    a task) runs its tasks inline on the calling thread instead of waiting.
 
-   Tasks are dealt out, not taken: thread t (the caller is 0) runs tasks t, t + n, t + 2n, … So the same
-   slice of a loop lands on the same core every time, and the rows of W that a core's forward GEMM reads
-   stay in that core's L2 for its weight-gradient GEMM and optimiser, which the callers split the same
-   way. Taken first come, first served, a slice crossed cores whenever the worker was a moment late. */
+   Tasks are dealt out first: thread t (the caller is 0) owns tasks t, t + n, t + 2n, … So the same slice
+   of a loop lands on the same core every time, and the rows of W that a core's forward GEMM reads stay in
+   that core's L2 for its weight-gradient GEMM and optimiser, which the callers split the same way (taken
+   first come, first served, a slice crossed cores whenever the worker was a moment late). A thread done
+   with its own tasks takes those no one has started, so a worker the OS has not scheduled (more threads
+   than cores, a busy machine) delays nobody: dealt strictly, a job then waited a whole time slice. */
 #include "CKernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,14 +40,38 @@ static _Atomic long job_done;
 static _Atomic unsigned long generation;
 static _Atomic int sleepers;
 static unsigned long start_generation[MAX_WORKERS + 1];
+/* Per thread t of the job: how many of its tasks t, t + n, … have been claimed, tagged with the job in the
+   high 32 bits, so a claim made with an old job's copy (a worker late for it) fails instead of taking a
+   task of the next job. */
+static _Atomic unsigned long claims[MAX_WORKERS + 1];
 
-struct job { fl_task_fn fn; void *ctx; long count, threads; };
+struct job { fl_task_fn fn; void *ctx; long count, threads; unsigned long tag; };
 
-/* Runs the tasks dealt to thread `thread` (0 is the caller): t, t + n, t + 2n, … */
-static void run_tasks(struct job job, long thread) {
-    for (long index = thread; index < job.count; index += job.threads) {
-        job.fn(job.ctx, index);
-        atomic_fetch_add_explicit(&job_done, 1, memory_order_release);
+static unsigned long job_tag(unsigned long generation) { return (generation >> 1) & 0xFFFFFFFFul; }
+
+/* Claims the next unstarted task of thread `owner`'s share; false when there is none (or the job is over). */
+static int claim(const struct job *job, long owner, long *index) {
+    unsigned long current = atomic_load_explicit(&claims[owner], memory_order_acquire);
+    for (;;) {
+        if (current >> 32 != job->tag) return 0;
+        long next = owner + (long)(current & 0xFFFFFFFFul) * job->threads;
+        if (next >= job->count) return 0;
+        if (atomic_compare_exchange_weak_explicit(&claims[owner], &current, current + 1,
+                                                  memory_order_acq_rel, memory_order_acquire)) {
+            *index = next;
+            return 1;
+        }
+    }
+}
+
+/* Runs thread `thread`'s own tasks (0 is the caller), then any of the others' that no one has started. */
+static void run_tasks(const struct job *job, long thread) {
+    for (long offset = 0; offset < job->threads; offset++) {
+        long owner = (thread + offset) % job->threads, index;
+        while (claim(job, owner, &index)) {
+            job->fn(job->ctx, index);
+            atomic_fetch_add_explicit(&job_done, 1, memory_order_release);
+        }
     }
 }
 
@@ -60,7 +86,10 @@ static unsigned long next_job(unsigned long seen, struct job *job) {
             job->count = atomic_load_explicit(&job_count, memory_order_relaxed);
             job->threads = atomic_load_explicit(&job_threads, memory_order_relaxed);
             atomic_thread_fence(memory_order_acquire);
-            if (atomic_load_explicit(&generation, memory_order_relaxed) == current) return current;
+            if (atomic_load_explicit(&generation, memory_order_relaxed) == current) {
+                job->tag = job_tag(current);
+                return current;
+            }
             continue;
         }
         if (current != seen || ++spins < 200000) { CPU_RELAX(); continue; }
@@ -80,7 +109,7 @@ static void *worker(void *argument) {
     for (;;) {
         struct job job;
         seen = next_job(seen, &job);
-        run_tasks(job, thread);
+        if (thread < job.threads) run_tasks(&job, thread);
     }
     return NULL;
 }
@@ -98,8 +127,8 @@ void fl_parallel_run(long count, fl_task_fn fn, void *ctx, int threads) {
         pthread_detach(thread);
         worker_count++;
     }
-    struct job job = { fn, ctx, count, threads < worker_count + 1 ? threads : worker_count + 1 };
     unsigned long published = atomic_load_explicit(&generation, memory_order_relaxed) + 2;
+    struct job job = { fn, ctx, count, threads < worker_count + 1 ? threads : worker_count + 1, job_tag(published) };
     atomic_store_explicit(&generation, published - 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&job_fn, job.fn, memory_order_relaxed);
@@ -107,11 +136,12 @@ void fl_parallel_run(long count, fl_task_fn fn, void *ctx, int threads) {
     atomic_store_explicit(&job_count, job.count, memory_order_relaxed);
     atomic_store_explicit(&job_threads, job.threads, memory_order_relaxed);
     atomic_store_explicit(&job_done, 0, memory_order_relaxed);
+    for (long t = 0; t < job.threads; t++) atomic_store_explicit(&claims[t], job.tag << 32, memory_order_relaxed);
     pthread_mutex_lock(&lock);
     atomic_store_explicit(&generation, published, memory_order_release);
     if (atomic_load(&sleepers) > 0) pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&lock);
-    run_tasks(job, 0);
+    run_tasks(&job, 0);
     while (atomic_load_explicit(&job_done, memory_order_acquire) < count) CPU_RELAX();
     pthread_mutex_unlock(&submit);
 }

@@ -13,6 +13,7 @@
 #include "CKernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -43,18 +44,18 @@ static unsigned long start_generation[MAX_WORKERS + 1];
 /* Per thread t of the job: how many of its tasks t, t + n, … have been claimed, tagged with the job in the
    high 32 bits, so a claim made with an old job's copy (a worker late for it) fails instead of taking a
    task of the next job. */
-static _Atomic unsigned long claims[MAX_WORKERS + 1];
+static _Atomic uint64_t claims[MAX_WORKERS + 1];
 
-struct job { fl_task_fn fn; void *ctx; long count, threads; unsigned long tag; };
+struct job { fl_task_fn fn; void *ctx; long count, threads; uint64_t tag; };
 
-static unsigned long job_tag(unsigned long generation) { return (generation >> 1) & 0xFFFFFFFFul; }
+static uint64_t job_tag(unsigned long generation) { return ((uint64_t)generation >> 1) & 0xFFFFFFFFu; }
 
 /* Claims the next unstarted task of thread `owner`'s share; false when there is none (or the job is over). */
 static int claim(const struct job *job, long owner, long *index) {
-    unsigned long current = atomic_load_explicit(&claims[owner], memory_order_acquire);
+    uint64_t current = atomic_load_explicit(&claims[owner], memory_order_acquire);
     for (;;) {
         if (current >> 32 != job->tag) return 0;
-        long next = owner + (long)(current & 0xFFFFFFFFul) * job->threads;
+        long next = owner + (long)(current & 0xFFFFFFFFu) * job->threads;
         if (next >= job->count) return 0;
         if (atomic_compare_exchange_weak_explicit(&claims[owner], &current, current + 1,
                                                   memory_order_acq_rel, memory_order_acquire)) {
@@ -116,7 +117,8 @@ static void *worker(void *argument) {
 
 void fl_parallel_run(long count, fl_task_fn fn, void *ctx, int threads) {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
-    if (count <= 1 || threads <= 1 || pthread_mutex_trylock(&submit) != 0) {
+    /* Inline too when a thread's share would not fit the 32 bits of its claim counter. */
+    if (count <= 1 || threads <= 1 || count / threads >= 0xFFFFFFFFL || pthread_mutex_trylock(&submit) != 0) {
         for (long i = 0; i < count; i++) fn(ctx, i);
         return;
     }

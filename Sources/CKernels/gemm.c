@@ -20,6 +20,9 @@ int fl_gemm_available(void) {
 }
 
 #define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+/* The tiles' loops over rows and vectors have constant bounds: unrolled whole, the accumulators live in
+   registers (at -O2, SwiftPM's release setting, clang otherwise kept some on the stack). */
+#define UNROLL _Pragma("clang loop unroll(full)")
 
 AVX512 __mmask16 tail_mask(long remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1u);
@@ -37,19 +40,19 @@ AVX512 void broadcast_tile(const int MR, const int NV, long K, float alpha, cons
                            const float *b, long ldb, float beta, float *c, long ldc, long columns) {
     __m512 acc[6][4];
     __mmask16 mask[4];
-    for (int v = 0; v < NV; v++) mask[v] = tail_mask(columns - 16 * v);
-    for (int r = 0; r < MR; r++) for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    UNROLL for (int v = 0; v < NV; v++) mask[v] = tail_mask(columns - 16 * v);
+    UNROLL for (int r = 0; r < MR; r++) UNROLL for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (long k = 0; k < K; k++) {
         const float *row = b + k * ldb;
         __m512 bv[4];
-        for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], row + 16 * v);
-        for (int r = 0; r < MR; r++) {
+        UNROLL for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(mask[v], row + 16 * v);
+        UNROLL for (int r = 0; r < MR; r++) {
             __m512 av = _mm512_set1_ps(a[r * sam + k * sak]);
-            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+            UNROLL for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
     }
-    for (int r = 0; r < MR; r++)
-        for (int v = 0; v < NV; v++) store_lanes(c + r * ldc + 16 * v, acc[r][v], alpha, beta, mask[v]);
+    UNROLL for (int r = 0; r < MR; r++)
+        UNROLL for (int v = 0; v < NV; v++) store_lanes(c + r * ldc + 16 * v, acc[r][v], alpha, beta, mask[v]);
 }
 
 /* All M rows of C against one block of NV vectors of columns: tiles of 6 rows, then the rest. */
@@ -70,16 +73,54 @@ AVX512 void broadcast_rows(const int NV, long M, long K, float alpha, const floa
     }
 }
 
+/* One tile of MR rows of C against one block of up to 64 of its columns. */
+AVX512 void broadcast_block(const int MR, long K, float alpha, const float *a, long sam, long sak,
+                            const float *b, long ldb, float beta, float *c, long ldc, long columns) {
+    switch ((columns + 15) / 16) {
+    case 4: broadcast_tile(MR, 4, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    case 3: broadcast_tile(MR, 3, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    case 2: broadcast_tile(MR, 2, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    default: broadcast_tile(MR, 1, K, alpha, a, sam, sak, b, ldb, beta, c, ldc, columns); break;
+    }
+}
+
+/* MR rows of C, all their columns left to right. */
+AVX512 void broadcast_row_tile(const int MR, long N, long K, float alpha, const float *a, long sam, long sak,
+                               const float *b, long ldb, float beta, float *c, long ldc) {
+    long j = 0;
+    /* Whole blocks with the column count a constant: the compiler drops the masks. */
+    for (; j + 64 <= N; j += 64) broadcast_tile(MR, 4, K, alpha, a, sam, sak, b + j, ldb, beta, c + j, ldc, 64);
+    if (j < N) broadcast_block(MR, K, alpha, a, sam, sak, b + j, ldb, beta, c + j, ldc, N - j);
+}
+
 __attribute__((target("avx512f")))
 void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long sam, long sak,
                        const float *B, long ldb, float beta, float *C, long ldc) {
-    /* Blocks of 256 along K keep a 256×64 panel of B in L2 while the rows of A pass over it; the
-       first block applies beta, the others accumulate. The last block of columns uses only as many
-       vectors as it has columns. */
+    /* Blocks of 256 along K; the first block applies beta, the others accumulate. */
     for (long k0 = 0; k0 < K; k0 += 256) {
         long depth = K - k0 < 256 ? K - k0 : 256;
         float blockBeta = k0 == 0 ? beta : 1.0f;
         const float *Ak = A + k0 * sak, *Bk = B + k0 * ldb;
+        if (depth * N <= 64 * 1024) {
+            /* B's block fits in L2 whole (the weight gradient's, 32 images × 784 pixels): C is walked row by
+               row, so it streams from memory in order, the way the hardware prefetcher follows it (column
+               block by column block, every row of the tile started a new page: a fifth slower on its own). */
+            long i = 0;
+            for (; i + 6 <= M; i += 6)
+                broadcast_row_tile(6, N, depth, alpha, Ak + i * sam, sam, sak, Bk, ldb, blockBeta, C + i * ldc, ldc);
+            const float *a = Ak + i * sam;
+            float *c = C + i * ldc;
+            switch (M - i) {
+            case 5: broadcast_row_tile(5, N, depth, alpha, a, sam, sak, Bk, ldb, blockBeta, c, ldc); break;
+            case 4: broadcast_row_tile(4, N, depth, alpha, a, sam, sak, Bk, ldb, blockBeta, c, ldc); break;
+            case 3: broadcast_row_tile(3, N, depth, alpha, a, sam, sak, Bk, ldb, blockBeta, c, ldc); break;
+            case 2: broadcast_row_tile(2, N, depth, alpha, a, sam, sak, Bk, ldb, blockBeta, c, ldc); break;
+            case 1: broadcast_row_tile(1, N, depth, alpha, a, sam, sak, Bk, ldb, blockBeta, c, ldc); break;
+            default: break;
+            }
+            continue;
+        }
+        /* Otherwise a 256×64 panel of B stays in L2 while the rows of A pass over it. */
         for (long j = 0; j < N; j += 64) {
             long columns = N - j < 64 ? N - j : 64;
             switch ((columns + 15) / 16) {
@@ -92,45 +133,45 @@ void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long
     }
 }
 
-/* Dot tile: 4 rows of A against NR rows of B. */
+/* Dot tile: MR ≤ 8 rows of A against NR ≤ 3 rows of B. Eight rows of A stay in L1 while the rows of B stream
+   past from L2, three vectors of B for every 24 FMAs (4 rows × 6 read twice as much of B, and L2 could not
+   keep up). Each element of C is the same 16-lane sum, reduced the same way, whatever the tile. */
 AVX512 void dot_tile(const int MR, const int NR, long K, float alpha, const float *a, long lda,
                      const float *b, long ldb, float beta, float *c, long ldc) {
-    __m512 acc[4][6];
-    for (int r = 0; r < MR; r++) for (int n = 0; n < NR; n++) acc[r][n] = _mm512_setzero_ps();
+    __m512 acc[8][3];
+    UNROLL for (int r = 0; r < MR; r++) UNROLL for (int n = 0; n < NR; n++) acc[r][n] = _mm512_setzero_ps();
     long k = 0;
     for (; k + 16 <= K; k += 16) {
-        __m512 av[4];
-        for (int r = 0; r < MR; r++) av[r] = _mm512_loadu_ps(a + r * lda + k);
-        for (int n = 0; n < NR; n++) {
-            __m512 bv = _mm512_loadu_ps(b + n * ldb + k);
-            for (int r = 0; r < MR; r++) acc[r][n] = _mm512_fmadd_ps(av[r], bv, acc[r][n]);
+        __m512 bv[3];
+        UNROLL for (int n = 0; n < NR; n++) bv[n] = _mm512_loadu_ps(b + n * ldb + k);
+        UNROLL for (int r = 0; r < MR; r++) {
+            __m512 av = _mm512_loadu_ps(a + r * lda + k);
+            UNROLL for (int n = 0; n < NR; n++) acc[r][n] = _mm512_fmadd_ps(av, bv[n], acc[r][n]);
         }
     }
     if (k < K) {
         __mmask16 mask = tail_mask(K - k);
-        __m512 av[4];
-        for (int r = 0; r < MR; r++) av[r] = _mm512_maskz_loadu_ps(mask, a + r * lda + k);
-        for (int n = 0; n < NR; n++) {
-            __m512 bv = _mm512_maskz_loadu_ps(mask, b + n * ldb + k);
-            for (int r = 0; r < MR; r++) acc[r][n] = _mm512_fmadd_ps(av[r], bv, acc[r][n]);
+        __m512 bv[3];
+        UNROLL for (int n = 0; n < NR; n++) bv[n] = _mm512_maskz_loadu_ps(mask, b + n * ldb + k);
+        UNROLL for (int r = 0; r < MR; r++) {
+            __m512 av = _mm512_maskz_loadu_ps(mask, a + r * lda + k);
+            UNROLL for (int n = 0; n < NR; n++) acc[r][n] = _mm512_fmadd_ps(av, bv[n], acc[r][n]);
         }
     }
-    for (int r = 0; r < MR; r++)
-        for (int n = 0; n < NR; n++) {
+    UNROLL for (int r = 0; r < MR; r++)
+        UNROLL for (int n = 0; n < NR; n++) {
             float value = alpha * _mm512_reduce_add_ps(acc[r][n]);
             float *out = c + r * ldc + n;
             *out = beta == 0.0f ? value : value + beta * *out;
         }
 }
 
+/* MR rows of A against all N rows of B, three at a time. */
 AVX512 void dot_rows(const int MR, long N, long K, float alpha, const float *a, long lda,
                      const float *B, long ldb, float beta, float *c, long ldc) {
     long n = 0;
-    for (; n + 6 <= N; n += 6) dot_tile(MR, 6, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc);
+    for (; n + 3 <= N; n += 3) dot_tile(MR, 3, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc);
     switch (N - n) {
-    case 5: dot_tile(MR, 5, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
-    case 4: dot_tile(MR, 4, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
-    case 3: dot_tile(MR, 3, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
     case 2: dot_tile(MR, 2, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
     case 1: dot_tile(MR, 1, K, alpha, a, lda, B + n * ldb, ldb, beta, c + n, ldc); break;
     default: break;
@@ -140,11 +181,11 @@ AVX512 void dot_rows(const int MR, long N, long K, float alpha, const float *a, 
 __attribute__((target("avx512f")))
 void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
                  const float *B, long ldb, float beta, float *C, long ldc) {
-    /* A panel of B's rows (about 1 MB, a multiple of the tile's 6 rows) stays in L2 while blocks of 64 rows
+    /* A panel of B's rows (about 1 MB, a multiple of the tile's 3 rows) stays in L2 while blocks of 64 rows
        of A pass over it; without it, B (3 MB for 1000×784 weights) streams from L3 once per block of A, and
        evaluation's 1000-image batches ran at a third of the peak. */
-    long panel = (1L << 20) / (4 * (K > 0 ? K : 1)) / 6 * 6;
-    if (panel < 6) panel = 6;
+    long panel = (1L << 20) / (4 * (K > 0 ? K : 1)) / 3 * 3;
+    if (panel < 3) panel = 3;
     for (long n0 = 0; n0 < N; n0 += panel) {
         long rowsOfB = N - n0 < panel ? N - n0 : panel;
         const float *Bn = B + n0 * ldb;
@@ -152,7 +193,8 @@ void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
         for (long i0 = 0; i0 < M; i0 += 64) {
             long i1 = M < i0 + 64 ? M : i0 + 64;
             long i = i0;
-            for (; i + 4 <= i1; i += 4) dot_rows(4, rowsOfB, K, alpha, A + i * lda, lda, Bn, ldb, beta, Cn + i * ldc, ldc);
+            for (; i + 8 <= i1; i += 8) dot_rows(8, rowsOfB, K, alpha, A + i * lda, lda, Bn, ldb, beta, Cn + i * ldc, ldc);
+            if (i + 4 <= i1) { dot_rows(4, rowsOfB, K, alpha, A + i * lda, lda, Bn, ldb, beta, Cn + i * ldc, ldc); i += 4; }
             for (; i < i1; i++) dot_rows(1, rowsOfB, K, alpha, A + i * lda, lda, Bn, ldb, beta, Cn + i * ldc, ldc);
         }
     }

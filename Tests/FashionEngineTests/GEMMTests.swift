@@ -28,8 +28,9 @@ import FashionEngine
     func builtinAndBLASAgreeWithTheDefinition(transposes: (Bool, Bool)) {
         let (tA, tB) = transposes
         var generator = SeededGenerator(seed: 5)
-        // Sizes with tails in every dimension of the AVX-512 kernels' tiles (6×64, 4×6, 16 lanes).
-        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (32, 100, 78), (64, 10, 200), (70, 130, 37), (13, 65, 16), (100, 7, 33)] {
+        // Sizes with tails in every dimension of the AVX-512 kernels' tiles (6×64, 8×3, 16 lanes), and one whose
+        // 256-deep block of B is too large for the broadcast form to walk C row by row.
+        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (32, 100, 78), (64, 10, 200), (70, 130, 37), (13, 65, 16), (100, 7, 33), (9, 300, 260)] {
             let a = random(m * k, &generator), b = random(k * n, &generator), c = random(m * n, &generator)
             let expected = reference(tA, tB, m, n, k, 0.7, a, b, 0.3, c)
             for blas in [BLAS.builtin, BLAS.shared.withOwnKernels(false), BLAS.shared.withOwnKernels(true)] {

@@ -133,6 +133,22 @@ void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long
     }
 }
 
+/* The sums of the 16 lanes of eight vectors at once, added in the same pairs as _mm512_reduce_add_ps
+   (lanes i and i + 8, then i + 4, i + 2, i + 1), so each is bit for bit what it would return; the sum of
+   v[k] lands in lane 4k, that of v[k + 4] in lane 4k + 1. 24 shuffles and adds instead of 64. */
+AVX512 __m512 pair_halves(__m512 x, __m512 y) {          /* [x(i) + x(i+8), y(i) + y(i+8)] */
+    return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x44), _mm512_shuffle_f32x4(x, y, 0xEE));
+}
+AVX512 __m512 pair_quarters(__m512 x, __m512 y) {        /* then lanes i and i + 4 of each half */
+    return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x88), _mm512_shuffle_f32x4(x, y, 0xDD));
+}
+AVX512 __m512 reduce_eight(__m512 v0, __m512 v1, __m512 v2, __m512 v3, __m512 v4, __m512 v5, __m512 v6, __m512 v7) {
+    __m512 low = pair_quarters(pair_halves(v0, v1), pair_halves(v2, v3));    /* 128-bit chunk k: v[k]'s 4 partial sums */
+    __m512 high = pair_quarters(pair_halves(v4, v5), pair_halves(v6, v7));
+    __m512 w = _mm512_add_ps(_mm512_shuffle_ps(low, high, 0x44), _mm512_shuffle_ps(low, high, 0xEE));   /* i and i + 2 */
+    return _mm512_add_ps(_mm512_shuffle_ps(w, w, 0x88), _mm512_shuffle_ps(w, w, 0xDD));               /* i and i + 1 */
+}
+
 /* Dot tile: MR ≤ 8 rows of A against NR ≤ 3 rows of B. Eight rows of A stay in L1 while the rows of B stream
    past from L2, three vectors of B for every 24 FMAs (4 rows × 6 read twice as much of B, and L2 could not
    keep up). Each element of C is the same 16-lane sum, reduced the same way, whatever the tile. */
@@ -157,6 +173,19 @@ AVX512 void dot_tile(const int MR, const int NR, long K, float alpha, const floa
             __m512 av = _mm512_maskz_loadu_ps(mask, a + r * lda + k);
             UNROLL for (int n = 0; n < NR; n++) acc[r][n] = _mm512_fmadd_ps(av, bv[n], acc[r][n]);
         }
+    }
+    if (MR == 8) {   /* a whole tile: each column's eight sums at once */
+        UNROLL for (int n = 0; n < NR; n++) {
+            float sums[16];
+            _mm512_storeu_ps(sums, _mm512_mul_ps(_mm512_set1_ps(alpha), reduce_eight(acc[0][n], acc[1][n], acc[2][n], acc[3][n],
+                                                                                     acc[4][n], acc[5][n], acc[6][n], acc[7][n])));
+            UNROLL for (int r = 0; r < 8; r++) {
+                float value = sums[4 * (r % 4) + r / 4];
+                float *out = c + r * ldc + n;
+                *out = beta == 0.0f ? value : value + beta * *out;
+            }
+        }
+        return;
     }
     UNROLL for (int r = 0; r < MR; r++)
         UNROLL for (int n = 0; n < NR; n++) {

@@ -70,16 +70,18 @@ void fl_relu_backward(float *restrict dx, const float *restrict dy, const float 
 }
 
 MULTIVERSION
-void fl_add_row_vector(float *restrict out, const float *restrict bias, size_t rows, size_t cols, int relu) {
+void fl_add_row_vector(float *restrict out, const float *restrict bias, size_t rows, size_t cols, size_t ld, int relu) {
     for (size_t r = 0; r < rows; r++) {
-        float *row = out + r * cols;
-        if (relu) {
+        float *row = out + r * ld;
+        if (bias && relu) {
             for (size_t c = 0; c < cols; c++) {
                 float value = row[c] + bias[c];
                 row[c] = value <= 0.0f ? 0.0f : value;
             }
-        } else {
+        } else if (bias) {
             for (size_t c = 0; c < cols; c++) row[c] += bias[c];
+        } else if (relu) {
+            for (size_t c = 0; c < cols; c++) row[c] = row[c] <= 0.0f ? 0.0f : row[c];
         }
     }
 }

@@ -50,6 +50,51 @@ import FashionEngine
         }
     }
 
+    /// A linear layer's forward pass, x·Wᵀ + b then ReLU, in one call: every GEMM against the definition, and the
+    /// own kernels' fused bias and ReLU bit for bit what a separate pass over C gives.
+    @Test func biasAndReLUFollowTheProduct() {
+        var generator = SeededGenerator(seed: 9)
+        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (32, 100, 78), (70, 130, 37), (300, 40, 20)] {
+            let a = random(m * k, &generator), b = random(n * k, &generator), bias = random(n, &generator)
+            for relu in [false, true] {
+                let product = reference(false, true, m, n, k, 1, a, b, 0, [Float](repeating: 0, count: m * n))
+                let expected = (0..<m * n).map { index -> Float in
+                    let value = product[index] + bias[index % n]
+                    return relu && value <= 0 ? 0 : value
+                }
+                func run(_ blas: BLAS, withBias: Bool, relu: Bool) -> [Float] {
+                    var out = [Float](repeating: .nan, count: m * n)
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            bias.withUnsafeBufferPointer { biasPointer in
+                                out.withUnsafeMutableBufferPointer { cp in
+                                    blas.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: k,
+                                              b: bp.baseAddress!, ldb: k, beta: 0, c: cp.baseAddress!, ldc: n,
+                                              bias: withBias ? biasPointer.baseAddress : nil, relu: relu)
+                                }
+                            }
+                        }
+                    }
+                    return out
+                }
+                for blas in [BLAS.builtin, BLAS.shared.withOwnKernels(false), BLAS.shared.withOwnKernels(true)] {
+                    let out = run(blas, withBias: true, relu: relu)
+                    let worst = zip(out, expected).map { abs($0 - $1) }.max()!
+                    #expect(worst < 1e-4, "\(blas.summary) \(m)×\(n)×\(k) relu \(relu): max error \(worst)")
+                    let unbiased = run(blas, withBias: false, relu: relu)
+                    let worstUnbiased = zip(unbiased, product).map { abs($0 - (relu && $1 <= 0 ? 0 : $1)) }.max()!
+                    #expect(worstUnbiased < 1e-4, "\(blas.summary) \(m)×\(n)×\(k) relu \(relu), no bias: max error \(worstUnbiased)")
+                }
+                let own = BLAS.shared.withOwnKernels(true)
+                let separate = run(own, withBias: false, relu: false).enumerated().map { index, value -> Float in
+                    let biased = value + bias[index % n]
+                    return relu && biased <= 0 ? 0 : biased
+                }
+                #expect(run(own, withBias: true, relu: relu).map(\.bitPattern) == separate.map(\.bitPattern), "\(m)×\(n)×\(k) relu \(relu)")
+            }
+        }
+    }
+
     @Test func environmentCanForceTheBuiltinGEMM() {
         #expect(BLAS.load(from: "builtin").library == "builtin")
         #expect(BLAS.load(from: "/no/such/libblas.so").library == "builtin")

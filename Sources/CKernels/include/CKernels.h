@@ -25,8 +25,9 @@ void fl_relu_forward(float *y, const float *x, size_t n);
 /// dx = y > 0 ? dy : 0.
 void fl_relu_backward(float *dx, const float *dy, const float *y, size_t n);
 
-/// out[r, c] += bias[c] for r < rows; then, with `relu`, out = out <= 0 ? 0 : out (a ReLU after a Linear, fused).
-void fl_add_row_vector(float *out, const float *bias, size_t rows, size_t cols, int relu);
+/// out[r·ld + c] += bias[c] for r < rows, c < cols (no bias when NULL); then, with `relu`, out = out <= 0 ? 0 : out
+/// (a ReLU after a Linear, fused).
+void fl_add_row_vector(float *out, const float *bias, size_t rows, size_t cols, size_t ld, int relu);
 
 /// sum[c] (+)= x[r, c] over r < rows.
 void fl_sum_rows(float *sum, const float *x, size_t rows, size_t cols, int accumulate);
@@ -121,8 +122,10 @@ void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long
 /// value that depends on every FMA to `sink` so that none is optimised away.
 double fl_fma_loop(long iterations, float *sink);
 
-/// C = alpha·A·Bᵀ + beta·C, A [M×K] and B [N×K] row-major. Needs fl_gemm_available().
+/// C = alpha·A·Bᵀ + beta·C, A [M×K] and B [N×K] row-major; then, as each element is stored, + bias[n] when
+/// `bias` is not NULL and max(0, ·) when `relu` is 1 (a linear layer's forward pass in one go). Needs
+/// fl_gemm_available().
 void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
-                 const float *B, long ldb, float beta, float *C, long ldc);
+                 const float *B, long ldb, float beta, float *C, long ldc, const float *bias, int relu);
 
 #endif

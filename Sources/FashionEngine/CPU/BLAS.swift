@@ -79,15 +79,20 @@ public struct BLAS: Sendable {
     public func setThreadCount(_ count: Int) { setThreads?(Int32(count)) }
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op transposes when asked.
-    /// A is m×k after op, B is k×n after op, C is m×n.
+    /// A is m×k after op, B is k×n after op, C is m×n. Then, when given, `bias` (n values) is added to every
+    /// row of C, and with `relu` each element becomes max(0, ·) (NaN stays NaN): a linear layer's forward pass.
+    /// The own kernels apply both as they store C (the dot form) or right after each thread's rows.
     @inline(__always)
     public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     bias: UnsafePointer<Float>? = nil, relu: Bool = false) {
         if usesOwnKernels, !(transposeA && transposeB) {
             ownGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        } else if let sgemm {
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, relu: relu)
+            return
+        }
+        if let sgemm {
             // 101 = CblasRowMajor, 111 = CblasNoTrans, 112 = CblasTrans
             sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k),
                   alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -95,12 +100,18 @@ public struct BLAS: Sendable {
             BuiltinGEMM.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
+        if bias != nil || relu {
+            // Split over the cores only for evaluation's large batches; a training batch is one chunk.
+            parallelFor(m, minimumChunk: max(1, 32_768 / max(1, n))) { rows in
+                fl_add_row_vector(c + rows.lowerBound * ldc, bias, rows.count, n, ldc, relu ? 1 : 0)
+            }
+        }
     }
 
     /// The project's kernels, with the rows of C split over the threads.
     private func ownGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, relu: Bool) {
         // A training step's forward pass, x·Wᵀ with fewer rows (images) than columns (features): each thread takes
         // a slice of the features, so it reads only its own rows of W, the rows its weight-gradient GEMM and the
         // optimiser (both split by rows of W the same way) write. Split by images instead, every thread would read
@@ -109,7 +120,8 @@ public struct BLAS: Sendable {
         // Each element of C is computed whole by one thread either way, so the results do not change.
         if transposeB, m < n {
             parallelFor(n, minimumChunk: max(16, 2_000_000 / max(1, 2 * m * k))) { columns in
-                fl_gemm_dot(m, columns.count, k, alpha, a, lda, b + columns.lowerBound * ldb, ldb, beta, c + columns.lowerBound, ldc)
+                fl_gemm_dot(m, columns.count, k, alpha, a, lda, b + columns.lowerBound * ldb, ldb, beta, c + columns.lowerBound, ldc,
+                            bias.map { $0 + columns.lowerBound }, relu ? 1 : 0)
             }
             return
         }
@@ -119,12 +131,15 @@ public struct BLAS: Sendable {
             let count = rows.count
             let cRows = c + rows.lowerBound * ldc
             if transposeB {
-                fl_gemm_dot(count, n, k, alpha, a + rows.lowerBound * lda, lda, b, ldb, beta, cRows, ldc)
-            } else if transposeA {
+                fl_gemm_dot(count, n, k, alpha, a + rows.lowerBound * lda, lda, b, ldb, beta, cRows, ldc, bias, relu ? 1 : 0)
+                return
+            }
+            if transposeA {
                 fl_gemm_broadcast(count, n, k, alpha, a + rows.lowerBound, 1, lda, b, ldb, beta, cRows, ldc)
             } else {
                 fl_gemm_broadcast(count, n, k, alpha, a + rows.lowerBound * lda, lda, 1, b, ldb, beta, cRows, ldc)
             }
+            if bias != nil || relu { fl_add_row_vector(cRows, bias, count, n, ldc, relu ? 1 : 0) }
         }
     }
 }

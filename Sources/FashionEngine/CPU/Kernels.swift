@@ -3,15 +3,6 @@ import FashionCore
 
 /// Elementwise CPU kernels the layers share (the loops themselves live in CKernels).
 enum Kernels {
-    /// out[r, c] += v[c] for every row, then rectified when `relu`.
-    static func addRowVector(_ out: Tensor, _ vector: Tensor, relu: Bool = false) {
-        let (data, columns) = (out.data, vector.count)
-        // Split over the cores only for evaluation's large batches; a training batch is one chunk.
-        parallelFor(out.count / columns, minimumChunk: max(1, 32_768 / columns)) { rows in
-            fl_add_row_vector(data + rows.lowerBound * columns, vector.data, rows.count, columns, relu ? 1 : 0)
-        }
-    }
-
     /// dx = output <= 0 ? 0 : dy (the ReLU's gradient, given its output).
     static func reluBackward(_ dx: Tensor, _ dy: Tensor, output: Tensor) { fl_relu_backward(dx.data, dy.data, output.data, dy.count) }
 

@@ -35,15 +35,10 @@ public final class Linear: Layer, AppliesFollowingReLU, UpdatesInBackward {
         let out = Tensor.reuse(output, shape: [batch, outFeatures])
         output = out
         self.input = input
-        // out[B, O] = x[B, I] · W[O, I]ᵀ
+        // out[B, O] = x[B, I] · W[O, I]ᵀ + b, then the fused ReLU
         BLAS.shared.gemm(transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures, alpha: 1,
                          a: input.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
-                         beta: 0, c: out.data, ldc: outFeatures)
-        if let bias {
-            Kernels.addRowVector(out, bias.value, relu: appliesReLU)
-        } else if appliesReLU {
-            for i in 0..<out.count where !(out.data[i] > 0) && !out.data[i].isNaN { out.data[i] = 0 }
-        }
+                         beta: 0, c: out.data, ldc: outFeatures, bias: bias?.value.data, relu: appliesReLU)
         return out
     }
 

@@ -134,7 +134,8 @@ void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long
 }
 
 /* The sums of the 16 lanes of eight vectors at once, added in the same pairs as _mm512_reduce_add_ps
-   (lanes i and i + 8, then i + 4, i + 2, i + 1), so each is bit for bit what it would return; the sum of
+   (lanes i and i + 8, then i + 4, i + 2, i + 1), so each is bit for bit what it would return (a NaN's sign and
+   payload aside, which no order of operands fixes); the sum of
    v[k] lands in lane 4k, that of v[k + 4] in lane 4k + 1. 24 shuffles and adds instead of 64. */
 AVX512 __m512 pair_halves(__m512 x, __m512 y) {          /* [x(i) + x(i+8), y(i) + y(i+8)] */
     return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x44), _mm512_shuffle_f32x4(x, y, 0xEE));

@@ -122,9 +122,9 @@ void fl_gemm_broadcast(long M, long N, long K, float alpha, const float *A, long
 /// value that depends on every FMA to `sink` so that none is optimised away.
 double fl_fma_loop(long iterations, float *sink);
 
-/// C = alpha·A·Bᵀ + beta·C, A [M×K] and B [N×K] row-major; then, as each element is stored, + bias[n] when
-/// `bias` is not NULL and max(0, ·) when `relu` is 1 (a linear layer's forward pass in one go). Needs
-/// fl_gemm_available().
+/// C = alpha·A·Bᵀ + beta·C, A [M×K] and B [N×K] row-major; then, over each block of C just computed (still in
+/// cache), + bias[n] when `bias` is not NULL and max(0, ·) when `relu` is 1 (a linear layer's forward pass in
+/// one go). Needs fl_gemm_available().
 void fl_gemm_dot(long M, long N, long K, float alpha, const float *A, long lda,
                  const float *B, long ldb, float beta, float *C, long ldc, const float *bias, int relu);
 

@@ -81,7 +81,8 @@ public struct BLAS: Sendable {
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op transposes when asked.
     /// A is m×k after op, B is k×n after op, C is m×n. Then, when given, `bias` (n values) is added to every
     /// row of C, and with `relu` each element becomes max(0, ·) (NaN stays NaN): a linear layer's forward pass.
-    /// The own kernels apply both as they store C (the dot form) or right after each thread's rows.
+    /// The own kernels apply both to each block of C they have just finished (the dot form) or to each thread's
+    /// rows right after its GEMM (the broadcast form); other GEMMs, in one pass afterwards.
     @inline(__always)
     public func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "CKernels", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "CKernels", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),

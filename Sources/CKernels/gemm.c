@@ -12,21 +12,16 @@
 #include "CKernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx512.h"
 
 int fl_gemm_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
 }
 
-#define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
 /* The tiles' loops over rows and vectors have constant bounds: unrolled whole, the accumulators live in
    registers (at -O2, SwiftPM's release setting, clang otherwise kept some on the stack). */
 #define UNROLL _Pragma("clang loop unroll(full)")
-
-AVX512 __mmask16 tail_mask(long remaining) {
-    return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1u);
-}
 
 /* Stores α·acc (+ β·C) into 16 lanes of C under a mask. */
 AVX512 void store_lanes(float *c, __m512 acc, float alpha, float beta, __mmask16 mask) {

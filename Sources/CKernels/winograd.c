@@ -16,6 +16,7 @@
    are even[j], odd[j], even[j+1], odd[j+1]: contiguous loads, no gathers. */
 #include "CKernels.h"
 #include "multiversion.h"
+#include "winograd_avx512.h"
 #include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
@@ -119,6 +120,7 @@ INLINE void interleave(float *restrict row, const float *restrict even, const fl
 
 MULTIVERSION
 void fl_winograd_input(const float *x, long images, long channels, long height, long width, float *v, long ld, float *scratch) {
+    if (fl_winograd_input_avx512(x, images, channels, height, width, v, ld)) return;
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tiles = tilesHigh * tilesWide;
     const long rows = 2 * tilesHigh + 2, half = tilesWide + 1, step = channels * ld;
     float *even = scratch, *odd = scratch + rows * half;
@@ -153,6 +155,7 @@ void fl_winograd_input(const float *x, long images, long channels, long height, 
 MULTIVERSION
 void fl_winograd_output(const float *m, long ld, long images, long outChannels, long height, long width,
                         const float *bias, float *y, float *scratch) {
+    if (fl_winograd_output_avx512(m, ld, images, outChannels, height, width, bias, y)) return;
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tiles = tilesHigh * tilesWide;
     const long step = outChannels * ld;
     float *y00 = scratch, *y01 = y00 + tilesWide, *y10 = y01 + tilesWide, *y11 = y10 + tilesWide;
@@ -187,6 +190,7 @@ void fl_winograd_output(const float *m, long ld, long images, long outChannels, 
 MULTIVERSION
 void fl_winograd_output_gradient(const float *dy, long images, long outChannels, long height, long width,
                                  float *dz, long ld, float *scratch) {
+    if (fl_winograd_output_gradient_avx512(dy, images, outChannels, height, width, dz, ld)) return;
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tiles = tilesHigh * tilesWide;
     const long step = outChannels * ld;
     float *even = scratch, *odd = scratch + 2 * tilesHigh * tilesWide;
@@ -238,6 +242,7 @@ void fl_winograd_output_gradient(const float *dy, long images, long outChannels,
 MULTIVERSION
 void fl_winograd_input_gradient(const float *dv, long ld, long images, long channels, long height, long width,
                                 float *dx, float *scratch) {
+    if (fl_winograd_input_gradient_avx512(dv, ld, images, channels, height, width, dx)) return;
     const long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tiles = tilesHigh * tilesWide;
     const long rows = 2 * tilesHigh + 2, half = tilesWide + 1, step = channels * ld;
     float *even = scratch, *odd = even + rows * half;

@@ -174,41 +174,6 @@ void fl_col2im(const float *restrict col, long channels, long height, long width
     }
 }
 
-/* Sum of x[b, c, :] over b for one channel c of [B, C, S] data, with 16 partial sums so the loop
-   vectorises under strict floating-point rules. */
-static double channel_sum(const float *x, long batch, long channels, long spatial, long c, double shift) {
-    double total = 0.0;
-    for (long b = 0; b < batch; b++) {
-        const float *row = x + (b * channels + c) * spatial;
-        float partial[16] = {0};
-        long i = 0;
-        for (; i + 16 <= spatial; i += 16)
-            for (int l = 0; l < 16; l++) partial[l] += row[i + l] - (float)shift;
-        for (; i < spatial; i++) partial[0] += row[i] - (float)shift;
-        for (int l = 0; l < 16; l++) total += partial[l];
-    }
-    return total;
-}
-
-MULTIVERSION
-void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance) {
-    long count = batch * spatial;
-    double m = channel_sum(x, batch, channels, spatial, c, 0.0) / (double)count;
-    double squares = 0.0;
-    for (long b = 0; b < batch; b++) {
-        const float *row = x + (b * channels + c) * spatial;
-        float partial[16] = {0};
-        float fm = (float)m;
-        long i = 0;
-        for (; i + 16 <= spatial; i += 16)
-            for (int l = 0; l < 16; l++) { float d = row[i + l] - fm; partial[l] += d * d; }
-        for (; i < spatial; i++) { float d = row[i] - fm; partial[0] += d * d; }
-        for (int l = 0; l < 16; l++) squares += partial[l];
-    }
-    *mean = m;
-    *variance = squares / (double)count;
-}
-
 MULTIVERSION
 void fl_maxpool2(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
     long out_h = height / 2, out_w = width / 2;
@@ -232,64 +197,3 @@ void fl_maxpool2(const float *restrict x, long planes, long height, long width, 
     }
 }
 
-/* γ·x̂ + β, one function for the forward pass and for the backward pass's recomputation of it (same rounding). */
-static inline __attribute__((always_inline)) float batchnorm_output(float gamma, float xhat, float beta) {
-    return gamma * xhat + beta;
-}
-
-/* y = gamma * (x - mean) * inv_std + beta for channel c of [B, C, S] data, keeping the normalised x̂. */
-MULTIVERSION
-void fl_batchnorm_apply(const float *restrict x, float *restrict y, float *restrict xhat, long batch, long channels,
-                        long spatial, long c, float mean, float inv_std, float gamma, float beta, int relu) {
-    for (long b = 0; b < batch; b++) {
-        long offset = (b * channels + c) * spatial;
-        for (long i = 0; i < spatial; i++) {
-            float value = (x[offset + i] - mean) * inv_std;
-            xhat[offset + i] = value;
-            float out = batchnorm_output(gamma, value, beta);
-            y[offset + i] = relu && out <= 0.0f ? 0.0f : out;
-        }
-    }
-}
-
-MULTIVERSION
-void fl_batchnorm_backward(const float *restrict dy_in, const float *restrict xhat, float *restrict dx, long batch,
-                           long channels, long spatial, long c, float gamma, float beta, float gamma_inv_std, int relu,
-                           float *sum_dy, float *sum_dy_xhat) {
-    /* With the ReLU after it fused, the upstream gradient is cut where the output was ≤ 0 (as in fl_relu_backward);
-       the output is recomputed from x̂ exactly as the forward pass computed it. */
-#define UPSTREAM(j) (relu && batchnorm_output(gamma, xhat[j], beta) <= 0.0f ? 0.0f : dy_in[j])
-    float partial_dy[16] = {0}, partial_dy_xhat[16] = {0};
-    for (long b = 0; b < batch; b++) {
-        long offset = (b * channels + c) * spatial;
-        long i = 0;
-        for (; i + 16 <= spatial; i += 16)
-            for (int l = 0; l < 16; l++) {
-                float dy = UPSTREAM(offset + i + l);
-                partial_dy[l] += dy;
-                partial_dy_xhat[l] += dy * xhat[offset + i + l];
-            }
-        for (; i < spatial; i++) {
-            float dy = UPSTREAM(offset + i);
-            partial_dy[0] += dy;
-            partial_dy_xhat[0] += dy * xhat[offset + i];
-        }
-    }
-    float s = 0, sx = 0;
-    for (int l = 0; l < 16; l++) { s += partial_dy[l]; sx += partial_dy_xhat[l]; }
-    *sum_dy = s;
-    *sum_dy_xhat = sx;
-    if (!dx) return;
-    float count = (float)(batch * spatial), scale = gamma_inv_std / count;
-    for (long b = 0; b < batch; b++) {
-        long offset = (b * channels + c) * spatial;
-        for (long i = 0; i < spatial; i++)
-            dx[offset + i] = scale * (count * UPSTREAM(offset + i) - s - xhat[offset + i] * sx);
-    }
-#undef UPSTREAM
-}
-
-MULTIVERSION
-double fl_channel_sum(const float *x, long batch, long channels, long spatial, long c) {
-    return channel_sum(x, batch, channels, spatial, c, 0.0);
-}

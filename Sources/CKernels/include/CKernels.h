@@ -76,22 +76,27 @@ void fl_winograd_output_gradient(const float *dy, long images, long outChannels,
 void fl_winograd_input_gradient(const float *dv, long ld, long images, long channels, long height, long width,
                                 float *dx, float *scratch);
 
-/// Sum of channel c of [B, C, S] data (a convolution's bias gradient), accumulated in double per row.
-double fl_channel_sum(const float *x, long batch, long channels, long spatial, long c);
+/// Batch normalisation over [B, C, S] data (S = H·W, or 1 for [B, C]) for the channels [first, end) (batchnorm.c);
+/// the arrays of per-channel values are indexed by channel.
 
-/// Mean and (biased) variance of channel c of [B, C, S] data, accumulated in double per row.
-void fl_channel_moments(const float *x, long batch, long channels, long spatial, long c, double *mean, double *variance);
+/// sums[c] = the sum of channel c (added in double row by row, then rounded; with `accumulate`, plus what sums[c]
+/// held): a convolution's bias gradient.
+void fl_channel_sums(const float *x, long batch, long channels, long spatial, long first, long end, float *sums, int accumulate);
 
-/// y = γ·(x − mean)·inv_std + β for channel c of [B, C, S] data, writing the normalised x̂ too; with `relu`,
-/// y = max(0, that) (a ReLU after the normalisation, fused).
-void fl_batchnorm_apply(const float *x, float *y, float *xhat, long batch, long channels, long spatial, long c,
-                        float mean, float inv_std, float gamma, float beta, int relu);
+/// The mean, (biased) variance and unbiased variance of each channel, computed in double and rounded.
+void fl_batchnorm_moments(const float *x, long batch, long channels, long spatial, long first, long end, float *mean, float *variance,
+                          float *unbiased_variance);
 
-/// Batch-norm backward for channel c of [B, C, S]: Σdy and Σdy·x̂ into sum_dy and sum_dy_xhat, and (when dx is
-/// not NULL) dx = γ·inv_std/N · (N·dy − Σdy − x̂·Σdy·x̂). With `relu` (fused as in fl_batchnorm_apply), dy is
-/// first zeroed where γ·x̂ + β ≤ 0.
-void fl_batchnorm_backward(const float *dy, const float *xhat, float *dx, long batch, long channels, long spatial, long c,
-                           float gamma, float beta, float gamma_inv_std, int relu, float *sum_dy, float *sum_dy_xhat);
+/// y = γ·(x − mean)·inv_std + β; with `relu`, y = max(0, that) (a ReLU after the normalisation, fused).
+void fl_batchnorm_apply(const float *x, float *y, long batch, long channels, long spatial, long first, long end,
+                        const float *mean, const float *inv_std, const float *gamma, const float *beta, int relu);
+
+/// The backward pass from the forward pass's input x, mean and inv_std: Σdy and Σdy·x̂ into sum_dy and sum_dy_xhat,
+/// and (when dx is not NULL) dx = γ·inv_std/N · (N·dy − Σdy − x̂·Σdy·x̂). With `relu` (fused as in fl_batchnorm_apply),
+/// dy is first zeroed where γ·x̂ + β ≤ 0.
+void fl_batchnorm_backward(const float *dy, const float *x, float *dx, long batch, long channels, long spatial, long first, long end,
+                           const float *mean, const float *inv_std, const float *gamma, const float *beta, int relu,
+                           float *sum_dy, float *sum_dy_xhat);
 
 /// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode), recording each maximum's flat index.
 void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax);

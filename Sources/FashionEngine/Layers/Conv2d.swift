@@ -129,7 +129,7 @@ public final class Conv2d: Layer {
             let (dy, db, outChannels) = (outputGradient.data, dB.data, self.outChannels)
             let (batch, pixels) = (outputGradient.shape[0], outputGradient.shape[2] * outputGradient.shape[3])
             parallelFor(outChannels, minimumChunk: 16) { range in
-                for o in range { db[o] = Float(fl_channel_sum(dy, batch, outChannels, pixels, o)) + (biasBeta == 0 ? 0 : db[o]) }
+                fl_channel_sums(dy, batch, outChannels, pixels, range.lowerBound, range.upperBound, db, biasBeta == 0 ? 0 : 1)
             }
         }
         return dx

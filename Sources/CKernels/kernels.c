@@ -174,26 +174,3 @@ void fl_col2im(const float *restrict col, long channels, long height, long width
     }
 }
 
-MULTIVERSION
-void fl_maxpool2(const float *restrict x, long planes, long height, long width, float *restrict y, int32_t *restrict argmax) {
-    long out_h = height / 2, out_w = width / 2;
-    for (long p = 0; p < planes; p++) {
-        const float *source = x + p * height * width;
-        for (long oy = 0; oy < out_h; oy++) {
-            const float *top = source + (2 * oy) * width, *bottom = top + width;
-            float *out = y + (p * out_h + oy) * out_w;
-            int32_t *index = argmax + (p * out_h + oy) * out_w;
-            for (long ox = 0; ox < out_w; ox++) {
-                long i = 2 * ox;
-                long best = (2 * oy) * width + i;
-                float value = top[i];
-                if (top[i + 1] > value || top[i + 1] != top[i + 1]) { value = top[i + 1]; best = (2 * oy) * width + i + 1; }
-                if (bottom[i] > value || bottom[i] != bottom[i]) { value = bottom[i]; best = (2 * oy + 1) * width + i; }
-                if (bottom[i + 1] > value || bottom[i + 1] != bottom[i + 1]) { value = bottom[i + 1]; best = (2 * oy + 1) * width + i + 1; }
-                out[ox] = value;
-                index[ox] = (int32_t)(p * height * width + best);
-            }
-        }
-    }
-}
-

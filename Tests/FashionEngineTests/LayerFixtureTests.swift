@@ -182,7 +182,7 @@ let cudaTestDevices: [CUDADevice] = [try? CUDADevice.shared.get(), try? CUDADevi
     }
 }
 
-@Suite struct MaxPoolThreadingTests {
+@Suite struct MaxPoolTests {
     /// Enough planes to be split over threads: every chunk's indices must point into its own planes.
     @Test func manyPlanesPoolAndRouteGradientsCorrectly() throws {
         var generator = SeededGenerator(seed: 8)
@@ -205,5 +205,43 @@ let cudaTestDevices: [CUDADevice] = [try? CUDADevice.shared.get(), try? CUDADevi
             }
         }
         #expect(dx.toArray() == expectedDx)
+    }
+
+    /// PyTorch's rule in every window (reading order; a later value wins when greater or NaN, so ties go to
+    /// the first and of two NaNs the later is kept), for every width up to 40 (the vector kernel takes 16
+    /// windows at a time, the last ones under a mask) and odd heights and widths (the last row or column dropped).
+    @Test(arguments: [1, 2, 3, 5])
+    func tiesAndNaNsFollowPyTorchAtEveryWidth(height: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(height))
+        for width in 1...40 {
+            let planes = 20
+            let values: [Float] = (0..<(planes * height * width)).map { _ in
+                let draw = generator.nextUnitFloat()
+                return draw < 0.1 ? .nan : Float(Int(draw * 4))   // few distinct values: many ties
+            }
+            let x = Tensor(shape: [4, 5, height, width], values: values)
+            let pool = MaxPool2d(2)
+            let y = pool.forward(x, training: true)
+            let (outHeight, outWidth) = (height / 2, width / 2)
+            #expect(y.shape == [4, 5, outHeight, outWidth])
+            guard y.count > 0 else { continue }
+            // Each input is in at most one window, so a gradient of o + 1 for window o shows which input won it.
+            let dy = Tensor(shape: y.shape, values: (0..<y.count).map { Float($0 + 1) })
+            let dx = try #require(pool.backward(dy, needsInputGradient: true))
+            for plane in 0..<planes {
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        var best = plane * height * width + 2 * oy * width + 2 * ox
+                        for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                            let index = plane * height * width + (2 * oy + dy) * width + 2 * ox + dx
+                            if values[index] > values[best] || values[index].isNaN { best = index }
+                        }
+                        let o = (plane * outHeight + oy) * outWidth + ox
+                        #expect(y.data[o].bitPattern == values[best].bitPattern, "width \(width), window \(o)")
+                        #expect(dx.data[best] == Float(o + 1), "width \(width), window \(o)")
+                    }
+                }
+            }
+        }
     }
 }

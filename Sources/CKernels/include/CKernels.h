@@ -98,8 +98,9 @@ void fl_batchnorm_backward(const float *dy, const float *x, float *dx, long batc
                            const float *mean, const float *inv_std, const float *gamma, const float *beta, int relu,
                            float *sum_dy, float *sum_dy_xhat);
 
-/// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode), recording each maximum's flat index.
-void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax);
+/// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode, PyTorch's choice among ties and NaNs), recording
+/// each maximum's flat index in x plus index_base (the index of x's first value in the whole input).
+void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax, long index_base);
 
 /// A task of a parallel loop: called once for each index in [0, count).
 typedef void (*fl_task_fn)(void *context, long index);

@@ -29,13 +29,7 @@ public final class MaxPool2d: Layer {
                 if size == 2 {
                     let offset = range.lowerBound
                     fl_maxpool2(x + offset * height * width, range.count, height, width,
-                                y + offset * outHeight * outWidth, indices.baseAddress! + offset * outHeight * outWidth)
-                    // Indices are relative to the chunk's first plane: make them absolute.
-                    if offset > 0 {
-                        for o in (offset * outHeight * outWidth)..<((offset + range.count) * outHeight * outWidth) {
-                            indices[o] += Int32(offset * height * width)
-                        }
-                    }
+                                y + offset * outHeight * outWidth, indices.baseAddress! + offset * outHeight * outWidth, offset * height * width)
                     return
                 }
                 for plane in range {

@@ -1,13 +1,17 @@
 #ifndef FASHIONLAB_AVX512_H
 #define FASHIONLAB_AVX512_H
 
-/* What the AVX-512 kernels share (gemm.c, winograd_avx512.c): the attribute that compiles a helper for
+/* What the AVX-512 kernels share (gemm.c, winograd_avx512.c, maxpool.c, transpose.c): the attribute that compiles a helper for
    AVX-512 and inlines it into its caller, and lane masks. Only included on x86-64. */
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
 /* For functions called from portable code, which check fl_gemm_available() first. */
 #define AVX512_FUNCTION __attribute__((target("avx512f")))
+
+/* For loops over registers with constant bounds: unrolled whole, the values live in registers (at -O2,
+   SwiftPM's release setting, clang otherwise kept some on the stack). */
+#define UNROLL _Pragma("clang loop unroll(full)")
 
 /* The first `remaining` of 16 lanes (none when it is 0 or less). */
 AVX512 __mmask16 tail_mask(long remaining) {

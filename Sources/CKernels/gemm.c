@@ -19,10 +19,6 @@ int fl_gemm_available(void) {
     return __builtin_cpu_supports("avx512f");
 }
 
-/* The tiles' loops over rows and vectors have constant bounds: unrolled whole, the accumulators live in
-   registers (at -O2, SwiftPM's release setting, clang otherwise kept some on the stack). */
-#define UNROLL _Pragma("clang loop unroll(full)")
-
 /* Stores α·acc (+ β·C) into 16 lanes of C under a mask. */
 AVX512 void store_lanes(float *c, __m512 acc, float alpha, float beta, __mmask16 mask) {
     __m512 value = _mm512_mul_ps(acc, _mm512_set1_ps(alpha));

@@ -56,8 +56,8 @@ long fl_winograd_scratch_count(long height, long width);
 void fl_winograd_weights(const float *w, long outChannels, long channels, float *u, long first, long end);
 
 /// dw (+)= Gᵀ (Σ over `parts` of dU) G: the weight gradient from `parts` partial sums [parts, 16, O, C],
-/// for output channels [first, end).
-void fl_winograd_weight_gradient(const float *du, long parts, long outChannels, long channels, float *dw, int accumulate,
+/// for output channels [first, end). The sums are left in the first part (its rows for those channels).
+void fl_winograd_weight_gradient(float *du, long parts, long outChannels, long channels, float *dw, int accumulate,
                                  long first, long end);
 
 /// V = Bᵀ d B for every 4×4 input tile of every channel of `images` images.
@@ -101,6 +101,9 @@ void fl_batchnorm_backward(const float *dy, const float *x, float *dx, long batc
 /// 2×2 max pooling with stride 2 over [planes, H, W] (floor mode, PyTorch's choice among ties and NaNs), recording
 /// each maximum's flat index in x plus index_base (the index of x's first value in the whole input).
 void fl_maxpool2(const float *x, long planes, long height, long width, float *y, int32_t *argmax, long index_base);
+
+/// dst = srcᵀ for a rows × columns matrix: dst[j·ld_dst + i] = src[i·ld_src + j]; nothing else in dst is written.
+void fl_transpose(const float *src, long rows, long columns, long ld_src, float *dst, long ld_dst);
 
 /// A task of a parallel loop: called once for each index in [0, count).
 typedef void (*fl_task_fn)(void *context, long index);

@@ -16,7 +16,7 @@ final class WinogradConvolution {
 
     /// U = G g Gᵀ of the weights of the last forward pass, [16, O, C].
     private let transformedWeights: Tensor
-    /// Per worker: V [16, C, ld], M or dZ [16, O, ld] and the transforms' scratch.
+    /// Per worker: V [16, C, ld], M or dZ [16, O, ld], one V[ξ]ᵀ [ld, C] and the transforms' scratch.
     private var workspace: Tensor?
     /// Per worker: its share of the transformed weight gradient, [workers, 16, O, C].
     private var partialWeightGradients: Tensor?
@@ -48,25 +48,37 @@ final class WinogradConvolution {
         return Plan(workers: workers, chunk: chunk, tiles: tiles, scratch: fl_winograd_scratch_count(height, width))
     }
 
-    private func workspaceFloats(_ plan: Plan) -> Int {
-        16 * (inChannels + outChannels) * plan.columns + plan.scratch
+    /// A worker's share of the workspace.
+    private struct Buffers {
+        /// V = Bᵀ d B of a chunk's input tiles, [16, C, ld]; in the backward pass, later dV.
+        let v: UnsafeMutablePointer<Float>
+        /// M = U·V, [16, O, ld]; in the backward pass dZ, the output gradient's transform.
+        let m: UnsafeMutablePointer<Float>
+        /// One V[ξ]ᵀ, [ld, C], for the weight gradient's GEMM.
+        let transposedV: UnsafeMutablePointer<Float>
+        /// The transforms' own scratch.
+        let scratch: UnsafeMutablePointer<Float>
     }
 
-    /// Prepares the per-worker buffers and runs `body(worker, images, v, m, scratch)` on every chunk of
-    /// images, the workers in parallel.
-    private func forEachChunk(batch: Int, _ plan: Plan,
-                              _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    private func workspaceFloats(_ plan: Plan) -> Int {
+        (16 * (inChannels + outChannels) + inChannels) * plan.columns + plan.scratch
+    }
+
+    /// Prepares the per-worker buffers and runs `body(worker, images, buffers)` on every chunk of images, the
+    /// workers in parallel.
+    private func forEachChunk(batch: Int, _ plan: Plan, _ body: (Int, Range<Int>, Buffers) -> Void) {
         let perWorker = workspaceFloats(plan)
-        let buffers = Tensor.reuse(workspace, shape: [plan.workers, perWorker])
-        workspace = buffers
-        let base = buffers.data
+        let workspace = Tensor.reuse(self.workspace, shape: [plan.workers, perWorker])
+        self.workspace = workspace
+        let base = workspace.data
         let (inChannels, columns, chunk, workers) = (self.inChannels, plan.columns, plan.chunk, plan.workers)
         forEachShare(ofBatch: batch, workers: workers) { worker, images in
             let v = base + worker * perWorker
             let m = v + 16 * inChannels * columns
-            let scratch = m + 16 * outChannels * columns
+            let transposedV = m + 16 * outChannels * columns
+            let buffers = Buffers(v: v, m: m, transposedV: transposedV, scratch: transposedV + inChannels * columns)
             for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                body(worker, first..<min(first + chunk, images.upperBound), v, m, scratch)
+                body(worker, first..<min(first + chunk, images.upperBound), buffers)
             }
         }
     }
@@ -81,7 +93,8 @@ final class WinogradConvolution {
             fl_winograd_weights(w, outChannels, inChannels, u, range.lowerBound, range.upperBound)
         }
         let (inPlane, outPlane) = (inChannels * height * width, outChannels * height * width)
-        forEachChunk(batch: batch, plan) { _, images, v, m, scratch in
+        forEachChunk(batch: batch, plan) { _, images, buffers in
+            let (v, m, scratch) = (buffers.v, buffers.m, buffers.scratch)
             let ld = images.count * plan.tiles
             fl_winograd_input(input + images.lowerBound * inPlane, images.count, inChannels, height, width, v, ld, scratch)
             for xi in 0..<16 {
@@ -107,16 +120,20 @@ final class WinogradConvolution {
         partials.fill(0)
         let (input, gradient, u, parts, dx) = (x.data, dy.data, transformedWeights.data, partials.data, inputGradient?.data)
         let (inPlane, outPlane) = (inChannels * height * width, outChannels * height * width)
-        forEachChunk(batch: batch, plan) { worker, images, v, dz, scratch in
+        forEachChunk(batch: batch, plan) { worker, images, buffers in
+            let (v, dz, transposedV, scratch) = (buffers.v, buffers.m, buffers.transposedV, buffers.scratch)
             let ld = images.count * plan.tiles
             fl_winograd_input(input + images.lowerBound * inPlane, images.count, inChannels, height, width, v, ld, scratch)
             fl_winograd_output_gradient(gradient + images.lowerBound * outPlane, images.count, outChannels, height, width, dz, ld, scratch)
             let partial = parts + worker * 16 * weightPlane
             for xi in 0..<16 {
                 let (vXi, dzXi) = (v + xi * inChannels * ld, dz + xi * outChannels * ld)
-                // dU[ξ] [O, C] += dZ[ξ] [O, ld] · V[ξ]ᵀ
-                BLAS.shared.gemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: ld, alpha: 1,
-                                 a: dzXi, lda: ld, b: vXi, ldb: ld, beta: 1, c: partial + xi * weightPlane, ldc: inChannels)
+                // dU[ξ] [O, C] += dZ[ξ] [O, ld] · V[ξ]ᵀ, with V[ξ]ᵀ at hand as a [ld, C] matrix: the GEMM then
+                // accumulates in registers along rows of C (the broadcast form), where with V[ξ] as it is each
+                // element of dU would be a dot product of only ld terms, summed across a vector's lanes at the end.
+                fl_transpose(vXi, inChannels, ld, ld, transposedV, inChannels)
+                BLAS.shared.gemm(transposeA: false, transposeB: false, m: outChannels, n: inChannels, k: ld, alpha: 1,
+                                 a: dzXi, lda: ld, b: transposedV, ldb: inChannels, beta: 1, c: partial + xi * weightPlane, ldc: inChannels)
                 if dx != nil {
                     // dV[ξ] [C, ld] = U[ξ]ᵀ · dZ[ξ], over V[ξ], which is no longer needed
                     BLAS.shared.gemm(transposeA: true, transposeB: false, m: inChannels, n: ld, k: outChannels, alpha: 1,

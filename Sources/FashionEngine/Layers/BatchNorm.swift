@@ -56,7 +56,6 @@ public final class BatchNorm: Layer, AppliesFollowingReLU {
         let batch = input.shape[0]
         precondition(input.shape[1] == channels, "\(kind)(\(channels)) got input of shape \(input.shape)")
         let spatial = input.count / (batch * channels)
-        let count = batch * spatial
         let out = Tensor.reuse(output, shape: input.shape)
         output = out
         // The backward pass recomputes x̂ = (x − mean)·invstd from the input rather than storing it.

@@ -43,8 +43,7 @@ AVX512 void take_if_greater(__m512 *value, __m512i *index, __m512 candidate, __m
    picked out of each row by a two-register permute. */
 AVX512_FUNCTION
 static void maxpool2_avx512(const float *x, long planes, long height, long width, float *y, int32_t *argmax, long index_base) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i even = every_other_column(0), odd = every_other_column(1);
     const __m512i one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int)width);
     long out_h = height / 2, out_w = width / 2;
     for (long p = 0; p < planes; p++) {

@@ -12,11 +12,6 @@
 #if defined(__x86_64__)
 #include "avx512.h"
 
-/* Lane j holds column first + 2j of a 32-column row held as (lo, hi) (_mm512_permutex2var_ps indices). */
-AVX512 __m512i every_other_column(int first) {
-    return _mm512_add_epi32(_mm512_set1_epi32(first), _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0));
-}
-
 AVX512 __m512 pick(__m512 lo, __m512i columns, __m512 hi) { return _mm512_permutex2var_ps(lo, columns, hi); }
 
 AVX512 __m512 negate(__m512 x) {

@@ -11,7 +11,6 @@
 
 #define INLINE static inline __attribute__((always_inline))
 #define GROUP 4
-#define UNROLL _Pragma("clang loop unroll(full)")
 
 /* γ·x̂ + β, one function for the forward pass and for the backward pass's recomputation of it (same rounding). */
 INLINE float batchnorm_output(float gamma, float xhat, float beta) { return gamma * xhat + beta; }

@@ -17,21 +17,7 @@
 #include "CKernels.h"
 #include "multiversion.h"
 #include "winograd_avx512.h"
-#include <string.h>
-
-#define INLINE static inline __attribute__((always_inline))
-
-/* The loops along a row of tiles are short (14, 7 or 4 tiles in the CNNs) and read and write many
-   buffers the compiler cannot prove apart (they never overlap): vectorise them with masked tails. */
-#if defined(__clang__)
-#define TILE_LOOP _Pragma("clang loop vectorize(assume_safety) vectorize_width(8) vectorize_predicate(enable)")
-/* The weights' transforms, one channel pair per iteration, across 16 channels at a time (their 3×3 kernels
-   lie 9 floats apart: the vector loads and stores are strided). */
-#define CHANNEL_LOOP _Pragma("clang loop vectorize(assume_safety) vectorize_width(16)")
-#else
-#define TILE_LOOP
-#define CHANNEL_LOOP
-#endif
+#include "winograd_common.h"
 
 long fl_winograd_scratch_count(long height, long width) {
     long tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2;
@@ -66,14 +52,7 @@ MULTIVERSION
 void fl_winograd_weight_gradient(float *du, long parts, long outChannels, long channels, float *dw, int accumulate,
                                  long first, long end) {
     const long plane = outChannels * channels;
-    /* The parts (the threads' shares of the batch) added into the first, in order, as contiguous rows. */
-    const long offset = first * channels, count = (end - first) * channels;
-    for (long p = 1; p < parts; p++)
-        for (int x = 0; x < 16; x++) {
-            float *sum = du + x * plane + offset;
-            const float *part = du + (p * 16 + x) * plane + offset;
-            for (long i = 0; i < count; i++) sum[i] += part[i];
-        }
+    winograd_sum_parts(du, parts, 16, outChannels, channels, first, end);
     for (long o = first; o < end; o++) {
         CHANNEL_LOOP for (long c = 0; c < channels; c++) {
             float d[4][4];

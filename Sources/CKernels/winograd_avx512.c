@@ -12,8 +12,6 @@
 #if defined(__x86_64__)
 #include "avx512.h"
 
-AVX512 __m512 pick(__m512 lo, __m512i columns, __m512 hi) { return _mm512_permutex2var_ps(lo, columns, hi); }
-
 AVX512 __m512 negate(__m512 x) {
     return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)));
 }
@@ -30,13 +28,6 @@ AVX512 void store_interleaved(float *row, __m512 a, __m512 b, long width) {
     const __m512i high = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     _mm512_mask_storeu_ps(row, tail_mask(width), _mm512_permutex2var_ps(a, low, b));
     _mm512_mask_storeu_ps(row + 16, tail_mask(width - 16), _mm512_permutex2var_ps(a, high, b));
-}
-
-/* Columns 0–15 and 16–31 of a row of `width` (≤ 30) values, zero past its end, shifted right by `shift` (0 or 1:
-   with 1, column k holds value k − 1 and column 0 is the zero padding). */
-AVX512 void load_row(const float *row, long width, int shift, __m512 *lo, __m512 *hi) {
-    *lo = _mm512_maskz_loadu_ps((__mmask16)(tail_mask(width + shift) & ~tail_mask(shift)), row - shift);
-    *hi = _mm512_maskz_loadu_ps(tail_mask(width + shift - 16), row + 16 - shift);
 }
 
 AVX512_FUNCTION

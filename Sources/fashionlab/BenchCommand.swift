@@ -57,7 +57,7 @@ struct BenchCommand: ParsableCommand {
         line("Evaluation (70k img):", report.evaluation, report.gemmFlops.evaluation)
         if let epoch = report.cnnEpoch, let flops = report.gemmFlops.cnnEpoch {
             line("cnn recipe epoch:    ", epoch, flops)
-            print("  (the cnn's GEMMs counted as direct convolutions; Winograd's do 2.25× fewer multiplications, so its share of peak can pass 100%)")
+            print("  (the cnn's GEMMs counted as direct convolutions; Winograd's do 3–4× fewer multiplications, so its share of peak can pass 100%)")
         }
         print(String(format: "Peak resident memory: %.0f MB", report.peakResidentMegabytes))
     }

@@ -79,12 +79,13 @@ let cudaTestDevices: [CUDADevice] = [try? CUDADevice.shared.get(), try? CUDADevi
         }
     }
 
-    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"))
-    func conv2dWinograd() throws {
+    @Test(.enabled(if: fixtures != nil, "Fixtures/layers.safetensors is missing"), arguments: [WinogradTile.twoByTwo, .fourByFour])
+    func conv2dWinograd(tile: WinogradTile) throws {
         var generator = SeededGenerator(seed: 0)
         try check(prefix: "conv_winograd") {
             let conv = Conv2d(16, 8, kernel: 3, padding: 1, using: &generator)
             #expect(conv.algorithm == .winograd)
+            conv.winogradTile = tile
             return (conv, ["weight": conv.weight, "bias": conv.bias!])
         }
     }

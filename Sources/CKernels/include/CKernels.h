@@ -76,6 +76,20 @@ void fl_winograd_output_gradient(const float *dy, long images, long outChannels,
 void fl_winograd_input_gradient(const float *dv, long ld, long images, long channels, long height, long width,
                                 float *dx, float *scratch);
 
+/// Winograd F(4×4, 3×3), the same functions for 4×4 output tiles (winograd4.c): U [36, O, C], V [36, C, ld],
+/// outputs [36, O, ld], T = ⌈H/4⌉·⌈W/4⌉; 36 multiplications per tile and channel pair for 16 outputs.
+long fl_winograd4_scratch_count(long height, long width);
+void fl_winograd4_weights(const float *w, long outChannels, long channels, float *u, long first, long end);
+void fl_winograd4_weight_gradient(float *du, long parts, long outChannels, long channels, float *dw, int accumulate,
+                                  long first, long end);
+void fl_winograd4_input(const float *x, long images, long channels, long height, long width, float *v, long ld, float *scratch);
+void fl_winograd4_output(const float *m, long ld, long images, long outChannels, long height, long width,
+                         const float *bias, float *y, float *scratch);
+void fl_winograd4_output_gradient(const float *dy, long images, long outChannels, long height, long width,
+                                  float *dz, long ld, float *scratch);
+void fl_winograd4_input_gradient(const float *dv, long ld, long images, long channels, long height, long width,
+                                 float *dx, float *scratch);
+
 /// Batch normalisation over [B, C, S] data (S = H·W, or 1 for [B, C]) for the channels [first, end) (batchnorm.c);
 /// the arrays of per-channel values are indexed by channel.
 

@@ -4,8 +4,8 @@ import FashionCore
 /// A 2-D convolution over `[B, C, H, W]` with a square kernel, stride and zero padding, as `nn.Conv2d`
 /// (weight `[O, C, k, k]`, bias `[O]`, both ~ U(−1/√(C·k·k), 1/√(C·k·k))).
 ///
-/// Two ways to compute it (`Algorithm`): Winograd's F(2×2, 3×3) for the 3×3, stride-1, padding-1
-/// convolutions of the CNNs (`WinogradConvolution`), and im2col + GEMM for everything else: each image is
+/// Two ways to compute it (`Algorithm`): Winograd's F(4×4, 3×3) or F(2×2, 3×3) for the 3×3, stride-1,
+/// padding-1 convolutions of the CNNs (`WinogradConvolution`), and im2col + GEMM for everything else: each image is
 /// unrolled into columns (`[C·k·k, Ho·Wo]`) and multiplied by the weights as one GEMM; the backward pass
 /// unrolls again rather than keeping every image's columns. Images are spread over the threads, each with
 /// its own column buffer (and, backward, its own weight-gradient partial sum).
@@ -22,8 +22,15 @@ public final class Conv2d: Layer {
     public enum Algorithm: Sendable {
         /// Unroll into columns and multiply: any kernel, stride and padding.
         case im2col
-        /// Winograd F(2×2, 3×3): 3×3 kernels with stride 1 and padding 1 only; 2.25× fewer multiplications.
+        /// Winograd F(4×4, 3×3) or F(2×2, 3×3) (`winogradTile`): 3×3 kernels with stride 1 and padding 1 only;
+        /// 4× or 2.25× fewer multiplications.
         case winograd
+    }
+
+    /// With `.winograd`, the variant to use on every plane; nil (the default) picks per plane size: F(4×4, 3×3)
+    /// where it saves enough multiplications over F(2×2, 3×3) for its dearer transforms (see `WinogradTile`).
+    public var winogradTile: WinogradTile? {
+        didSet { winograd = makeWinograd() }
     }
 
     /// The algorithm in use: Winograd where it applies and the layer has at least 8 input channels (with
@@ -33,12 +40,15 @@ public final class Conv2d: Layer {
         didSet {
             precondition(algorithm == .im2col || Self.winogradSupports(kernel: kernel, stride: stride, padding: padding),
                          "Winograd needs a 3×3 kernel, stride 1 and padding 1")
-            winograd = algorithm == .winograd ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels) : nil
+            winograd = makeWinograd()
         }
     }
 
     private static func winogradSupports(kernel: Int, stride: Int, padding: Int) -> Bool { kernel == 3 && stride == 1 && padding == 1 }
     private var winograd: WinogradConvolution?
+    private func makeWinograd() -> WinogradConvolution? {
+        algorithm == .winograd ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels, tile: winogradTile) : nil
+    }
 
     private var input: Tensor?
     private var output: Tensor?
@@ -59,7 +69,7 @@ public final class Conv2d: Layer {
         self.bias = bias ? Parameter(name: "bias", value: Initializers.uniform(shape: [outChannels], bound: bound, using: &generator)) : nil
         let winogradApplies = Self.winogradSupports(kernel: kernel, stride: stride, padding: padding) && inChannels >= 8
         algorithm = winogradApplies ? .winograd : .im2col
-        winograd = winogradApplies ? WinogradConvolution(inChannels: inChannels, outChannels: outChannels) : nil
+        winograd = makeWinograd()
     }
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }

@@ -56,6 +56,9 @@ AVX512 void spread_carries(__m256 y4, __m256 y5, __m512 *lo, __m512 *hi) {
    q·tilesWide + j for row q's tile j. */
 static long rows_per_vector(long tilesWide) { return 8 / tilesWide; }
 
+/* How many rows of tiles the vector starting at row `first` takes: `group`, fewer at the end. */
+static long rows_in_vector(long first, long group, long rowsOfTiles) { return first + group <= rowsOfTiles ? group : rowsOfTiles - first; }
+
 /* Column k of every tile in a vector's rows of tiles, each row q given as a 32-column row (lo[q], hi[q]): lane
    q·tilesWide + j gets column 4j + k of row q. */
 AVX512VL __m256 group_column(const __m512 *lo, const __m512 *hi, long count, long tilesWide, int k) {
@@ -75,7 +78,7 @@ static void input_avx512(const float *x, long images, long channels, long height
     const long step = channels * ld, rowsOfTiles = images * tilesHigh, group = rows_per_vector(tilesWide);
     for (long c = 0; c < channels; c++) {
         for (long first = 0; first < rowsOfTiles; first += group) {
-            const long count = first + group <= rowsOfTiles ? group : rowsOfTiles - first;
+            const long count = rows_in_vector(first, group, rowsOfTiles);
             __m512 tLo[6][8], tHi[6][8];   /* Bᵀ d over all the columns: row i of the transform, row of tiles q */
             for (long q = 0; q < count; q++) {
                 const long image = (first + q) / tilesHigh, ty = (first + q) % tilesHigh;
@@ -119,7 +122,7 @@ static void output_avx512(const float *m, long ld, long images, long outChannels
     for (long o = 0; o < outChannels; o++) {
         const __m256 b = _mm256_set1_ps(bias ? bias[o] : 0.0f);
         for (long first = 0; first < rowsOfTiles; first += group) {
-            const long count = first + group <= rowsOfTiles ? group : rowsOfTiles - first;
+            const long count = rows_in_vector(first, group, rowsOfTiles);
             const __mmask8 lanes = (__mmask8)tail_mask(count * tilesWide);
             const float *in = m + o * ld + first * tilesWide;
             __m256 p[4][6];   /* Aᵀ M, a column at a time */
@@ -150,7 +153,7 @@ static void output_gradient_avx512(const float *dy, long images, long outChannel
     const long step = outChannels * ld, rowsOfTiles = images * tilesHigh, group = rows_per_vector(tilesWide);
     for (long o = 0; o < outChannels; o++) {
         for (long first = 0; first < rowsOfTiles; first += group) {
-            const long count = first + group <= rowsOfTiles ? group : rowsOfTiles - first;
+            const long count = rows_in_vector(first, group, rowsOfTiles);
             __m512 qLo[6][8], qHi[6][8];   /* A dY over all the columns: row i of the transform, row of tiles q */
             for (long q = 0; q < count; q++) {
                 const long image = (first + q) / tilesHigh, ty = (first + q) % tilesHigh;
@@ -192,7 +195,7 @@ static void input_gradient_avx512(const float *dv, long ld, long images, long ch
     const long step = channels * ld, rowsOfTiles = images * tilesHigh, group = fitting < vectorRows ? fitting : vectorRows;
     for (long c = 0; c < channels; c++) {
         for (long first = 0; first < rowsOfTiles; first += group) {
-            const long count = first + group <= rowsOfTiles ? group : rowsOfTiles - first;
+            const long count = rows_in_vector(first, group, rowsOfTiles);
             const __mmask8 lanes = (__mmask8)tail_mask(count * tilesWide);
             const float *in = dv + c * ld + first * tilesWide;
             __m256 t[6][6];   /* B dV, a column at a time: the patches' rows */

@@ -99,6 +99,10 @@ static inline void prefetch_image(const uint8_t *image, size_t bytes) {
     for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(image + offset);
 }
 
+void fl_prefetch_images(const uint8_t *images, const int32_t *index, size_t rows, size_t pixels) {
+    for (size_t r = 0; r < rows; r++) prefetch_image(images + (size_t)index[r] * pixels, pixels);
+}
+
 MULTIVERSION
 void fl_gather_pixels(float *restrict out, const uint8_t *restrict images, const int32_t *restrict index,
                       size_t rows, size_t pixels, const float *restrict table) {

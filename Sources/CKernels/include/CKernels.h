@@ -36,6 +36,9 @@ void fl_sum_rows(float *sum, const float *x, size_t rows, size_t cols, int accum
 void fl_gather_pixels(float *out, const uint8_t *images, const int32_t *index, size_t rows,
                       size_t pixels, const float *table);
 
+/// Asks the cache for images index[0 … rows) (a later batch's, so that they have arrived when it is gathered).
+void fl_prefetch_images(const uint8_t *images, const int32_t *index, size_t rows, size_t pixels);
+
 /// Unrolls one image [C, H, W] into columns [C·k·k, Ho·Wo] (zero padding), for convolution as a GEMM.
 void fl_im2col(const float *image, long channels, long height, long width, long kernel, long stride,
                long padding, float *col);

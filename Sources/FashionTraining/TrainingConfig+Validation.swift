@@ -28,8 +28,6 @@ extension TrainingConfig {
         /// The learning rate's upper bound: far above any rate that trains (the lab's largest is 0.1).
         public static let learningRate: Float = 1000
         public static let weightDecay: Float = 10
-        /// Values one batch may hold after any layer: 2³¹ floats (8 GiB).
-        public static let batchActivations = 1 << 31
         /// Crop padding, in pixels: at most half an image side.
         public static let cropPadding = 0...14
         /// Training images a validation split may hold out (it must also leave a batch to train on).
@@ -75,12 +73,8 @@ extension TrainingConfig {
         guard Limits.batchSize.contains(evaluationBatchSize) else {
             throw problem("eval-batch-size", "evaluationBatchSize", "must be 1 to \(Limits.batchSize.upperBound), got \(evaluationBatchSize)")
         }
-        let largest = check.shapes.map { $0.reduce(1, *) }.max() ?? 1
         for (flag, key, size) in [("batch-size", "batchSize", batchSize), ("eval-batch-size", "evaluationBatchSize", effectiveEvaluationBatchSize)] {
-            let (values, overflow) = largest.multipliedReportingOverflow(by: size)
-            guard !overflow, values <= Limits.batchActivations else {
-                throw problem(flag, key, "\(size) makes a batch of this network hold more than \(Limits.batchActivations) values in one layer")
-            }
+            if let tooMuch = check.workingMemoryProblem(batchSize: size) { throw problem(flag, key, "\(size) is too large: \(tooMuch)") }
         }
         guard Limits.epochs.contains(epochs) else { throw problem("epochs", "epochs", "must be 1 to \(Limits.epochs.upperBound), got \(epochs)") }
         if let trainingSubset, trainingSubset < 1 { throw problem("subset", "trainingSubset", "must be at least 1, got \(trainingSubset)") }

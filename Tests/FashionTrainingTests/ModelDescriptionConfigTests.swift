@@ -83,6 +83,38 @@ struct ModelDescriptionConfigTests {
         #expect(invalidError?.description == "\(invalid): fashionlab_model: layer 0 (Linear): in_features 700 does not match its input, 784 values ([784])")
     }
 
+    /// A network of few parameters whose every layer stays within the per-layer bound, but which keeps many
+    /// such outputs alive: a 1×1 convolution on a padded image (64 × 428 × 428 values, 128 parameters), then
+    /// `relus` ReLUs, then global pooling down to 10 classes. Its file is a few kilobytes.
+    static func wide(relus: Int) -> ModelDescription {
+        ModelDescription(inputShape: [1, 28, 28], layers: [.conv2d(1, 64, kernelSize: 1, padding: 200)]
+            + Array(repeating: .relu, count: relus) + [.adaptiveAvgPool2d, .flatten, .linear(64, 10)])
+    }
+
+    /// The working memory a description implies — every output kept for the backward pass, times the batch —
+    /// is bounded before anything is allocated: per image by the description itself, per batch by the settings
+    /// that load it (`train`, `evaluate`, `predict` and `serve` all go through them), the error naming the file
+    /// and the figure.
+    @Test func workingMemoryIsBoundedOverAllLayersAndTheBatch() throws {
+        let perImage = 784 + 64 * 428 * 428 * 11 + 428 * 428 + 64 + 64 + 10  // + the convolution's unrolled columns
+        #expect(try Self.wide(relus: 10).validate().workingValuesPerImage == perImage)
+
+        let tooDeep = #expect(throws: ModelDescriptionError.self) { try Self.wide(relus: 100).validate() }
+        #expect(tooDeep?.description == "layer 91 (ReLU): with it, one image keeps more than 1073741824 values (4.0 GiB) alive in the layers' outputs, the most allowed")
+
+        var config = TrainingConfig()
+        config.model = .custom
+        config.architecture = Self.wide(relus: 10)
+        config.batchSize = 1
+        config.evaluationBatchSize = 1
+        try config.validate()
+        let file = TestFiles.newDirectory("wide") + "/wide.safetensors"
+        let model = try Sequential(description: Self.wide(relus: 10), seed: 1)
+        try model.stateDict(metadata: [ModelDescription.metadataKey: Self.wide(relus: 10).json()]).write(to: file)
+        let error = #expect(throws: RunDirectoryError.self) { _ = try ModelFile.load(file) }
+        #expect(error?.description == "\(file): the settings in its metadata: batchSize 32 is too large: a batch of 32 image(s) of this network keeps \(perImage * 32) values (15.4 GiB) alive in its layers' outputs; at most 1073741824 (4.0 GiB) are allowed")
+    }
+
     @Test func anInterruptedCustomNetworkResumesBitIdentical() throws {
         var config = TrainingConfig()
         config.model = .custom

@@ -45,7 +45,7 @@ import FashionTestSupport
             ({ $0.normalization = .init(mean: 0.3, std: 0) }, "--normalize needs a finite mean and a positive standard deviation, got 0.3 and 0.0", "normalization"),
             ({ $0.augmentation = Augmentation(flip: true) }, "--augment needs a convolutional model (cnn, cnn-large, or a description whose input_shape is [1, 28, 28])", "augmentation"),
             ({ $0.model = .cnn; $0.augmentation = Augmentation(cropPadding: 1000) }, "--augment crop padding must be 0 to 14, got 1000", "augmentation"),
-            ({ $0.model = .cnn; $0.batchSize = 100_000 }, "--batch-size 100000 makes a batch of this network hold more than 2147483648 values in one layer", "batchSize"),
+            ({ $0.model = .cnn; $0.batchSize = 100_000 }, "--batch-size 100000 is too large: a batch of 100000 image(s) of this network keeps 64522600000 values (240.4 GiB) alive in its layers' outputs; at most 1073741824 (4.0 GiB) are allowed", "batchSize"),
             ({ $0.model = .custom }, "", "architecture"),
         ]
         for (change, message, key) in cases {

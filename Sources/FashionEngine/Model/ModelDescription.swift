@@ -48,11 +48,14 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     public static func layerType(named name: String) -> LayerType? { layerTypes.first { $0.name == name } }
 
     /// Bounds on what a description may ask for, so that a hostile file cannot make FashionLab allocate
-    /// terabytes: the number of layers, the parameters and buffers of all layers together, and the values one
-    /// image takes after any layer (and in a convolution's unrolled columns).
+    /// terabytes: the number of layers, the parameters and buffers of all layers together, the values one
+    /// image takes after any layer (and in a convolution's unrolled columns), and the values a batch keeps
+    /// alive through a step in all layers together (``Check/workingValues(batchSize:)``).
     public static let maximumLayers = 1_000
     public static let maximumParameters = 200_000_000
     public static let maximumActivation = 16_777_216
+    /// At most 2³⁰ floats (4 GiB) of working memory for one batch.
+    public static let maximumWorkingValues = 1 << 30
 
     // MARK: Describing and building
 
@@ -68,13 +71,35 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         }
     }
 
-    /// What a valid description makes: each layer's output shape, and the parameter count.
+    /// What a valid description makes: each layer's output shape, the parameter count and the working memory.
     public struct Check: Sendable {
         /// The shape after each layer.
         public let shapes: [[Int]]
         /// Trainable values of all layers together.
         public let parameterCount: Int
+        /// The values one image keeps alive through a training step: its input, every layer's output (kept for
+        /// the backward pass) and every layer's scratch, added up.
+        public let workingValuesPerImage: Int
         public var outputShape: [Int] { shapes.last ?? [] }
+
+        /// The values a batch of `batchSize` images keeps alive, or nil when that is more than
+        /// ``ModelDescription/maximumWorkingValues`` (or overflows).
+        public func workingValues(batchSize: Int) -> Int? {
+            let (values, overflow) = workingValuesPerImage.multipliedReportingOverflow(by: batchSize)
+            return overflow || values > ModelDescription.maximumWorkingValues ? nil : values
+        }
+
+        /// Why a batch of `batchSize` images is too much for this network: the figure it asks for and the bound.
+        public func workingMemoryProblem(batchSize: Int) -> String? {
+            guard workingValues(batchSize: batchSize) == nil else { return nil }
+            let (values, overflow) = workingValuesPerImage.multipliedReportingOverflow(by: batchSize)
+            let asked = overflow ? "more than \(Int.max) values" : "\(values) values (\(Self.gibibytes(values)))"
+            return "a batch of \(batchSize) image(s) of this network keeps \(asked) alive in its layers' outputs; at most \(ModelDescription.maximumWorkingValues) (\(Self.gibibytes(ModelDescription.maximumWorkingValues))) are allowed"
+        }
+
+        static func gibibytes(_ values: Int) -> String {
+            String(format: "%.1f GiB", Double(values) * Double(MemoryLayout<Float>.size) / Double(1 << 30))
+        }
     }
 
     /// Checks everything but the weights: known layer types and settings, positive sizes, shapes that fit from
@@ -93,7 +118,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         guard layers.count <= Self.maximumLayers else {
             throw ModelDescriptionError("\(layers.count) layers; at most \(Self.maximumLayers) are allowed")
         }
-        var shape = inputShape, shapes: [[Int]] = [], stored = 0, parameters = 0
+        var shape = inputShape, shapes: [[Int]] = [], stored = 0, parameters = 0, working = values
         for (index, layer) in layers.enumerated() {
             func fail(_ message: String) -> ModelDescriptionError { ModelDescriptionError(layer: index, type: layer.type, message) }
             guard let type = Self.layerType(named: layer.type) else { throw fail(Self.unknownType(layer.type)) }
@@ -110,6 +135,10 @@ public struct ModelDescription: Codable, Sendable, Equatable {
                 guard stored <= Self.maximumParameters else {
                     throw LayerProblem("the network would hold more than \(Self.maximumParameters) parameters")
                 }
+                working = try ShapeCheck.sum(working, size + result.scratch, "the working memory")
+                guard working <= Self.maximumWorkingValues else {
+                    throw LayerProblem("with it, one image keeps more than \(Self.maximumWorkingValues) values (\(Check.gibibytes(Self.maximumWorkingValues))) alive in the layers' outputs, the most allowed")
+                }
             } catch let problem as LayerProblem {
                 throw fail(problem.message)
             }
@@ -121,7 +150,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
             throw ModelDescriptionError("the network's output is \(shape); it must be [\(classes)], one value per class"
                 + (shape.count > 1 && shape.reduce(1, *) == classes ? " (add a Flatten)" : ""))
         }
-        return Check(shapes: shapes, parameterCount: parameters)
+        return Check(shapes: shapes, parameterCount: parameters, workingValuesPerImage: working)
     }
 
     static func unknownType(_ name: String) -> String {

@@ -42,8 +42,7 @@ public enum RunArtifacts {
         try AtomicFile.write(text: RunCharts.confusion(report.confusion, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
         try AtomicFile.write(text: report.confusionTable, to: directory + "/confusion.txt")
         try AtomicFile.write(PNG.encode(grid), to: directory + "/misclassified.png")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = NonFiniteJSON.encoder([.prettyPrinted, .sortedKeys])
         try AtomicFile.write(Array(try encoder.encode(report)), to: directory + "/" + evaluationFile)
     }
 
@@ -53,8 +52,8 @@ public enum RunArtifacts {
     /// probability the model gave that class (`"is Shirt\nas T-shirt/top\n97% sure"`).
     public static func mistakeLabel(_ mistake: EvaluationReport.Mistake) -> String {
         let names = FashionMNIST.classNames
-        let percent = Int((Double(mistake.confidence) * 100).rounded())
-        return "is \(names[mistake.trueClass])\nas \(names[mistake.predicted])\n\(percent)% sure"
+        let percent = mistake.confidence.isFinite ? "\(Int((Double(mistake.confidence) * 100).rounded()))%" : "\(mistake.confidence)"
+        return "is \(names[mistake.trueClass])\nas \(names[mistake.predicted])\n\(percent) sure"
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FashionCore
 import FashionCharts
 import FashionData
 import FashionImaging
@@ -69,11 +70,21 @@ public struct RunDetail: Encodable, Sendable {
     public let history: TrainingHistory?
 }
 
-/// `/api/runs/{id}/confusion`: counts[true][predicted] on the test set and each class's accuracy.
+/// `/api/runs/{id}/confusion`: counts[true][predicted] on the test set, each class's accuracy, and per class the
+/// images the model gave no prediction (its outputs not finite: ``FashionTraining/Sequential/predictedClass(_:)``),
+/// which are in no cell and count as wrong.
 public struct ConfusionResult: Codable, Sendable {
     public let classes: [String]
     public let counts: [[Int]]
     public let accuracy: [Double]
+    public let unpredicted: [Int]
+
+    init(counts: [[Int]], classTotals: [Int]) {
+        classes = FashionMNIST.classNames
+        self.counts = counts
+        unpredicted = counts.indices.map { classTotals[$0] - counts[$0].reduce(0, +) }
+        accuracy = counts.indices.map { classTotals[$0] == 0 ? 0 : Double(counts[$0][$0]) / Double(classTotals[$0]) }
+    }
 }
 
 /// `POST /api/predict`: the top 3 classes and the 28×28 image the model was given, as a PNG data URL.
@@ -130,14 +141,9 @@ struct API: Sendable {
         case "weights.svg":
             return Self.svg(try await models.weightsChart(run, words: words))
         case "confusion.svg":
-            return Self.svg(RunCharts.confusion(try await models.confusion(run), title: words["confusionTitle"], words: words.chart))
+            return Self.svg(RunCharts.confusion(try await models.confusion(run).counts, title: words["confusionTitle"], words: words.chart))
         default:
-            let counts = try await models.confusion(run)
-            let perClass = counts.indices.map { i in
-                let total = counts[i].reduce(0, +)
-                return total == 0 ? 0 : Double(counts[i][i]) / Double(total)
-            }
-            return try Self.json(ConfusionResult(classes: FashionMNIST.classNames, counts: counts, accuracy: perClass))
+            return try Self.json(try await models.confusion(run))
         }
     }
 
@@ -185,9 +191,7 @@ struct API: Sendable {
     // MARK: Responses
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = NonFiniteJSON.encoder([.sortedKeys])
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }

@@ -20,7 +20,7 @@ final class ModelStore: @unchecked Sendable {
     private let queue = DispatchQueue(label: "fashionlab.serve.models")
     // Touched on `queue` only.
     private var models: [(key: String, model: Sequential, config: TrainingConfig)] = []
-    private var confusions: [String: [[Int]]] = [:]
+    private var confusions: [String: ConfusionResult] = [:]
     private var testSet: Result<Dataset, ServeError>?
 
     init(folder: RunsFolder, dataDirectory: String?) {
@@ -44,6 +44,8 @@ final class ModelStore: @unchecked Sendable {
                 return try model.classify(pictureBytes: bytes, name: "the upload", encoding: config.encoding)
             } catch let error as ImageError {
                 throw ServeError(.unprocessableContent, "\(error)")
+            } catch let error as NoPrediction {
+                throw ServeError(.unprocessableContent, "\(run.id): \(error)")
             }
         }
     }
@@ -61,17 +63,19 @@ final class ModelStore: @unchecked Sendable {
         }
     }
 
-    /// counts[true][predicted] of `run`'s model on the 10,000 test images, measured once per model file.
-    func confusion(_ run: RunRecord) async throws -> [[Int]] {
+    /// `run`'s model on the 10,000 test images (counts[true][predicted], each class's accuracy, the images it gave
+    /// no prediction), measured once per model file.
+    func confusion(_ run: RunRecord) async throws -> ConfusionResult {
         try await perform {
             let key = try self.key(of: run)
-            if let counts = self.confusions[key] { return counts }
+            if let result = self.confusions[key] { return result }
             let test = try self.loadTestSet()
             let (model, config) = try self.model(of: run)
             let counts = model.confusionMatrix(on: test, encoding: config.encoding, batchSize: config.effectiveEvaluationBatchSize)
+            let result = ConfusionResult(counts: counts, classTotals: test.classCounts)
             if self.confusions.count >= 64 { self.confusions.removeAll() }
-            self.confusions[key] = counts
-            return counts
+            self.confusions[key] = result
+            return result
         }
     }
 

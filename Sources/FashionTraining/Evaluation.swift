@@ -59,7 +59,8 @@ extension Sequential {
         try backend.running(self).backend.makeEngine(for: self, encoding: encoding).logits(dataset, batchSize: batchSize)
     }
 
-    /// counts[true][predicted] over `dataset`.
+    /// counts[true][predicted] over `dataset`. An image the model gives no prediction (``predictedClass(_:)``)
+    /// is in no cell: the counts of a class then add up to fewer than its images.
     public func confusionMatrix(on dataset: Dataset, encoding: PixelEncoding, batchSize: Int = 1000) -> [[Int]] {
         let batches = BatchIterator(dataset: dataset, batchSize: batchSize, shuffle: false, encoding: encoding, sampleShape: inputShape)
         var counts = [[Int]](repeating: [Int](repeating: 0, count: dataset.classCount), count: dataset.classCount)
@@ -68,12 +69,24 @@ extension Sequential {
             let logits = forward(inputs, training: false)
             let classes = logits.count / labels.count
             for row in 0..<labels.count {
-                let z = logits.data + row * classes
-                var best = 0
-                for c in 1..<classes where z[c] > z[best] { best = c }
-                counts[Int(labels.data[row])][best] += 1
+                let z = UnsafeBufferPointer(start: logits.data + row * classes, count: classes)
+                if let predicted = Self.predictedClass(z) { counts[Int(labels.data[row])][predicted] += 1 }
             }
         }
         return counts
+    }
+
+    /// The class one image's outputs predict: the first largest, as PyTorch's `argmax`; nil when they predict
+    /// nothing — a NaN or +infinity among them, or all of them −infinity — as a model whose weights are not
+    /// finite gives. (−infinity alone is a probability of 0, as test-time augmentation's log can give.)
+    public static func predictedClass(_ outputs: UnsafeBufferPointer<Float>) -> Int? {
+        guard !outputs.isEmpty else { return nil }
+        var best = 0
+        for c in outputs.indices {
+            let value = outputs[c]
+            if value.isNaN || value == .infinity { return nil }
+            if value > outputs[best] { best = c }
+        }
+        return outputs[best] == -.infinity ? nil : best
     }
 }

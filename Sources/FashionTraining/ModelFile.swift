@@ -1,4 +1,5 @@
 import Foundation
+import FashionCore
 import FashionEngine
 
 /// Loading a trained model for evaluation and prediction: from a run directory (`metrics.json` and
@@ -47,8 +48,7 @@ public enum ModelFile {
     /// The JSON under metadata `key`, decoded; a file that carries the key but not readable settings is refused
     /// rather than read another way.
     static func settings<T: Decodable>(_ type: T.Type, in text: String, key: String, path: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = NonFiniteJSON.decoder()
         do {
             return try decoder.decodeRefusingRepeatedKeys(type, from: Data(text.utf8))
         } catch {

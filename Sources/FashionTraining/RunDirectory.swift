@@ -21,18 +21,14 @@ public enum RunDirectory {
     /// Writes `metrics.json` atomically: at the end of a run, and while it trains (after every epoch and at
     /// `--log-every` points), so a dashboard (`fashionlab serve`) can follow it.
     public static func saveHistory(_ history: TrainingHistory, to directory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = NonFiniteJSON.encoder([.prettyPrinted, .sortedKeys])
         try AtomicFile.write(Array(try encoder.encode(history)), to: directory + "/" + metricsFile)
     }
 
     /// Writes `model` with the run's configuration, metrics and model description in its metadata to `path`,
     /// atomically: `model.safetensors`, or `best.safetensors` after a best epoch.
     public static func saveModel(history: TrainingHistory, model: Sequential, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = NonFiniteJSON.encoder([.sortedKeys])
         var metadata = [
             "format": "pt",
             "fashionlab_version": FashionLabVersion.current,
@@ -55,8 +51,7 @@ public enum RunDirectory {
 
     /// A history from the bytes of a `metrics.json` (`path` names it in errors), its settings validated.
     public static func decodeHistory(_ data: Data, path: String) throws -> TrainingHistory {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = NonFiniteJSON.decoder()
         let history: TrainingHistory
         do {
             history = try decoder.decodeRefusingRepeatedKeys(TrainingHistory.self, from: data)

@@ -18,9 +18,7 @@ public enum TrainingCheckpoint {
         for (key, tensor) in trainer.optimizer.state.sorted(by: { $0.key < $1.key }) { file.set("optimizer." + key, tensor) }
         let order = trainer.plan.order
         file.set("batches.order", Safetensors.Entry(dtype: "I32", shape: [order.count], bytes: order.withUnsafeBytes { Array($0) }))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = NonFiniteJSON.encoder([.sortedKeys])
         file.metadata = [
             "format": "fashionlab-checkpoint",
             "fashionlab_version": FashionLabVersion.current,
@@ -116,8 +114,7 @@ public enum TrainingCheckpoint {
         guard file.metadata["format"] == "fashionlab-checkpoint", let historyText = file.metadata["history"] else {
             throw TrainingCheckpointError(message: "\(path): not a FashionLab training checkpoint")
         }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = NonFiniteJSON.decoder()
         let history: TrainingHistory
         do {
             history = try decoder.decodeRefusingRepeatedKeys(TrainingHistory.self, from: Data(historyText.utf8))

@@ -52,8 +52,12 @@ struct EvaluateCommand: ParsableCommand {
         if json { return try Terminal.printJSON(report) }
 
         let augmentation = testTimeAugmentation == .flip ? " (each image and its mirror image)" : ""
-        print(String(format: "Test accuracy %.2f%% (%d of %d)%@, loss %.4f — %@", report.accuracy * 100,
-                     report.correct, report.count, augmentation, report.loss, config.summary))
+        let loss = report.loss.isNaN ? "NaN" : String(format: "%.4f", report.loss)
+        print(String(format: "Test accuracy %.2f%% (%d of %d)%@, loss %@ — %@", report.accuracy * 100,
+                     report.correct, report.count, augmentation, loss, config.summary))
+        if report.unpredicted > 0 {
+            print("\(report.unpredicted) of \(report.count) images got outputs that are not finite (NaN or infinity): the model predicts no class for them, and they count as wrong")
+        }
         print("Per class:")
         for (index, name) in FashionMNIST.classNames.enumerated() {
             print("  \(index) \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) " + String(format: "%6.2f%%", report.perClassAccuracy[name]! * 100))

@@ -63,9 +63,7 @@ struct LearningRateFinderCommand: ParsableCommand {
         let title = "Learning-rate range test — \(config.network), \(optimizer), batch \(config.batchSize)"
         let chart = LearningRateChart(title: title, result: result).svg()
         try AtomicFile.write(text: chart, to: out + "/lr_find.svg")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = NonFiniteJSON.encoder([.prettyPrinted, .sortedKeys])
         try AtomicFile.write(Array(try encoder.encode(result)), to: out + "/lr_find.json")
         var page = ReportPage(title: title, subtitle: "FashionLab \(FashionLabVersion.current) · Fashion-MNIST")
         var section = ReportSection(id: "lr-find", heading: "Loss against the learning rate")

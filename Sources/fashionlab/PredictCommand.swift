@@ -100,7 +100,7 @@ struct PredictCommand: ParsableCommand {
             Terminal.note("Contact sheet of \(sheetEntries.count) picture(s), numbered in the order above: \(sheetPath)")
         }
         if !failures.isEmpty {
-            Terminal.note("\(failures.count) input(s) could not be read (see above)")
+            Terminal.note("\(failures.count) input(s) could not be read or classified (see above)")
             throw ExitCode(1)
         }
     }

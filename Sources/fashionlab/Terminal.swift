@@ -1,4 +1,5 @@
 import Foundation
+import FashionCore
 
 /// Output helpers: messages and progress go to standard error, results to standard output.
 enum Terminal {
@@ -29,8 +30,7 @@ enum Terminal {
 
     /// Encodes a value as one line of JSON on standard output.
     static func printJSON(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = NonFiniteJSON.encoder([.sortedKeys])
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }

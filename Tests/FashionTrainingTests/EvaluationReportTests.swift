@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FashionCore
 import FashionData
 import FashionEngine
 import FashionTraining
@@ -44,7 +45,7 @@ import FashionTraining
         // evaluation.json's keys, as before the report moved into the library.
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as! [String: Any]
         #expect(Set(json.keys) == ["model", "testTimeAugmentation", "accuracy", "loss", "perClassAccuracy", "confusion",
-                                   "mostConfused", "misclassifiedShown"])
+                                   "mostConfused", "misclassifiedShown", "unpredicted"])
         #expect(try JSONDecoder().decode(EvaluationReport.self, from: JSONEncoder().encode(report)) == report)
     }
 
@@ -67,6 +68,44 @@ import FashionTraining
         #expect(zip(report.misclassifiedShown, report.misclassifiedShown.dropFirst()).allSatisfy { $0.confidence >= $1.confidence })
         let flipped = try EvaluationReport.measure(model, named: "tiny", on: test, encoding: encoding, testTimeAugmentation: .flip)
         #expect(flipped.testTimeAugmentation == "flip" && flipped.count == test.count)
+    }
+
+    /// A model whose outputs are NaN or infinite for some images — a weight set to NaN or infinity, or finite
+    /// weights so large that the sums overflow — predicts nothing for them: they are in no cell of the confusion
+    /// matrix, count as wrong, make no mistake entry, and the report (with its NaN loss) still encodes.
+    @Test(arguments: [Float.nan, .infinity, .greatestFiniteMagnitude])
+    func outputsThatAreNotFiniteArePredictionsOfNothing(poison: Float) throws {
+        let test = Dataset.bands(count: 120, seed: 4, bright: 180, dark: 20, noise: 60)
+        let model = Sequential.mlp(inputs: 784, hidden: [8], classes: 10, seed: 2)
+        let encoding = PixelEncoding(scale: true)
+        let healthy = try EvaluationReport.measure(model, named: "tiny", on: test, encoding: encoding)
+        #expect(healthy.unpredicted == 0)
+        // The first hidden unit: every image that lights any of its pixels gets a poisoned output.
+        let first = model.parameters[0].value
+        for i in 0..<784 { first.data[i] = poison }
+        let report = try EvaluationReport.measure(model, named: "broken", on: test, encoding: encoding)
+        #expect(report.unpredicted > 0, "\(poison)")
+        #expect(report.count == test.count)
+        #expect(report.confusion.reduce(0) { $0 + $1.reduce(0, +) } == test.count - report.unpredicted)
+        #expect(report.confusion == model.confusionMatrix(on: test, encoding: encoding))
+        #expect(report.accuracy == Double(report.correct) / Double(test.count))
+        let totals = test.classCounts
+        for (c, name) in FashionMNIST.classNames.enumerated() where totals[c] > 0 {
+            #expect(report.perClassAccuracy[name] == Double(report.confusion[c][c]) / Double(totals[c]))
+        }
+        #expect(report.misclassifiedShown.allSatisfy { $0.confidence.isFinite })
+        let json = try NonFiniteJSON.encoder().encode(report)
+        #expect(try NonFiniteJSON.decoder().decode(EvaluationReport.self, from: json).unpredicted == report.unpredicted)
+    }
+
+    @Test func aRowPredictsNothingWhenItHoldsNaNOrPlusInfinity() {
+        func predicted(_ row: [Float]) -> Int? { row.withUnsafeBufferPointer { Sequential.predictedClass($0) } }
+        #expect(predicted([1, 3, 3, 2]) == 1)                        // the first largest, as PyTorch's argmax
+        #expect(predicted([-.infinity, 0.5, -.infinity]) == 1)       // a log-probability of 0 is still an answer
+        #expect(predicted([1, .nan, 2]) == nil)
+        #expect(predicted([1, .infinity, 2]) == nil)
+        #expect(predicted([-.infinity, -.infinity]) == nil)
+        #expect(predicted([]) == nil)
     }
 
     @Test func preparedMeasuresNormalisationAndRefusesABatchLargerThanTheTrainingImages() throws {

@@ -378,6 +378,50 @@ struct EvaluatePredictTests {
     }
 }
 
+/// A model whose outputs are not finite, as an attacker (or a diverged run) leaves one: its weights NaN, infinite,
+/// or finite but so large that the sums overflow. `evaluate` reports it honestly (no class predicted for those
+/// images, a NaN loss, valid JSON and files), `predict` refuses each picture with a clear message and exit 1.
+@Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: fashionlabBinary), "needs the dataset and the binary"))
+struct NonFiniteModelTests {
+    /// `model`'s safetensors bytes with every value of tensor `name` replaced by `value`.
+    static func poisoned(_ model: Data, tensor name: String, with value: Float) throws -> Data {
+        var bytes = [UInt8](model)
+        let headerLength = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as! [String: Any]
+        let offsets = (header[name] as! [String: Any])["data_offsets"] as! [Int]
+        for offset in stride(from: 8 + headerLength + offsets[0], to: 8 + headerLength + offsets[1], by: 4) {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { for (i, byte) in $0.enumerated() { bytes[offset + i] = byte } }
+        }
+        return Data(bytes)
+    }
+
+    @Test func evaluateReportsItAndPredictRefusesIt() throws {
+        let root = TestFiles.newPath("non-finite")
+        let train = try runFashionlab(["train", "--subset", "1000", "--hidden", "16", "--epochs", "1", "--out", root + "/run", "--quiet"])
+        #expect(train.status == 0, "\(train.error)")
+        let model = try Data(contentsOf: URL(fileURLWithPath: root + "/run/model.safetensors"))
+        var pixels = [UInt8](repeating: 0, count: 100 * 100)
+        for y in 30..<70 { for x in 30..<70 { pixels[y * 100 + x] = 200 } }
+        _ = FileManager.default.createFile(atPath: root + "/square.pgm", contents: Data(Array("P5 100 100 255\n".utf8) + pixels))
+        for (name, tensor, value) in [("nan", "2.bias", Float.nan), ("inf", "2.bias", .infinity), ("huge", "0.weight", .greatestFiniteMagnitude)] {
+            let file = root + "/\(name).safetensors"
+            try Self.poisoned(model, tensor: tensor, with: value).write(to: URL(fileURLWithPath: file))
+            let evaluation = try runFashionlab(["evaluate", file, "--out", root + "/eval-" + name])
+            #expect(evaluation.status == 0 && !evaluation.crashed, "\(name): \(evaluation.error)")
+            #expect(evaluation.output.contains("10000 of 10000 images got outputs that are not finite"), "\(name): \(evaluation.output.prefix(400))")
+            let saved = try Data(contentsOf: URL(fileURLWithPath: root + "/eval-\(name)/evaluation.json"))
+            let report = try JSONSerialization.jsonObject(with: saved) as? [String: Any]
+            #expect(report?["unpredicted"] as? Int == 10000, "\(name)")
+            let json = try runFashionlab(["evaluate", file, "--out", root + "/eval-json-" + name, "--json"])
+            #expect(json.status == 0 && (try? JSONSerialization.jsonObject(with: Data(json.output.utf8))) != nil, "\(name): \(json.output.prefix(300)) \(json.error)")
+            let prediction = try runFashionlab(["predict", file, root + "/square.pgm", "--json"])
+            #expect(prediction.status == 1 && !prediction.crashed, "\(name): \(prediction.status)")
+            #expect(prediction.output.contains("the model's outputs for it are not finite"), "\(name): \(prediction.output)")
+            #expect(!prediction.output.contains("EncodingError") && !prediction.error.contains("EncodingError"))
+        }
+    }
+}
+
 /// Two processes writing the same run directory: the second is refused with a clear message.
 @Suite(.enabled(if: dataAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"), "needs the dataset and flock(1)"))
 struct SharedOutputTests {

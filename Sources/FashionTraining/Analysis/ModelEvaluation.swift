@@ -38,12 +38,15 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public let testTimeAugmentation: String
     /// Fraction classified correctly, 0…1.
     public let accuracy: Double
-    /// Mean cross-entropy.
+    /// Mean cross-entropy (NaN or infinite when the model's outputs are).
     public let loss: Double
     /// Each class's recall (correct ÷ images of that class), by class name.
     public let perClassAccuracy: [String: Double]
-    /// confusion[true][predicted].
+    /// confusion[true][predicted], over the images the model gave a prediction.
     public let confusion: [[Int]]
+    /// Images the model gave no prediction, their outputs not finite (``Sequential/predictedClass(_:)``);
+    /// they count as wrong and are in no cell of ``confusion``.
+    public let unpredicted: Int
     /// The `mostConfusedShown` largest off-diagonal cells, largest first.
     public let mostConfused: [Pair]
     /// The `mistakesShown` mistakes made with the highest confidence, most confident first.
@@ -53,16 +56,19 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public static let mistakesShown = 40
 
     /// A report from a confusion matrix and the list of mistakes (in any order); `accuracy` and `loss` as measured.
+    /// `classTotals`: the images of each class, when some had no prediction (by default the confusion's row sums).
     public init(model: String, testTimeAugmentation: TestTimeAugmentation = .none, accuracy: Double, loss: Double,
-                confusion: [[Int]], mistakes: [Mistake], classNames: [String] = FashionMNIST.classNames) {
+                confusion: [[Int]], mistakes: [Mistake], classTotals: [Int]? = nil, classNames: [String] = FashionMNIST.classNames) {
         self.model = model
         self.testTimeAugmentation = testTimeAugmentation.rawValue
         self.accuracy = accuracy
         self.loss = loss
         self.confusion = confusion
+        let totals = classTotals ?? confusion.map { $0.reduce(0, +) }
+        unpredicted = totals.reduce(0, +) - confusion.reduce(0) { $0 + $1.reduce(0, +) }
         let classes = confusion.indices
         perClassAccuracy = Dictionary(uniqueKeysWithValues: classes.map {
-            (classNames[$0], Double(confusion[$0][$0]) / Double(max(1, confusion[$0].reduce(0, +))))
+            (classNames[$0], Double(confusion[$0][$0]) / Double(max(1, totals[$0])))
         })
         mostConfused = Array(classes.flatMap { t in
             classes.filter { $0 != t }.map { Pair(trueClass: classNames[t], predicted: classNames[$0], count: confusion[t][$0]) }
@@ -82,22 +88,29 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
                                             LabelBuffer(dataset.labels.map(Int32.init)), computeGradient: false)
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var mistakes: [Mistake] = []
-        for (index, p) in Sequential.softmax(logits, classes: classes).enumerated() {
-            let predicted = p.indices.max { p[$0] < p[$1] }!
+        let probabilities = Sequential.softmax(logits, classes: classes)
+        let predictions = logits.withUnsafeBufferPointer { all in
+            (0..<dataset.count).map { Sequential.predictedClass(UnsafeBufferPointer(rebasing: all[$0 * classes ..< ($0 + 1) * classes])) }
+        }
+        for (index, prediction) in predictions.enumerated() {
+            guard let predicted = prediction else { continue }
             let truth = Int(dataset.labels[index])
             confusion[truth][predicted] += 1
-            if predicted != truth { mistakes.append(Mistake(index: index, trueClass: truth, predicted: predicted, confidence: p[predicted])) }
+            if predicted != truth {
+                mistakes.append(Mistake(index: index, trueClass: truth, predicted: predicted, confidence: probabilities[index][predicted]))
+            }
         }
+        let correct = confusion.indices.reduce(0) { $0 + confusion[$1][$1] }
         return EvaluationReport(model: name, testTimeAugmentation: testTimeAugmentation,
-                                accuracy: Double(outcome.correct) / Double(dataset.count), loss: outcome.lossSum / Double(dataset.count),
-                                confusion: confusion, mistakes: mistakes)
+                                accuracy: Double(correct) / Double(dataset.count), loss: outcome.lossSum / Double(dataset.count),
+                                confusion: confusion, mistakes: mistakes, classTotals: dataset.classCounts)
     }
 
     /// Images classified correctly (the diagonal).
     public var correct: Int { confusion.indices.reduce(0) { $0 + confusion[$1][$1] } }
 
-    /// Images evaluated.
-    public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
+    /// Images evaluated, with a prediction or without.
+    public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } + unpredicted }
 
     /// The confusion matrix as `confusion.txt` holds it: a header of predicted classes, a row per true class.
     public var confusionTable: String {

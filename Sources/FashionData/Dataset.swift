@@ -15,10 +15,11 @@ public struct Dataset: Sendable {
 
     /// Makes a dataset, checking that the buffers agree with the shape and the labels with `classCount`.
     public init(images: [UInt8], labels: [UInt8], rows: Int, cols: Int, classCount: Int = 10, name: String = "dataset") throws {
-        guard rows > 0, cols > 0, images.count % (rows * cols) == 0 else {
+        let (pixels, overflow) = rows.multipliedReportingOverflow(by: cols)
+        guard rows > 0, cols > 0, !overflow, images.count % pixels == 0 else {
             throw DataError(name, "image buffer of \(images.count) bytes is not a whole number of \(rows)×\(cols) images")
         }
-        let imageCount = images.count / (rows * cols)
+        let imageCount = images.count / pixels
         guard imageCount == labels.count else {
             throw DataError(name, "\(imageCount) images but \(labels.count) labels")
         }

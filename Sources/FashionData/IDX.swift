@@ -57,15 +57,16 @@ public enum IDX {
         guard raw.count >= headerSize else {
             throw DataError(name, "truncated IDX header: \(dimensionCount) dimensions need \(headerSize) bytes, the file has \(raw.count)")
         }
-        var dimensions = [Int]()
-        var payloadSize = 1
-        for i in 0..<dimensionCount {
-            let size = Int(readBigEndian(raw, at: 4 + 4 * i))
-            dimensions.append(size)
-            let (product, overflow) = payloadSize.multipliedReportingOverflow(by: size)
+        let dimensions = (0..<dimensionCount).map { Int(readBigEndian(raw, at: 4 + 4 * $0)) }
+        // Every product of dimensions must fit, not only the whole payload's: with a count of 0 the payload
+        // is 0 bytes whatever the other sizes, but a reader still multiplies rows by columns.
+        var nonZeroProduct = 1
+        for size in dimensions where size > 0 {
+            let (product, overflow) = nonZeroProduct.multipliedReportingOverflow(by: size)
             guard !overflow else { throw DataError(name, "IDX dimensions \(dimensions) overflow") }
-            payloadSize = product
+            nonZeroProduct = product
         }
+        let payloadSize = dimensions.contains(0) ? 0 : nonZeroProduct
         let available = raw.count - headerSize
         if available < payloadSize {
             throw DataError(name, "truncated payload: dimensions \(dimensions) need \(payloadSize) bytes, the file has \(available)")

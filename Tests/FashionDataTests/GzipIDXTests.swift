@@ -86,6 +86,36 @@ import FashionTestSupport
     }
 }
 
+/// Headers whose sizes multiply past Int.max somewhere, wherever a zero hides the overflow from the payload's
+/// size: each is refused by the parser, and a pair of them with equal (zero) counts by the dataset reader.
+private let huge: UInt32 = 0xFFFF_FFFF
+
+@Suite struct IDXZeroCountOverflowTests {
+    static func header(_ dimensions: [UInt32]) -> [UInt8] {
+        IDXArray(dimensions: dimensions.map(Int.init), bytes: []).encoded()
+    }
+
+    @Test(arguments: [[0, huge, huge], [huge, 0, huge], [huge, huge, 0], [0, 0, huge, huge], [1, huge, huge, 0]])
+    func aZeroDoesNotHideAnOverflow(dimensions: [UInt32]) {
+        let error = #expect(throws: DataError.self) { try IDX.parse(Self.header(dimensions), name: "f") }
+        #expect(error?.message.hasSuffix("overflow") == true, "\(error?.description ?? "no error")")
+    }
+
+    @Test func zeroCountsWithHugeImagesAreRefusedNotTrapped() {
+        let directory = TestFiles.newDirectory("data")
+        write(Gzip.compress(Self.header([0, huge, huge])), to: directory + "/images.gz")
+        write(Self.header([0]), to: directory + "/labels")
+        let error = #expect(throws: DataError.self) {
+            try FashionMNISTLoader.readDataset(imagesPath: directory + "/images.gz", labelsPath: directory + "/labels")
+        }
+        #expect(error?.description == "\(directory)/images.gz: IDX dimensions [0, 4294967295, 4294967295] overflow")
+    }
+
+    @Test func aDatasetOfOverflowingImageSizeIsRefused() {
+        #expect(throws: DataError.self) { try Dataset(images: [], labels: [], rows: Int.max / 2, cols: 3) }
+    }
+}
+
 @Suite struct DatasetTests {
     @Test func readsTinyDatasetFromFiles() throws {
         let directory = TestFiles.newDirectory("data")

@@ -14,7 +14,8 @@ public enum AtomicFile {
                 throw FileWriteError(path: directory, reason: "cannot create directory (\(error.localizedDescription))")
             }
         }
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        removeLeftovers(in: directory.isEmpty ? "." : directory, of: (path as NSString).lastPathComponent)
+        let temporary = path + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: systemReason()) }
         var failure: String?
@@ -42,6 +43,28 @@ public enum AtomicFile {
     /// Writes UTF-8 text atomically.
     public static func write(text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
+    }
+
+    /// What follows a file's name in its temporary name, before the writer's process id and a random number.
+    static let temporaryMarker = ".tmp-"
+
+    /// Removes the temporary files that writers killed mid-write left in `directory` (all of them, or only
+    /// those of the file named `name`): names of the form `NAME.tmp-PID-RANDOM` whose process `PID` is no
+    /// longer running. A live writer's temporary file, this process's own among them, is left alone.
+    /// Returns the names removed.
+    @discardableResult
+    public static func removeLeftovers(in directory: String, of name: String? = nil) -> [String] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed = [String]()
+        for entry in entries {
+            guard let range = entry.range(of: temporaryMarker, options: .backwards) else { continue }
+            if let name, entry[..<range.lowerBound] != name { continue }
+            let suffix = entry[range.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+            guard suffix.count == 2, let pid = pid_t(suffix[0]), pid > 0, UInt32(suffix[1]) != nil,
+                  pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if unlink(directory + "/" + entry) == 0 { removed.append(entry) }
+        }
+        return removed
     }
 
     private static func systemReason() -> String { String(cString: strerror(errno)) }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// An exclusive lock on a directory (`flock` on `DIR/.fashionlab.lock`), so two FashionLab processes
-/// never write the same run at once. Released when the process ends, however it ends.
+/// never write the same run at once. Released when the process ends, however it ends. Taking it removes
+/// what a writer killed mid-write left in the directory (``AtomicFile/removeLeftovers(in:of:)``).
 ///
 /// The lock file is opened with `O_NOFOLLOW`: a symbolic link planted at the lock's path (pointing at a
 /// file of someone else's, to be created or truncated) is refused, never followed.
@@ -24,6 +25,7 @@ public final class DirectoryLock {
             close(descriptor)
             throw DirectoryBusy(directory: directory)
         }
+        AtomicFile.removeLeftovers(in: directory)
     }
 
     /// Opens (creating when needed) a regular lock file, refusing a symbolic link or anything not a

@@ -31,6 +31,42 @@ import FashionTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/sub") == ["file.txt"])
     }
 
+    /// A process killed while it wrote (kill -9 during a checkpoint's save) leaves `NAME.tmp-PID-RANDOM`, as big
+    /// as the file itself. The next write of that file, and the next lock of its directory, remove what dead
+    /// processes left; a running writer's temporary file stays.
+    @Test func leftoversOfKilledWritersAreRemovedAndLiveOnesKept() throws {
+        let directory = TestFiles.newDirectory("leftovers")
+        let dead = try Self.finishedProcessID()
+        let live = Process()
+        live.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        live.arguments = ["60"]
+        try live.run()
+        defer { live.terminate(); live.waitUntilExit() }
+        let deadCheckpoint = "checkpoint.safetensors.tmp-\(dead)-12345"
+        let deadMetrics = "metrics.json.tmp-\(dead)-777"
+        let liveCheckpoint = "checkpoint.safetensors.tmp-\(live.processIdentifier)-99"
+        for name in [deadCheckpoint, deadMetrics, liveCheckpoint, "notes.tmp-x-1"] {
+            try AtomicFile.write(text: "partial", to: directory + "/" + name)
+        }
+        func names() throws -> Set<String> { Set(try FileManager.default.contentsOfDirectory(atPath: directory)) }
+
+        try AtomicFile.write(text: "whole", to: directory + "/checkpoint.safetensors")
+        #expect(try names() == ["checkpoint.safetensors", deadMetrics, liveCheckpoint, "notes.tmp-x-1"])
+
+        let lock = try DirectoryLock(directory: directory, wait: false)
+        _ = lock
+        #expect(try names() == ["checkpoint.safetensors", liveCheckpoint, "notes.tmp-x-1", ".fashionlab.lock"])
+    }
+
+    /// The id of a process that has ended (and been reaped).
+    static func finishedProcessID() throws -> pid_t {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+
     @Test(.enabled(if: getuid() != 0, "root can write to read-only directories"))
     func readOnlyDirectoryGivesAClearErrorAndNoFile() throws {
         let directory = TestFiles.newDirectory("read-only")

@@ -105,6 +105,27 @@ import FashionTestSupport
         #expect(error?.description.contains(message) == true, "\(error?.description ?? "no error")")
     }
 
+    /// sbatch's getopt reads a short option's letters one by one: `-Ho/x` is `--hold`, then `--output=/x`, which
+    /// would override the log path FashionLab writes. Every managed option behind any of sbatch's flags that take
+    /// no value, and `--` (the end of options), is refused; the long form and single letters still pass.
+    @Test func shortOptionClustersCannotReachAManagedOption() throws {
+        let flagsWithoutValue = ["H", "O", "Q", "s", "v", "V", "W", "vv", "Hv"]
+        let managedLetters = ["a", "o", "e", "J", "c", "G", "t", "p", "d", "D"]  // --array, --output, …, --chdir
+        for flags in flagsWithoutValue {
+            for letter in managedLetters {
+                var options = SlurmOptions()
+                options.extraArguments = ["-" + flags + letter + "/tmp/elsewhere"]
+                #expect(throws: SlurmOptionError.self, "\(options.extraArguments)") { try options.validate() }
+            }
+        }
+        var ends = SlurmOptions()
+        ends.extraArguments = ["--"]
+        #expect(throws: SlurmOptionError.self) { try ends.validate() }
+        var fine = SlurmOptions()
+        fine.extraArguments = ["--account=lab", "--qos=short", "-H", "--comment=a,b"]
+        try fine.validate()
+    }
+
     @Test(arguments: ["60", "30:00", "2:00:00", "1-0", "1-12:30", "7-00:00:00", "UNLIMITED"])
     func sbatchTimeFormatsAreAccepted(_ time: String) throws {
         var options = SlurmOptions()

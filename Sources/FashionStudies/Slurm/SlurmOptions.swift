@@ -19,7 +19,9 @@ public struct SlurmOptions: Sendable, Equatable {
     public var memory: String?
     /// `--throttle`: at most this many tasks run at once (`--array=0-N%T`).
     public var throttle: Int?
-    /// `--sbatch-arg`: further sbatch options, each one `--name=value` (or `-x`), added to both jobs.
+    /// `--sbatch-arg`: further sbatch options, each one `--name=value`, `--name` or a single letter `-x`, added to
+    /// both jobs. A short option with anything after its letter is refused: getopt reads `-Ho/x` as `-H -o /x`,
+    /// so which options it sets depends on which letters take a value.
     public var extraArguments: [String] = []
 
     public init() {}
@@ -56,6 +58,12 @@ public struct SlurmOptions: Sendable, Equatable {
             }
             if Self.isManaged(argument) {
                 throw SlurmOptionError(flag: "--sbatch-arg", message: "'\(argument)' is set by FashionLab itself (\(Self.managed.joined(separator: ", "))); use its own flag where there is one (--partition, --time, --cpus-per-run, --gpus-per-run, --mem, --throttle)")
+            }
+            if argument == "--" {
+                throw SlurmOptionError(flag: "--sbatch-arg", message: "'--' is not an sbatch option (it ends sbatch's options); give one option per --sbatch-arg, written --name=value")
+            }
+            if !argument.hasPrefix("--"), argument.count > 2 {
+                throw SlurmOptionError(flag: "--sbatch-arg", message: "'\(argument)' is a short option with more after its letter, which sbatch may read as further options (-Ho/x is -H, then -o /x); write the long form, e.g. --sbatch-arg=--account=lab, or one letter alone, e.g. --sbatch-arg=-H")
             }
         }
     }

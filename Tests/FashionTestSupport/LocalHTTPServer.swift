@@ -40,6 +40,8 @@ public final class LocalHTTPServer: @unchecked Sendable {
     private var requestCount = 0
     private var bytesSent = 0
     private var stopped = false
+    /// Signalled when the accept loop has returned: only then may the listening descriptor be closed.
+    private let acceptLoopEnded = DispatchSemaphore(value: 0)
 
     public init(routes: [String: Response]) throws {
         self.routes = routes
@@ -71,18 +73,27 @@ public final class LocalHTTPServer: @unchecked Sendable {
     /// Body bytes written to clients so far.
     public var sent: Int { lock.withLock { bytesSent } }
 
+    /// Stops accepting connections. The listening descriptor is closed only after the accept loop has
+    /// returned: closed earlier, its number could be handed to another server's socket in this process,
+    /// and the old loop would then accept (and answer 404 to) that server's connections.
     public func stop() {
-        lock.withLock { stopped = true }
+        let alreadyStopped = lock.withLock { defer { stopped = true }; return stopped }
+        guard !alreadyStopped else { return }
         shutdown(listener, Int32(SHUT_RDWR))
+        acceptLoopEnded.wait()
         close(listener)
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
     private func acceptLoop() {
-        while true {
+        defer { acceptLoopEnded.signal() }
+        while !isStopped {
             let connection = accept(listener, nil, nil)
-            if connection < 0 { return }
+            if connection < 0 {
+                if errno == EINTR { continue }
+                return
+            }
             Thread { [self] in handle(connection) }.start()
         }
     }

@@ -81,20 +81,27 @@ extension FuzzTargets {
         { file, m in TensorFileMutation.mutate(&file, &m, metadataKeys: metadataKeys) }
     }
 
-    /// What `predict` and `evaluate` do with a loaded model: a forward pass, probabilities per image, the
-    /// evaluation's loss and confusion matrix. A model that loads must survive them and give one probability
-    /// per class for every image.
+    /// What `predict` and `evaluate` do with a loaded model: a forward pass, probabilities per image, a picture
+    /// classified, the evaluation's loss, confusion matrix, files and JSON. A model that loads must survive them,
+    /// give one probability per class for every image, account for every image (predicted or not), and either
+    /// classify the picture with finite probabilities or refuse it (``NoPrediction``) — whatever its outputs are.
     static func checkModel(_ model: Sequential, config: TrainingConfig, what: String) throws {
         let data = LoaderSeeds.shared.data
         let probabilities = model.probabilities(images: Array(data.test.images.prefix(2 * 784)), count: 2, encoding: config.encoding)
         guard probabilities.count == 2, probabilities.allSatisfy({ $0.count == FashionMNIST.classNames.count }) else {
             throw FuzzViolation("\(what) gives \(probabilities.map(\.count)) probabilities for 2 images")
         }
+        let picture = Array("P5 28 28 255\n".utf8) + data.test.image(0)
+        do {
+            let classified = try model.classify(pictureBytes: picture, name: "fuzz.pgm", encoding: config.encoding)
+            guard classified.top.allSatisfy({ $0.probability.isFinite }) else { throw FuzzViolation("\(what) classified a picture with \(classified.top)") }
+        } catch is NoPrediction {}
         let report = try EvaluationReport.measure(model, named: "fuzz", on: data.test, encoding: config.encoding,
                                                   batchSize: config.effectiveEvaluationBatchSize)
-        guard report.confusion.joined().reduce(0, +) == data.test.count else {
-            throw FuzzViolation("\(what): the confusion matrix counts \(report.confusion.joined().reduce(0, +)) images of \(data.test.count)")
+        guard report.count == data.test.count, report.confusion.joined().reduce(0, +) + report.unpredicted == data.test.count else {
+            throw FuzzViolation("\(what): the report counts \(report.confusion.joined().reduce(0, +)) + \(report.unpredicted) images of \(data.test.count)")
         }
+        try RunArtifacts.writeEvaluation(report, dataset: data.test, to: LoaderSeeds.shared.scratch("evaluation"))
     }
 }
 

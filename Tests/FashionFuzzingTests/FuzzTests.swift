@@ -14,6 +14,11 @@ import FashionFuzzing
         try expectClean(name, inputs: 1_500)
     }
 
+    @Test(arguments: ["working-memory", "non-finite-model"])
+    func modelsAskForBoundedMemoryAndTheirOutputsAreHandled(name: String) throws {
+        try expectClean(name, inputs: 300)
+    }
+
     @Test(arguments: ["markup", "path-name"])
     func escaperAndNamesKeepTheirPromises(name: String) throws {
         try expectClean(name, inputs: 20_000, mustReject: name == "path-name")
@@ -21,7 +26,8 @@ import FashionFuzzing
 
     @Test func everyTargetIsTested() {
         #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
-                                                      "model-file", "run-directory", "study-meaning", "markup", "path-name"])
+                                                      "model-file", "run-directory", "study-meaning", "working-memory", "non-finite-model",
+                                                      "markup", "path-name"])
     }
 
     @Test func mutationIsReproducible() {

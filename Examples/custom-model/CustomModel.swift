@@ -1,6 +1,6 @@
 // A network of one's own, trained with the FashionLab libraries: a small CNN built from the library's layers,
-// trained and measured on the test set. Copy this file into a package that depends on FashionLab (README, "Using
-// the libraries") and change the layers.
+// trained and measured on the test set. Copy this file into a package that depends on FashionLab (docs/library.md,
+// "Depending on the package") and change the layers.
 //
 //     swift run -c release custom-model --epochs 2 [--subset 5000]
 import ArgumentParser

@@ -11,10 +11,10 @@ import FashionEngine
 ///   `scripts/make_reference_steps.py`): any network, described in the metadata's `model` (JSON), with tensors
 ///   `init.<name>`, `grad.<name>`, `final.<name>` and `final_buffers.<name>` by `state_dict` name, and every
 ///   step's images (`pixels`, `labels`), so they replay without the dataset;
-/// - `../shared/reference/*.safetensors` (GUIDE §4): the notebook's MLP 784→1000→10 (`init_w1`, `grad_b2`, …);
+/// - `../shared/reference/*.safetensors`, beside the checkout: the notebook's MLP 784→1000→10 (`init_w1`, `grad_b2`, …);
 ///   the steps after the first read the training set.
 ///
-/// Each quantity is measured as max |a − b| / max |b| and held to GUIDE §4's tolerance: 1e-5 for logits,
+/// Each quantity is measured as max |a − b| / max |b| and held to docs/fidelity.md's tolerance: 1e-5 for logits,
 /// losses and gradients, 1e-5 for weights after SGD, 1e-3 after Adam, 5e-2 after Adam on unscaled inputs.
 /// One exception, met by a convolution's bias before a BatchNorm: when a parameter's reference gradient is
 /// zero to rounding (below 1e-6 of the step's largest: the normalisation subtracts the bias out again), its

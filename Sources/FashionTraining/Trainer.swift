@@ -54,9 +54,9 @@ public final class Trainer {
     /// The order of the batches and the generator that shuffles and augments them.
     public let plan: BatchPlan
     /// When set, a checkpoint (weights, optimiser state, shuffling state, metrics) is written here,
-    /// atomically, after every epoch; `Trainer.resume(from:…)` continues from it. `metrics.json` is written
-    /// beside it after every epoch and, with `--log-every`, at most four times a second during an epoch, so
-    /// a dashboard follows the run as it trains.
+    /// atomically, after every epoch; `TrainingCheckpoint.resume(from:train:test:backend:)` continues from it.
+    /// `metrics.json` is written beside it after every epoch and, with `--log-every`, at most four times a
+    /// second during an epoch, so a dashboard follows the run as it trains.
     public var checkpointDirectory: String?
     /// When `metrics.json` was last written during an epoch, and the time until the next write (a quarter of a
     /// second, or ten times the last write's duration when that is longer).

@@ -102,7 +102,7 @@ extension FuzzTarget {
 
 /// Every target, by name.
 public enum FuzzTargets {
-    public static var all: [FuzzTarget] { parsers + loaders + text }
+    public static var all: [FuzzTarget] { parsers + loaders + text + memory }
     /// Byte-level mutation of every parser of user files.
     public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, jpeg, studyFile] }
     /// Well-formed files whose meaning lies, through the loaders of `train --resume`, `evaluate`, `predict`,
@@ -110,6 +110,8 @@ public enum FuzzTargets {
     public static var loaders: [FuzzTarget] { [checkpoint, modelFile, runDirectory, studyMeaning] }
     /// Random Unicode through the escaper and the name validator.
     public static var text: [FuzzTarget] { [markup, pathName] }
+    /// Pictures of extreme shape and depth, each held to the working memory ``FashionImaging/ImageLimits`` promises.
+    public static var memory: [FuzzTarget] { [pictureMemory] }
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 }

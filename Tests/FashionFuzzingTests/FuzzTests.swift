@@ -19,9 +19,14 @@ import FashionFuzzing
         try expectClean(name, inputs: 20_000, mustReject: name == "path-name")
     }
 
+    /// Every input's peak memory is measured, so the pass is short: each input decodes up to 50 megapixels.
+    @Test func picturesStayWithinTheirWorkingMemory() throws {
+        try expectClean("picture-memory", inputs: 24)
+    }
+
     @Test func everyTargetIsTested() {
         #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
-                                                      "model-file", "run-directory", "study-meaning", "markup", "path-name"])
+                                                      "model-file", "run-directory", "study-meaning", "markup", "path-name", "picture-memory"])
     }
 
     @Test func mutationIsReproducible() {

@@ -21,7 +21,7 @@ import FashionFuzzing
 
     /// Every input's peak memory is measured, so the pass is short: each input decodes up to 50 megapixels.
     @Test func picturesStayWithinTheirWorkingMemory() throws {
-        try expectClean("picture-memory", inputs: 24)
+        try expectClean("picture-memory", inputs: 16)
     }
 
     @Test func everyTargetIsTested() {

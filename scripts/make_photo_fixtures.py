@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The picture files the FashionImaging tests decode: JPEGs (baseline, progressive, gray and RGB, every EXIF
+"""The picture files the FashionImaging tests decode: JPEGs (baseline, progressive, gray, RGB and CMYK, every EXIF
 orientation 1-8 of one asymmetric picture, a big-endian EXIF and a malformed one), PNGs of every kind (1/2/4/16-bit,
 Adam7-interlaced, palette with and without tRNS, gray+alpha, RGBA, tRNS on gray and RGB) each beside the 8-bit
 non-interlaced reference it must decode to, and a GIF and a BMP for the "not supported" errors.
@@ -281,6 +281,17 @@ def make_jpegs():
     with open(os.path.join(OUT, "exif-malformed.jpg"), "wb") as f:
         f.write(with_app1(save_jpeg(upright, "tmp.jpg"), b"Exif\x00\x00" + b"II\x2a\x00" + struct.pack("<I", 0x7FFFFFF0) + b"\x00" * 8))
     os.remove(os.path.join(OUT, "tmp.jpg"))
+    make_cmyk()
+
+
+def make_cmyk():
+    """A CMYK JPEG as print software saves it: Pillow writes Adobe's convention (an APP14 "Adobe" marker, every
+    sample inverted); cyan = 255 - red and so on, no black."""
+    upright = upright_photo()
+    save_jpeg(upright.convert("CMYK"), "cmyk.jpg")
+    with Image.open(os.path.join(OUT, "cmyk.jpg")) as stored:
+        assert stored.mode == "CMYK" and "adobe" in stored.info, "cmyk.jpg: not an Adobe CMYK JPEG"
+    check_upright("cmyk.jpg", upright.convert("CMYK"))
 
 
 def make_others():

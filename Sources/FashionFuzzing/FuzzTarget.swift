@@ -102,14 +102,17 @@ extension FuzzTarget {
 
 /// Every target, by name.
 public enum FuzzTargets {
-    public static var all: [FuzzTarget] { parsers + loaders + outputs + text }
+    public static var all: [FuzzTarget] { parsers + loaders + memory + outputs + text }
     /// Byte-level mutation of every parser of user files.
     public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, jpeg, studyFile] }
     /// Well-formed files whose meaning lies, through the loaders of `train --resume`, `evaluate`, `predict`,
     /// `plot` and `study`.
     public static var loaders: [FuzzTarget] { [checkpoint, modelFile, runDirectory, studyMeaning] }
-    /// What a model asks of the machine and gives back: working memory, and outputs that are not finite.
-    public static var outputs: [FuzzTarget] { [workingMemory, nonFiniteModel] }
+    /// What a file asks of the machine, each held to the bound promised for it: a network's working memory for a
+    /// batch, a picture's (``FashionImaging/ImageLimits``).
+    public static var memory: [FuzzTarget] { [workingMemory, pictureMemory] }
+    /// Models whose outputs are not finite, through everything that formats, encodes or draws them.
+    public static var outputs: [FuzzTarget] { [nonFiniteModel] }
     /// Random Unicode through the escaper and the name validator.
     public static var text: [FuzzTarget] { [markup, pathName] }
 

@@ -7,30 +7,7 @@
 public enum EXIF {
     /// The orientation stored in the JPEG's APP1 Exif segment, or nil when there is none or it is malformed.
     public static func orientation(inJPEG bytes: [UInt8]) -> Orientation? {
-        guard let segment = exifSegment(bytes) else { return nil }
-        return orientation(inTIFF: segment)
-    }
-
-    /// The body of the first APP1 segment that starts with "Exif\0\0", without that prefix (the TIFF data).
-    /// Walks the markers from SOI up to the first scan (SOS) or the end of the file.
-    static func exifSegment(_ bytes: [UInt8]) -> ArraySlice<UInt8>? {
-        guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
-        var offset = 2
-        while offset + 4 <= bytes.count {
-            guard bytes[offset] == 0xFF else { return nil }
-            let marker = bytes[offset + 1]
-            if marker == 0xFF { offset += 1; continue }  // fill byte
-            if marker == 0xDA || marker == 0xD9 { return nil }  // scan data or end: no EXIF before it
-            if (0xD0...0xD7).contains(marker) || marker == 0x01 { offset += 2; continue }  // markers without a length
-            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])  // counts its own two bytes
-            guard length >= 2, length <= bytes.count - offset - 2 else { return nil }
-            let body = bytes[(offset + 4)..<(offset + 2 + length)]
-            if marker == 0xE1, body.count >= 6, Array(body.prefix(6)) == Array("Exif\0\0".utf8) {
-                return body.dropFirst(6)
-            }
-            offset += 2 + length
-        }
-        return nil
+        JPEG.Markers(bytes).exif.flatMap(orientation(inTIFF:))
     }
 
     /// The orientation tag of IFD0 in TIFF-structured data ("II" or "MM", 42, the offset of IFD0).

@@ -1,44 +1,51 @@
 /// Turns a picture into a 28×28 image the way Fashion-MNIST's were made: grayscale, the object bright
 /// on a dark background (inverted when the background is light), cropped to the object, its longest
 /// side fitted to 28 pixels and centred.
+///
+/// The picture is decoded straight to gray and prepared where it lies, so the whole path stays within the
+/// working memory ``ImageLimits`` promises for every shape, depth and colour type.
 public enum FashionInput {
-    /// Decodes a picture file's bytes: PNG, JPEG (upright by its EXIF orientation) or PGM, told apart by
-    /// their first bytes (``ImageFormat``). Other formats are refused with an error that names the format
-    /// when it is recognisable (GIF, BMP, WebP, TIFF, HEIC…) and says to convert it to PNG or JPEG.
+    /// Decodes a picture file's bytes to gray (alpha over white): PNG, JPEG (upright by its EXIF orientation)
+    /// or PGM, told apart by their first bytes (``ImageFormat``). Other formats are refused with an error that
+    /// names the format when it is recognisable (GIF, BMP, WebP, TIFF, HEIC…) and says to convert it to PNG or JPEG.
     public static func decode(_ bytes: [UInt8], name: String) throws -> Image {
         switch ImageFormat.detect(bytes) {
-        case .png: try PNG.decode(bytes, name: name)
-        case .jpeg: try JPEG.decode(bytes, name: name)
+        case .png: try PNG.decode(bytes, name: name, layout: .gray)
+        case .jpeg: try JPEG.decode(bytes, name: name, layout: .gray)
         case .pgm: try PGM.decode(bytes, name: name)
         case let other: throw other.refusal(name: name)
         }
     }
 
     /// The 28×28 gray image (784 bytes, row-major) to classify. Transparent pixels are composited over
-    /// white first, as a person sees them.
+    /// white first, as a person sees them. A gray picture is read where it lies: nothing the size of the
+    /// picture is allocated (the background is measured with histograms, the inversion done as pixels are read).
     public static func prepare(_ image: Image, side: Int = 28) -> Image {
-        var gray = image.grayscale(background: 255)
+        let gray = image.grayscale(background: 255)
+        let w = gray.width, h = gray.height
         // Background: the median of the border pixels. A light background is inverted, as the dataset's
         // product photos (dark on white) were.
-        let w = gray.width, h = gray.height
-        var border: [UInt8] = []
-        for x in 0..<w { border.append(gray.pixels[x]); border.append(gray.pixels[(h - 1) * w + x]) }
-        for y in 0..<h { border.append(gray.pixels[y * w]); border.append(gray.pixels[y * w + w - 1]) }
-        border.sort()
-        var background = Int(border[border.count / 2])
-        if background > 127 {
-            for i in gray.pixels.indices { gray.pixels[i] = 255 - gray.pixels[i] }
-            background = 255 - background
-        }
+        var border = [Int](repeating: 0, count: 256)
+        for x in 0..<w { border[Int(gray.pixels[x])] += 1; border[Int(gray.pixels[(h - 1) * w + x])] += 1 }
+        for y in 0..<h { border[Int(gray.pixels[y * w])] += 1; border[Int(gray.pixels[y * w + w - 1])] += 1 }
+        let count = 2 * (w + h)
+        let median = valueAt(count / 2, of: border)
+        let inverted = median > 127
         // Sensor noise: how far the border strays from its median (90th percentile). It is subtracted
         // with the background, so a noisy photo's background stays black as the dataset's is.
-        let deviations = border.map { abs(Int($0) - Int(border[border.count / 2])) }.sorted()
-        background = min(254, background + deviations[deviations.count * 9 / 10])
+        var deviations = [Int](repeating: 0, count: 256)
+        for value in 0..<256 { deviations[abs(value - median)] += border[value] }
+        let background = min(254, (inverted ? 255 - median : median) + valueAt(count * 9 / 10, of: deviations))
+        // The pixel at (x, y), bright on dark.
+        func pixel(_ x: Int, _ y: Int) -> Int {
+            let value = Int(gray.pixels[y * w + x])
+            return inverted ? 255 - value : value
+        }
         // Crop to the pixels clearly brighter than the background.
         let threshold = background + max(16, (255 - background) / 8)
         var (minX, minY, maxX, maxY) = (w, h, -1, -1)
         for y in 0..<h {
-            for x in 0..<w where Int(gray.pixels[y * w + x]) > threshold {
+            for x in 0..<w where pixel(x, y) > threshold {
                 minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
             }
         }
@@ -61,7 +68,7 @@ public enum FashionInput {
                     for sx in Int(x0)..<min(cropWidth, Int(x1.rounded(.up))) {
                         let wx = min(Double(sx + 1), x1) - max(Double(sx), x0)
                         guard wx > 0 else { continue }
-                        let value = Double(max(0, Int(gray.pixels[(minY + sy) * w + minX + sx]) - background))
+                        let value = Double(max(0, pixel(minX + sx, minY + sy) - background))
                         sum += value * wx * wy
                         weight += wx * wy
                     }
@@ -71,5 +78,15 @@ public enum FashionInput {
             }
         }
         return out
+    }
+
+    /// The value at `index` of the sorted values a 256-bin `histogram` counts.
+    private static func valueAt(_ index: Int, of histogram: [Int]) -> Int {
+        var seen = 0
+        for value in 0..<256 {
+            seen += histogram[value]
+            if seen > index { return value }
+        }
+        return 255
     }
 }

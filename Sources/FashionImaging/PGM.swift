@@ -29,7 +29,8 @@ public enum PGM {
             return value
         }
         let width = try nextNumber(), height = try nextNumber(), maxValue = try nextNumber()
-        _ = try ImageLimits.checkedSize(width: width, height: height, channels: 1, name: name)
+        // Its working memory is its pixels: the samples are read from the file's bytes where they lie.
+        try ImageLimits.workingMemory(width: width, height: height, channels: 1, scratch: 0, name: name)
         guard (1...65535).contains(maxValue) else { throw ImageError(name, "maxval \(maxValue) is outside 1…65535") }
         let count = width * height
         // Refuse a header that promises more pixels than the file can hold before allocating for them:

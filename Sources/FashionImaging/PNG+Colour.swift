@@ -1,24 +1,33 @@
 extension PNG {
-    /// A palette image's indices looked up in PLTE: RGB, or RGBA when a tRNS chunk gives entries an alpha
-    /// (entries past the end of tRNS are opaque; tRNS entries past the palette are ignored).
-    static func applyPalette(_ indices: [UInt8], palette: [UInt8], transparency: [UInt8]?,
-                             width: Int, height: Int, name: String) throws -> Image {
-        guard !palette.isEmpty, palette.count % 3 == 0, palette.count / 3 <= 256 else {
-            throw ImageError(name, "palette image without a valid PLTE chunk")
+    /// A palette image's colours from PLTE: RGB, or RGBA when a tRNS chunk gives entries an alpha (entries past
+    /// the end of tRNS are opaque; tRNS entries past the palette are ignored).
+    struct Palette {
+        /// 3 (RGB) or 4 (RGBA, with tRNS).
+        let channels: Int
+        let entries: Int
+        /// Each entry's red, green, blue and alpha.
+        private let colours: [UInt8]
+
+        init(_ palette: [UInt8], transparency: [UInt8]?, name: String) throws {
+            guard !palette.isEmpty, palette.count % 3 == 0, palette.count / 3 <= 256 else {
+                throw ImageError(name, "palette image without a valid PLTE chunk")
+            }
+            entries = palette.count / 3
+            channels = transparency == nil ? 3 : 4
+            var colours = [UInt8](repeating: 255, count: 4 * entries)
+            for entry in 0..<entries {
+                for c in 0..<3 { colours[4 * entry + c] = palette[3 * entry + c] }
+                if let transparency, entry < transparency.count { colours[4 * entry + 3] = transparency[entry] }
+            }
+            self.colours = colours
         }
-        let entries = palette.count / 3
-        let alphas = transparency.map { Array($0.prefix(entries)) }
-        let channels = alphas == nil ? 3 : 4
-        var pixels = [UInt8](repeating: 0, count: indices.count * channels)
-        for (i, index) in indices.enumerated() {
-            let entry = Int(index)
-            guard entry < entries else { throw ImageError(name, "palette index \(index) out of range (the palette has \(entries) colours)") }
-            let target = i * channels
-            pixels[target] = palette[3 * entry]
-            pixels[target + 1] = palette[3 * entry + 1]
-            pixels[target + 2] = palette[3 * entry + 2]
-            if let alphas { pixels[target + 3] = entry < alphas.count ? alphas[entry] : 255 }
+
+        /// Entry `index`'s red, green, blue and alpha into `samples`, or an error when the palette has no such entry.
+        func look(up index: Int, into samples: inout [UInt8], name: String) throws {
+            guard index < entries else {
+                throw ImageError(name, "palette index \(index) out of range (the palette has \(entries) colours)")
+            }
+            for c in 0..<4 { samples[c] = colours[4 * index + c] }
         }
-        return Image(width: width, height: height, channels: channels, pixels: pixels)
     }
 }

@@ -40,75 +40,84 @@ extension PNG {
         }
     }
 
-    /// Undoes the filters of `rows` rows of `rowBytes` bytes each, starting at `start` in `data` (each
-    /// row a filter byte then its bytes: None, Sub, Up, Average, Paeth). Returns the rows without their
-    /// filter bytes.
-    static func unfilter(_ data: [UInt8], start: Int, rows: Int, rowBytes: Int, distance: Int, name: String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: rows * rowBytes)
-        for y in 0..<rows {
-            let filter = data[start + y * (rowBytes + 1)]
-            let source = start + y * (rowBytes + 1) + 1
-            let row = y * rowBytes
-            for x in 0..<rowBytes {
-                let a = x >= distance ? Int(out[row + x - distance]) : 0
-                let b = y > 0 ? Int(out[row - rowBytes + x]) : 0
-                let c = (x >= distance && y > 0) ? Int(out[row - rowBytes + x - distance]) : 0
-                let predictor: Int
-                switch filter {
-                case 0: predictor = 0
-                case 1: predictor = a
-                case 2: predictor = b
-                case 3: predictor = (a + b) / 2
-                case 4:
-                    let p = a + b - c
-                    let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
-                    predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
-                default: throw ImageError(name, "unknown filter type \(filter) on row \(y)")
-                }
-                out[row + x] = data[source + x] &+ UInt8(truncatingIfNeeded: predictor)
+    /// Undoes the filter of one row in place: `row` is its filter byte then `count` bytes (None, Sub, Up,
+    /// Average, Paeth), `above` the row above it, already unfiltered (zeros above a pass's first row).
+    static func unfilter(_ row: UnsafeMutableBufferPointer<UInt8>, above: UnsafeMutableBufferPointer<UInt8>, count: Int,
+                         distance: Int, rowIndex: Int, name: String) throws {
+        let filter = row[0]
+        guard filter <= 4 else { throw ImageError(name, "unknown filter type \(filter) on row \(rowIndex)") }
+        guard filter != 0 else { return }
+        // Byte x of the row is at x + 1, after the filter byte.
+        for x in 1...count {
+            let a = x > distance ? Int(row[x - distance]) : 0
+            let b = Int(above[x])
+            let c = x > distance ? Int(above[x - distance]) : 0
+            let predictor: Int
+            switch filter {
+            case 1: predictor = a
+            case 2: predictor = b
+            case 3: predictor = (a + b) / 2
+            default:
+                let p = a + b - c
+                let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
             }
+            row[x] = row[x] &+ UInt8(truncatingIfNeeded: predictor)
         }
-        return out
     }
 
-    /// The image's 8-bit samples, pixel after pixel, from every pass of `filtered` (``Adam7``): gray and
-    /// colour scaled to 0…255 (16-bit rounded to nearest), palette indices as they are. With a tRNS
-    /// `transparentKey`, each pixel gets one more sample, its alpha: 0 where the raw samples equal the key.
-    static func readSamples(_ filtered: [UInt8], format: SampleFormat, passes: [Adam7.Pass], transparentKey: [Int]?,
-                            width: Int, height: Int, name: String) throws -> [UInt8] {
-        let outChannels = format.channels + (transparentKey == nil ? 0 : 1)
-        var out = [UInt8](repeating: 0, count: width * height * outChannels)
+    /// Reads every pass of the image data (``Adam7``) row by row into `out`, `channels` bytes a pixel: the 8-bit
+    /// samples as stored (gray and colour scaled to 0…255, 16-bit rounded to nearest; a palette looked up; with a
+    /// tRNS `transparentKey` one more sample, the alpha: 0 where the raw samples equal the key), or with one
+    /// channel their gray (``Image/gray(_:_:_:_:channels:background:)``). Two rows of raw samples are all it holds.
+    static func readRows(from inflater: inout Inflater, format: SampleFormat, passes: [Adam7.Pass], palette: Palette?,
+                         transparentKey: [Int]?, width: Int, channels: Int, into out: UnsafeMutableBufferPointer<UInt8>,
+                         name: String) throws {
+        let stored = palette?.channels ?? format.channels + (transparentKey == nil ? 0 : 1)
         let maxSample = (1 << format.depth) - 1
-        let scaled = format.colorType != 3
-        var start = 0
+        let rowCapacity = format.rowBytes(width: width) + 1
+        let rows = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 2 * rowCapacity)
+        defer { rows.deallocate() }
+        var current = UnsafeMutableBufferPointer(rebasing: rows[0..<rowCapacity])
+        var above = UnsafeMutableBufferPointer(rebasing: rows[rowCapacity...])
+        var raw = [Int](repeating: 0, count: format.channels)
+        var samples: [UInt8] = [0, 0, 0, 255]
         for pass in passes where pass.width > 0 && pass.height > 0 {
             let rowBytes = format.rowBytes(width: pass.width)
-            let rows = try unfilter(filtered, start: start, rows: pass.height, rowBytes: rowBytes, distance: format.filterDistance, name: name)
-            start += pass.dataSize(format)
-            var raw = [Int](repeating: 0, count: format.channels)
+            above.update(repeating: 0)
             for py in 0..<pass.height {
-                let row = py * rowBytes
+                try inflater.read(into: UnsafeMutableBufferPointer(rebasing: current[0...rowBytes]))
+                try unfilter(current, above: above, count: rowBytes, distance: format.filterDistance, rowIndex: py, name: name)
                 let y = pass.y0 + py * pass.dy
                 for px in 0..<pass.width {
                     for c in 0..<format.channels {
                         let sample = px * format.channels + c
                         switch format.depth {
-                        case 16: raw[c] = Int(rows[row + 2 * sample]) << 8 | Int(rows[row + 2 * sample + 1])
-                        case 8: raw[c] = Int(rows[row + sample])
+                        case 16: raw[c] = Int(current[1 + 2 * sample]) << 8 | Int(current[2 + 2 * sample])
+                        case 8: raw[c] = Int(current[1 + sample])
                         default:
                             let bit = sample * format.depth
-                            raw[c] = Int(rows[row + bit / 8]) >> (8 - format.depth - bit % 8) & maxSample
+                            raw[c] = Int(current[1 + bit / 8]) >> (8 - format.depth - bit % 8) & maxSample
                         }
                     }
-                    let target = ((y * width) + pass.x0 + px * pass.dx) * outChannels
-                    for c in 0..<format.channels {
-                        // Nearest 8-bit value: v·255/max rounded (exact for 1/2/4 bits: 255 is a multiple of their max).
-                        out[target + c] = scaled ? UInt8((raw[c] * 255 + maxSample / 2) / maxSample) : UInt8(raw[c])
+                    if let palette {
+                        try palette.look(up: raw[0], into: &samples, name: name)
+                    } else {
+                        for c in 0..<format.channels {
+                            // Nearest 8-bit value: v·255/max rounded (exact for 1/2/4 bits: 255 is a multiple of their max).
+                            samples[c] = UInt8((raw[c] * 255 + maxSample / 2) / maxSample)
+                        }
+                        if let transparentKey { samples[format.channels] = raw == transparentKey ? 0 : 255 }
                     }
-                    if let transparentKey { out[target + format.channels] = raw == transparentKey ? 0 : 255 }
+                    let target = (y * width + pass.x0 + px * pass.dx) * channels
+                    if channels == 1 && stored > 1 {
+                        out[target] = Image.gray(samples[0], samples[1], samples[2], samples[3], channels: stored)
+                    } else {
+                        for c in 0..<stored { out[target + c] = samples[c] }
+                    }
                 }
+                swap(&current, &above)
             }
         }
-        return out
     }
 }

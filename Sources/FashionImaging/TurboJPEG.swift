@@ -27,7 +27,10 @@ public struct TurboJPEG: Sendable {
     // From turbojpeg.h.
     static let pixelFormatRGB: Int32 = 0    // TJPF_RGB
     static let pixelFormatGray: Int32 = 6   // TJPF_GRAY
+    static let pixelFormatCMYK: Int32 = 11  // TJPF_CMYK
     static let colorspaceGray: Int32 = 2    // TJCS_GRAY
+    static let colorspaceCMYK: Int32 = 3    // TJCS_CMYK
+    static let colorspaceYCCK: Int32 = 4    // TJCS_YCCK
     static let flagStopOnWarning: Int32 = 8192  // TJFLAG_STOPONWARNING
     static let flagLimitScans: Int32 = 32768    // TJFLAG_LIMITSCANS: refuse progressive files of more than 500 scans
 
@@ -62,10 +65,21 @@ public struct TurboJPEG: Sendable {
         return nil
     }
 
-    /// Decodes `bytes` to 8-bit gray (a gray JPEG) or RGB (any other), rows top to bottom, as stored
-    /// (EXIF orientation is the caller's). The size is checked against ``ImageLimits`` before the pixels
-    /// are allocated. A file libjpeg warns about (truncated, damaged) is refused, not shown half decoded.
-    func decode(_ bytes: [UInt8], name: String) throws -> Image {
+    /// What a JPEG's header says: its size and how its colours are stored.
+    struct Header {
+        let width: Int, height: Int
+        /// The JPEG's colour space (TJCS_*).
+        let colorspace: Int32
+        var isGray: Bool { colorspace == TurboJPEG.colorspaceGray }
+        /// CMYK or YCCK (Adobe's CMYK): decoded as CMYK samples, converted by the caller.
+        var isCMYK: Bool { colorspace == TurboJPEG.colorspaceCMYK || colorspace == TurboJPEG.colorspaceYCCK }
+    }
+
+    /// Decodes `bytes` to 8-bit samples, rows top to bottom, as stored (EXIF orientation is the caller's): `plan`
+    /// is given the header and says which pixel format to decode to (TJPF_GRAY, TJPF_RGB or TJPF_CMYK) and how
+    /// many bytes a pixel of it takes, or throws (a picture too large). A file libjpeg warns about (truncated,
+    /// damaged) is refused, not shown half decoded.
+    func decode(_ bytes: [UInt8], name: String, plan: (Header) throws -> (pixelFormat: Int32, channels: Int)) throws -> Image {
         guard let handle = initDecompress() else {
             throw ImageError(name, "libjpeg-turbo could not start a decompressor")
         }
@@ -80,14 +94,13 @@ public struct TurboJPEG: Sendable {
         }
         guard headerStatus == 0 else { throw failure("header") }
         guard width > 0, height > 0 else { throw ImageError(name, "not a valid JPEG (its header gives no size: truncated?)") }
-        let gray = colorspace == Self.colorspaceGray
-        let channels = gray ? 1 : 3
+        let (pixelFormat, channels) = try plan(Header(width: Int(width), height: Int(height), colorspace: colorspace))
         let size = try ImageLimits.checkedSize(width: Int(width), height: Int(height), channels: channels, name: name)
         var pixels = [UInt8](repeating: 0, count: size)
         let status = bytes.withUnsafeBufferPointer { input in
             pixels.withUnsafeMutableBufferPointer { output in
                 decompress2(handle, input.baseAddress, UInt(input.count), output.baseAddress, width, width * Int32(channels), height,
-                            gray ? Self.pixelFormatGray : Self.pixelFormatRGB, Self.flagStopOnWarning | Self.flagLimitScans)
+                            pixelFormat, Self.flagStopOnWarning | Self.flagLimitScans)
             }
         }
         guard status == 0 else { throw failure("image data") }

@@ -24,10 +24,15 @@ import FashionFuzzing
         try expectClean(name, inputs: 20_000, mustReject: name == "path-name")
     }
 
+    /// Every input's peak memory is measured, so the pass is short: each input decodes up to 50 megapixels.
+    @Test func picturesStayWithinTheirWorkingMemory() throws {
+        try expectClean("picture-memory", inputs: 16)
+    }
+
     @Test func everyTargetIsTested() {
         #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
                                                       "model-file", "run-directory", "study-meaning", "working-memory", "non-finite-model",
-                                                      "markup", "path-name"])
+                                                      "markup", "path-name", "picture-memory"])
     }
 
     @Test func mutationIsReproducible() {

@@ -29,6 +29,17 @@ struct JPEGTests {
         #expect(difference.map { $0 <= Self.tolerance } == true, "\(pair.0): \(difference.map(String.init) ?? "size or channels differ")")
     }
 
+    /// A CMYK JPEG (Adobe's convention, every sample inverted, as print software and Pillow save it) is converted,
+    /// not refused as "not a valid JPEG": its colours, and its gray, are the RGB picture's.
+    @Test func cmykJPEGsAreConverted() throws {
+        let rgb = try JPEG.decode(Fixtures.bytes("cmyk.jpg"), name: "cmyk.jpg")
+        let reference = try PNG.decode(Fixtures.bytes("ref-photo.png"), name: "ref-photo.png")
+        let colours = largestDifference(rgb, reference)
+        #expect(colours.map { $0 <= Self.tolerance } == true, "RGB: \(colours.map(String.init) ?? "size or channels differ")")
+        let gray = largestDifference(try Fixtures.decoded("cmyk.jpg"), try Fixtures.decoded("ref-photo.png"))
+        #expect(gray.map { $0 <= Self.tolerance } == true, "gray: \(gray.map(String.init) ?? "size or channels differ")")
+    }
+
     /// An EXIF segment whose IFD0 offset lies past its end is ignored: the picture as stored, no error.
     @Test func malformedEXIFIsIgnored() throws {
         let bytes = try Fixtures.bytes("exif-malformed.jpg")

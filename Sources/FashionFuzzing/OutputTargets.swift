@@ -22,12 +22,12 @@ extension FuzzTargets {
             // Run the batches small enough to afford, and hold the figure against the memory they really take.
             guard values <= WideNetwork.affordableValues else { return }
             let model = try Sequential(description: network.description, seed: 1)
-            let before = ResidentMemory.current()
+            guard let before = ResidentMemory.resetPeak() else { return }
             let inputs = Tensor(shape: [network.batchSize, 1, 28, 28])
             inputs.fill(0.5)
             let outputs = model.forward(inputs, training: true)
             _ = model.backward(Tensor(shape: outputs.shape))
-            let grown = ResidentMemory.current() - before
+            let grown = (ResidentMemory.peak() ?? before) - before
             let allowed = 3 * values * MemoryLayout<Float>.size + 64 << 20
             guard grown <= allowed else {
                 throw FuzzViolation("a batch said to keep \(values) values took \(grown >> 20) MiB, more than the \(allowed >> 20) MiB allowed for it")
@@ -104,15 +104,5 @@ struct WideNetwork: Sendable {
         case 4 where !middle.isEmpty: middle.removeLast(m.below(middle.count) + 1)
         default: batchSize = m.pick([1, 2, 7, 32, 256, 1000, 60_000, 100_000])
         }
-    }
-}
-
-/// The resident memory of this process (`VmRSS` in `/proc/self/status`), in bytes; 0 where it cannot be read.
-enum ResidentMemory {
-    static func current() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kilobytes << 10
     }
 }

@@ -171,7 +171,8 @@ public struct Dashboard: Sendable {
     }
 
     /// A study's, lab's or run's own report (`report.html`, `index.html`) or a run's `metrics.csv`/`metrics.json`,
-    /// as written by FashionLab: self-contained, served with the reports' own strict content policy.
+    /// as written by FashionLab: self-contained, served with the reports' own strict content policy. Sent in pieces
+    /// of ``FileBody/pieceBytes`` as they are read, so a file of any size costs the server no more memory than that.
     static func reportFile(_ path: [Substring], api: API) throws -> Response {
         let names = try path.map { component -> String in
             guard let name = component.removingPercentEncoding else { throw ServeError(.badRequest, "bad percent-encoding in the path") }
@@ -183,10 +184,39 @@ public struct Dashboard: Sendable {
             throw ServeError(.notFound, "only report.html, index.html, metrics.csv and metrics.json are served from a run's folder")
         }
         let directory = try RunsFolder.components(of: names.dropLast().joined(separator: "/"))
-        guard let bytes = api.watcher.catalogue.folder.read(directory, file) else { throw ServeError(.notFound, "no such file: \(names.joined(separator: "/"))") }
+        let opened = try FileBody(api.watcher.catalogue.folder.openFile(directory, file))
         return Response(status: .ok, headers: [.contentType: type, .contentSecurityPolicy: ReportPageCSP.value, .cacheControl: "no-store",
                                                HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                        body: opened.body(name: names.joined(separator: "/")))
+    }
+}
+
+/// An open file sent as a response body, piece by piece; closed when the response is done with (sent, or dropped
+/// because the client went away first).
+final class FileBody: @unchecked Sendable {
+    static let pieceBytes = 64 << 10
+    let descriptor: Int32
+    let size: Int
+
+    init(_ opened: (descriptor: Int32, size: Int)) { (descriptor, size) = opened }
+
+    deinit { close(descriptor) }
+
+    /// The file's `size` bytes; a file that shrinks meanwhile (`name` says which) ends the connection.
+    func body(name: String) -> ResponseBody {
+        ResponseBody(contentLength: size) { writer in
+            var left = self.size
+            while left > 0 {
+                var piece = ByteBufferAllocator().buffer(capacity: min(left, Self.pieceBytes))
+                let count = piece.writeWithUnsafeMutableBytes(minimumWritableBytes: min(left, Self.pieceBytes)) { buffer in
+                    max(0, Glibc.read(self.descriptor, buffer.baseAddress!, min(left, buffer.count)))
+                }
+                guard count > 0 else { throw ServeError(.internalServerError, "\(name) became shorter while it was sent") }
+                left -= count
+                try await writer.write(piece)
+            }
+            try await writer.finish(nil)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FashionTestSupport
+import FashionTraining
 
 /// What a stranger tries against `fashionlab serve` (issue #35): other spellings of the loopback address, origins a
 /// browser sends from pages that are not the server's, live-update followers that come and go, and a run folder
@@ -84,5 +85,34 @@ import FashionTestSupport
             usleep(100_000)
         } while Date().timeIntervalSince(start) < 2
         #expect(answer?.status == 200, "after 80 pages came and went: \(answer.map { "\($0.status) \($0.text)" } ?? "no answer")")
+    }
+
+    /// A run whose `metrics.json` is valid but far larger than any run writes (here 46 MB of logged steps) is listed
+    /// as unreadable, saying which file and the limit, and is never decoded or kept: the server's memory stays small.
+    @Test func aHugeMetricsFileIsRefusedAndNotKept() throws {
+        let root = TestFiles.newDirectory("serve-huge")
+        var history = TrainingHistory(config: TrainingConfig())
+        history.epochs = [EpochMetrics(epoch: 1, learningRate: 0.01, trainLoss: 0.5, trainAccuracy: 0.8, validationLoss: 0.5,
+                                       validationAccuracy: 0.8, trainSeconds: 1, evaluationSeconds: 1)]
+        history.steps = (1...500_000).map { StepLoss(step: $0, epoch: Double($0) / 1875, loss: 0.5 + Double($0 % 1000) / 1e6) }
+        try FileManager.default.createDirectory(atPath: root + "/huge", withIntermediateDirectories: true)
+        try RunDirectory.saveHistory(history, to: root + "/huge")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: root + "/huge/metrics.json")[.size] as? Int)
+        #expect(size > 40 << 20)
+
+        let server = try ServeProcess(runs: root)
+        defer { server.stop() }
+        let list = try #require(RawHTTP.get(server.port, "/api/runs")?.json as? [String: Any])
+        let run = try #require((list["runs"] as? [[String: Any]])?.first)
+        let problem = run["problem"] as? String ?? ""
+        #expect(run["status"] as? String == "unreadable")
+        #expect(problem.contains("huge/metrics.json") && problem.contains("32 MB"), "\(problem)")
+        let curves = try #require(RawHTTP.get(server.port, "/api/runs/huge/curves.svg"))
+        let refusal = (curves.json as? [String: String])?["error"] ?? ""
+        #expect((400..<500).contains(curves.status) && refusal.contains("huge/metrics.json") && refusal.contains("32 MB"), "\(curves.status) \(curves.text)")
+        for _ in 0..<4 { _ = RawHTTP.get(server.port, "/api/runs/huge") }
+        let peak = try #require(server.peakMemory)
+        print("| a \(size >> 20) MB metrics.json | \(run["status"] ?? "?"): \(problem) | peak \(peak >> 20) MB |")
+        #expect(peak < 100 << 20, "the server's peak memory: \(peak >> 20) MB")
     }
 }

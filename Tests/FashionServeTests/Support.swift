@@ -65,6 +65,13 @@ final class ServeProcess: @unchecked Sendable {
 
     var isRunning: Bool { process.isRunning }
 
+    /// The server's peak resident memory so far (`VmHWM` in /proc), in bytes.
+    var peakMemory: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return nil }
+        return kilobytes << 10
+    }
 
     /// Stops the server; true when it ended on SIGTERM by itself (not killed, not crashed before).
     @discardableResult

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTPTypes
@@ -154,6 +155,8 @@ struct LoopbackOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
     let listening: ListeningAddress
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // The first `Host` became the authority; one left among the fields is a second (RFC 9112 §3.2: 400).
+        if request.headers[HTTPField.Name("Host")!] != nil { throw ServeError(.badRequest, "a request has one Host header, this one has more") }
         // Nothing is answered before the address is known, so an unknown one is taken for loopback.
         if let bound = listening.address, !ListeningAddress.isLoopback(bound) { return try await next(request, context) }
         let names = Self.names(bound: listening.address)

@@ -46,6 +46,7 @@ import FashionTraining
             ("Host with two ports", "\(me):80", [], "GET", 403),
             ("Host: another loopback address", "127.0.0.2:\(port)", [], "GET", 403),
             ("Host: a name of another site", "evil.example:\(port)", [], "GET", 403),
+            ("two Host headers, ours first", "\(me)\r\nHost: evil.example", [], "GET", 400),
             ("Host: 127.0.0.1", me, [], "GET", 200),
             ("Host: localhost in capitals", "LOCALHOST:\(port)", [], "GET", 200),
             ("Host: [::1]", "[::1]:\(port)", [], "GET", 200),
@@ -87,7 +88,7 @@ import FashionTraining
         #expect(answer?.status == 200, "after 80 pages came and went: \(answer.map { "\($0.status) \($0.text)" } ?? "no answer")")
     }
 
-    /// A run whose `metrics.json` is valid but far larger than any run writes (here 46 MB of logged steps) is listed
+    /// A run whose `metrics.json` is valid but far larger than any run writes (here 44 MB of logged steps) is listed
     /// as unreadable, saying which file and the limit, and is never decoded or kept: the server's memory stays small.
     @Test func aHugeMetricsFileIsRefusedAndNotKept() throws {
         let root = TestFiles.newDirectory("serve-huge")

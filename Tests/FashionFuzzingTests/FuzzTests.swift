@@ -19,9 +19,19 @@ import FashionFuzzing
         try expectClean(name, inputs: 20_000, mustReject: name == "path-name")
     }
 
+    /// A live `fashionlab serve` (built beside the tests) on 127.0.0.1 keeps answering hostile requests, keeps its
+    /// promises and stays under its memory bound.
+    @Test func serverSurvivesHostileRequests() throws {
+        let target = try #require(FuzzTargets.named("serve"))
+        let report = target.run(inputs: 200, seed: 42)
+        print(report)
+        #expect(report.violations == 0, "\(report)")
+        #expect(report.rejected > 0 && report.accepted > 0, "\(report)")
+    }
+
     @Test func everyTargetIsTested() {
         #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
-                                                      "model-file", "run-directory", "study-meaning", "markup", "path-name"])
+                                                      "model-file", "run-directory", "study-meaning", "markup", "path-name", "serve"])
     }
 
     @Test func mutationIsReproducible() {

@@ -85,7 +85,7 @@ let package = Package(
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
         .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "FashionTestSupport"]),
         .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing", "fashionlab-fuzz"]),
+        .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing", "fashionlab-fuzz", "fashionlab"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "CKernels", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),

@@ -45,10 +45,13 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
     /// The slowest single input, in seconds (a hang shows up here).
     public let slowest: Double
     public let seconds: Double
+    /// What else the target measured (the server target: its peak memory).
+    public var note: String? = nil
 
     public var description: String {
         var text = String(format: "%@: %d inputs, %d accepted, %d rejected with an error, %d broken promises, 0 crashes; slowest input %.1f ms; %.1f s",
                           target, inputs, accepted, rejected, violations, slowest * 1000, seconds)
+        if let note { text += "; " + note }
         for example in violationExamples { text += "\n  violation: " + example }
         return text
     }
@@ -102,7 +105,7 @@ extension FuzzTarget {
 
 /// Every target, by name.
 public enum FuzzTargets {
-    public static var all: [FuzzTarget] { parsers + loaders + memory + outputs + text }
+    public static var all: [FuzzTarget] { parsers + loaders + memory + outputs + text + servers }
     /// Byte-level mutation of every parser of user files.
     public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, jpeg, studyFile] }
     /// Well-formed files whose meaning lies, through the loaders of `train --resume`, `evaluate`, `predict`,
@@ -115,6 +118,8 @@ public enum FuzzTargets {
     public static var outputs: [FuzzTarget] { [nonFiniteModel] }
     /// Random Unicode through the escaper and the name validator.
     public static var text: [FuzzTarget] { [markup, pathName] }
+    /// Hostile requests to a live `fashionlab serve` (the `fashionlab` binary in its own process).
+    public static var servers: [FuzzTarget] { [serve] }
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 }

@@ -68,6 +68,14 @@ public struct RunList: Codable, Sendable {
 public struct RunDetail: Encodable, Sendable {
     public let run: RunSummary
     public let history: TrainingHistory?
+
+    /// The answer's bytes: the history as the catalogue encoded it when its file changed (a history may be tens of
+    /// megabytes; it is not encoded again for every request), around the summary of the moment.
+    static func response(_ run: RunRecord) throws -> Response {
+        let pieces = [ByteBuffer(string: "{\"history\":"), run.historyJSON ?? ByteBuffer(string: "null"),
+                      ByteBuffer(string: ",\"run\":"), try API.encoded(RunSummary(run)), ByteBuffer(string: "}")]
+        return Response(status: .ok, headers: API.jsonHeaders, body: .init(contentsOf: pieces))
+    }
 }
 
 /// `/api/runs/{id}/confusion`: counts[true][predicted] on the test set, each class's accuracy, and per class the
@@ -129,7 +137,7 @@ struct API: Sendable {
             return try await chart(last, of: run, words: words)
         }
         let run = try run(names.joined(separator: "/"))
-        return try Self.json(RunDetail(run: RunSummary(run), history: run.history))
+        return try RunDetail.response(run)
     }
 
     func chart(_ name: String, of run: RunRecord, words: DashboardWords) async throws -> Response {
@@ -190,10 +198,15 @@ struct API: Sendable {
 
     // MARK: Responses
 
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = NonFiniteJSON.encoder([.sortedKeys])
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: try encoded(value)))
+    }
+
+    /// `value` as the API writes JSON: keys sorted, no spaces, NaN and infinities as "nan", "inf", "-inf".
+    static func encoded(_ value: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(bytes: try NonFiniteJSON.encoder([.sortedKeys]).encode(value))
     }
 
     static func svg(_ text: String) -> Response {

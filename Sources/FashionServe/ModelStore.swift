@@ -97,7 +97,7 @@ final class ModelStore: @unchecked Sendable {
             return (entry.model, entry.config)
         }
         let name = run.id + "/" + run.modelFile!
-        guard let bytes = folder.read(run.components, run.modelFile!) else { throw ServeError(.notFound, "\(name): cannot be read") }
+        let bytes = try folder.read(run.components, run.modelFile!)
         let loaded: (model: Sequential, config: TrainingConfig)
         do {
             loaded = try ModelFile.load(Safetensors.parse(bytes, name: name), path: name)

@@ -2,6 +2,7 @@ import Foundation
 import FashionCore
 import FashionEngine
 import FashionTraining
+import NIOCore
 
 /// Where a run stands.
 public enum RunStatus: String, Codable, Sendable {
@@ -23,6 +24,8 @@ public struct RunRecord: Sendable {
     public let id: String
     public let components: [String]
     public let history: TrainingHistory?
+    /// The history as `/api/runs/{id}` sends it: encoded once when the file changes, not for every request.
+    let historyJSON: ByteBuffer?
     /// Why the history cannot be read.
     public let problem: String?
     public let status: RunStatus
@@ -57,8 +60,13 @@ public final class RunCatalogue: @unchecked Sendable {
     public let folder: RunsFolder
     /// At most this many runs are listed (a folder with more is shown in part).
     public static let maxRuns = 2_000
+    /// The largest history the server decodes, `metrics.json` or a checkpoint's: 32 MB. A run writes ≈ 330 bytes an
+    /// epoch and ≈ 100 a `--log-every` step, so this holds the 100,000 epochs a run may have, or 300,000 logged steps
+    /// (every step of 160 epochs at batch size 32 with `--log-every 1`). A larger one is never read: its run is
+    /// listed as unreadable, saying which file and the limit.
+    public static let maxHistoryBytes = 32 << 20
     private let lock = NSLock()
-    private var cache: [String: (key: String, history: TrainingHistory?, problem: String?)] = [:]
+    private var cache: [String: (key: String, history: TrainingHistory?, json: ByteBuffer?, problem: String?)] = [:]
 
     public init(folder: RunsFolder) { self.folder = folder }
 
@@ -94,7 +102,7 @@ public final class RunCatalogue: @unchecked Sendable {
         let source = metrics != nil ? RunDirectory.metricsFile : TrainingCheckpoint.file
         let sourceInfo = (metrics ?? checkpoint)!
         let key = "\(source):\(Self.stamp(sourceInfo))"
-        let (history, problem) = readHistory(components, id: id, source: source, key: key)
+        let (history, historyJSON, problem) = readHistory(components, id: id, source: source, key: key)
         // The lock's name is hidden (a leading '.'), so it is not among `files`: looked up by itself, not followed.
         let running = folder.info(components, LockProbe.lockFile).map {
             LockProbe.isHeld($0, path: folder.root + "/" + id + "/" + LockProbe.lockFile, held: held)
@@ -110,31 +118,34 @@ public final class RunCatalogue: @unchecked Sendable {
         case (nil, nil): nil
         }
         let signature = [key, model.map(Self.stamp) ?? "-", checkpoint.map(Self.stamp) ?? "-", running ? "running" : "idle"].joined(separator: "|")
-        return RunRecord(id: id, components: components, history: history, problem: problem, status: status,
+        return RunRecord(id: id, components: components, history: history, historyJSON: historyJSON, problem: problem, status: status,
                          updated: Date(timeIntervalSince1970: Self.seconds(sourceInfo)), modelFile: modelFile,
                          hasReport: files["report.html"] != nil, signature: signature)
     }
 
-    /// The run's history from `metrics.json`, or from the checkpoint's metadata when there is no `metrics.json` yet;
-    /// read again only when the file's time or size changed.
-    private func readHistory(_ components: [String], id: String, source: String, key: String) -> (TrainingHistory?, String?) {
-        if let cached = lock.withLock({ cache[id] }), cached.key == key { return (cached.history, cached.problem) }
+    /// The run's history from `metrics.json`, or from the checkpoint's metadata when there is no `metrics.json` yet,
+    /// and its JSON for the API; read again only when the file's time or size changed.
+    private func readHistory(_ components: [String], id: String, source: String, key: String) -> (TrainingHistory?, ByteBuffer?, String?) {
+        if let cached = lock.withLock({ cache[id] }), cached.key == key { return (cached.history, cached.json, cached.problem) }
         var history: TrainingHistory?, problem: String?
         let name = id + "/" + source
         do {
-            guard let bytes = folder.read(components, source) else { throw ServeError(.notFound, "\(name): cannot be read") }
             if source == RunDirectory.metricsFile {
-                history = try RunDirectory.decodeHistory(Data(bytes), path: name)
+                history = try RunDirectory.decodeHistory(Data(folder.read(components, source, limit: Self.maxHistoryBytes)), path: name)
             } else {
-                let file = try Safetensors.parse(bytes, name: name)
+                let file = try Safetensors.parse(folder.read(components, source), name: name)
                 guard let text = file.metadata["history"] else { throw ServeError(.notFound, "\(name): no history in its metadata") }
+                guard text.utf8.count <= Self.maxHistoryBytes else {
+                    throw ServeError(.unprocessableContent, "\(name): its metadata 'history' is \(RunsFolder.megabytes(text.utf8.count)), more than the \(RunsFolder.megabytes(Self.maxHistoryBytes)) fashionlab serve reads of it")
+                }
                 history = try RunDirectory.decodeHistory(Data(text.utf8), path: name + " (metadata 'history')")
             }
         } catch {
             problem = "\(error)"
         }
-        lock.withLock { cache[id] = (key, history, problem) }
-        return (history, problem)
+        let json = history.flatMap { try? API.encoded($0) }
+        lock.withLock { cache[id] = (key, history, json, problem) }
+        return (history, json, problem)
     }
 
     /// Modification time (nanoseconds) and size: what changes when a file is replaced.

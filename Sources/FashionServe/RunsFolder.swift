@@ -54,17 +54,32 @@ public struct RunsFolder: Sendable {
         return descriptor
     }
 
-    /// The bytes of the regular file `name` in the directory at `components`; nil when there is none
-    /// (or it is a link, a directory, or larger than `limit`).
-    public func read(_ components: [String], _ name: String, limit: Int = maxFileBytes) -> [UInt8]? {
-        guard PathName.problem(with: name) == nil, let directory = try? openDirectory(components) else { return nil }
+    /// The regular file `name` in the directory at `components`, opened read-only without following links, and its
+    /// size; the caller closes the descriptor. A 404 when there is none (or it is a link, a directory, anything else).
+    func openFile(_ components: [String], _ name: String) throws -> (descriptor: Int32, size: Int) {
+        let path = (components + [name]).joined(separator: "/")
+        guard PathName.problem(with: name) == nil else { throw ServeError(.notFound, "no such file: \(path)") }
+        let directory = try openDirectory(components)
         defer { close(directory) }
         let file = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard file >= 0 else { return nil }
-        defer { close(file) }
+        guard file >= 0 else { throw ServeError(.notFound, "no such file: \(path)") }
         var info = stat()
-        guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= limit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        guard fstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(file)
+            throw ServeError(.notFound, "no such file: \(path)")
+        }
+        return (file, Int(info.st_size))
+    }
+
+    /// The bytes of the regular file `name` in the directory at `components`. A 404 when there is none (see
+    /// ``openFile(_:_:)``); a 422 naming the file and the limit when it is larger than `limit`, which is never read.
+    public func read(_ components: [String], _ name: String, limit: Int = maxFileBytes) throws -> [UInt8] {
+        let (file, size) = try openFile(components, name)
+        defer { close(file) }
+        guard size <= limit else {
+            throw ServeError(.unprocessableContent, "\((components + [name]).joined(separator: "/")) is \(Self.megabytes(size)), more than the \(Self.megabytes(limit)) fashionlab serve reads of it")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress! + offset, $0.count - offset) }
@@ -73,6 +88,11 @@ public struct RunsFolder: Sendable {
             offset += count
         }
         return offset == bytes.count ? bytes : Array(bytes[..<offset])
+    }
+
+    /// A size as a person reads it: "32 MB", "45.2 MB".
+    static func megabytes(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MB" : String(format: "%.1f MB", Double(bytes) / Double(1 << 20))
     }
 
     /// What `lstat` says of `name` in the directory at `components` (links are not followed); nil when absent.

@@ -50,6 +50,8 @@ public struct Dashboard: Sendable {
     public let settings: Settings
     let watcher: RunWatcher
     let api: API
+    /// The address bound, once listening: whether it is loopback decides the Host and Origin checks.
+    let listening = ListeningAddress()
 
     public init(settings: Settings) throws {
         self.settings = settings
@@ -58,29 +60,31 @@ public struct Dashboard: Sendable {
         api = API(watcher: watcher, models: ModelStore(folder: folder, dataDirectory: settings.data), uploadLimit: settings.uploadLimit)
     }
 
-    /// Serves until the process is asked to stop (SIGINT, SIGTERM); `started` gets the address once listening
-    /// (with the port the system chose when `port` is 0).
+    /// Serves until the process is asked to stop (SIGINT, SIGTERM); `started` gets the address once listening:
+    /// the one bound, whatever `host` spelled (`127.1` listens on `http://127.0.0.1:PORT/`), with the port the
+    /// system chose when `port` is 0.
     public func run(started: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        let host = settings.host
         let seconds = settings.requestTime.components.seconds
+        let listening = self.listening
         let app = Application(
             router: router(),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [RequestDeadlineHandler(limit: .seconds(seconds))], idleTimeout: .seconds(60))),
-            configuration: .init(address: .hostname(host, port: settings.port), serverName: "fashionlab"),
+                additionalChannelHandlers: [RequestDeadlineHandler(limit: .seconds(seconds)), EventStreamHangUpHandler()], idleTimeout: .seconds(60))),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "fashionlab"),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                started("http://\(host.contains(":") ? "[\(host)]" : host):\(port)/")
+                listening.address = channel.localAddress
+                let host = channel.localAddress.map(ListeningAddress.urlHost) ?? "?"
+                started("http://\(host):\(channel.localAddress?.port ?? 0)/")
             })
         let watching = Task { await watcher.run() }
         defer { watching.cancel() }
         try await app.runService()
     }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func router() -> Router<ServeContext> {
+        let router = Router(context: ServeContext.self)
         router.middlewares.add(JSONErrorMiddleware())
-        if LoopbackOnlyMiddleware<BasicRequestContext>.isLoopback(host: settings.host) { router.middlewares.add(LoopbackOnlyMiddleware()) }
+        router.middlewares.add(LoopbackOnlyMiddleware(listening: listening))
         let api = self.api, watcher = self.watcher
 
         // Pages.
@@ -115,7 +119,7 @@ public struct Dashboard: Sendable {
             try api.compare(Self.runIDs(request), words: Self.words(request))
         }
         router.post("/api/predict") { request, context in try await api.predict(request, context: context) }
-        router.get("/api/events") { _, _ in try Self.events(watcher) }
+        router.get("/api/events") { _, context in try Self.events(watcher, connection: context.channel) }
         return router
     }
 
@@ -137,15 +141,18 @@ public struct Dashboard: Sendable {
     }
 
     /// `text/event-stream`: a comment at once (so the page knows it is connected), then every change, and a
-    /// comment every 15 s so a closed page is noticed (the write fails) and its slot freed. The stream ends when
-    /// the server is asked to stop (SIGINT, SIGTERM), which otherwise waits for every open response to end.
-    static func events(_ watcher: RunWatcher) throws -> Response {
+    /// comment every 15 s (a connection that went quiet without closing is noticed when that write fails). The stream
+    /// ends, freeing the page's place, as soon as its connection closes (``EventStreamHangUpHandler`` closes it when
+    /// the page goes away), and when the server is asked to stop (SIGINT, SIGTERM), which otherwise waits for every
+    /// open response to end.
+    static func events(_ watcher: RunWatcher, connection: any Channel) throws -> Response {
         guard let stream = watcher.subscribe() else {
             throw ServeError(.serviceUnavailable, "too many pages are following the runs (\(watcher.maxSubscribers)); close one")
         }
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "retry: 1000\n: connected\n\n"))
             let (merged, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
+            connection.closeFuture.whenComplete { _ in continuation.finish() }
             let forward = Task {
                 for await event in stream { continuation.yield(event.wireFormat) }
                 continuation.finish()
@@ -164,7 +171,8 @@ public struct Dashboard: Sendable {
     }
 
     /// A study's, lab's or run's own report (`report.html`, `index.html`) or a run's `metrics.csv`/`metrics.json`,
-    /// as written by FashionLab: self-contained, served with the reports' own strict content policy.
+    /// as written by FashionLab: self-contained, served with the reports' own strict content policy. Sent in pieces
+    /// of ``FileBody/pieceBytes`` as they are read, so a file of any size costs the server no more memory than that.
     static func reportFile(_ path: [Substring], api: API) throws -> Response {
         let names = try path.map { component -> String in
             guard let name = component.removingPercentEncoding else { throw ServeError(.badRequest, "bad percent-encoding in the path") }
@@ -176,10 +184,50 @@ public struct Dashboard: Sendable {
             throw ServeError(.notFound, "only report.html, index.html, metrics.csv and metrics.json are served from a run's folder")
         }
         let directory = try RunsFolder.components(of: names.dropLast().joined(separator: "/"))
-        guard let bytes = api.watcher.catalogue.folder.read(directory, file) else { throw ServeError(.notFound, "no such file: \(names.joined(separator: "/"))") }
+        let opened = try FileBody(api.watcher.catalogue.folder.openFile(directory, file))
         return Response(status: .ok, headers: [.contentType: type, .contentSecurityPolicy: ReportPageCSP.value, .cacheControl: "no-store",
                                                HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                        body: opened.body(name: names.joined(separator: "/")))
+    }
+}
+
+/// An open file sent as a response body, piece by piece; closed when the response is done with (sent, or dropped
+/// because the client went away first).
+final class FileBody: @unchecked Sendable {
+    static let pieceBytes = 64 << 10
+    let descriptor: Int32
+    let size: Int
+
+    init(_ opened: (descriptor: Int32, size: Int)) { (descriptor, size) = opened }
+
+    deinit { close(descriptor) }
+
+    /// The file's `size` bytes; a file that shrinks meanwhile (`name` says which) ends the connection.
+    func body(name: String) -> ResponseBody {
+        ResponseBody(contentLength: size) { writer in
+            var left = self.size
+            while left > 0 {
+                var piece = ByteBufferAllocator().buffer(capacity: min(left, Self.pieceBytes))
+                let count = piece.writeWithUnsafeMutableBytes(minimumWritableBytes: min(left, Self.pieceBytes)) { buffer in
+                    max(0, Glibc.read(self.descriptor, buffer.baseAddress!, min(left, buffer.count)))
+                }
+                guard count > 0 else { throw ServeError(.internalServerError, "\(name) became shorter while it was sent") }
+                left -= count
+                try await writer.write(piece)
+            }
+            try await writer.finish(nil)
+        }
+    }
+}
+
+/// A request's context: Hummingbird's, and the connection the request came on (an event stream ends with it).
+struct ServeContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
     }
 }
 

@@ -44,10 +44,20 @@ import FashionFuzzing
         #expect(!report.contains(" 0 accepted") && !report.contains(" 0 rejected"), "both paths reached: \(report)")
     }
 
+    /// A live `fashionlab serve` (built beside the tests) on 127.0.0.1 keeps answering hostile requests, keeps its
+    /// promises and stays under its memory bound.
+    @Test func serverSurvivesHostileRequests() throws {
+        let target = try #require(FuzzTargets.named("serve"))
+        let report = target.run(inputs: 200, seed: 42)
+        print(report)
+        #expect(report.violations == 0, "\(report)")
+        #expect(report.rejected > 0 && report.accepted > 0, "\(report)")
+    }
+
     @Test func everyTargetIsTested() {
         #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
                                                       "model-file", "run-directory", "study-meaning", "working-memory", "non-finite-model",
-                                                      "markup", "path-name", "picture-memory"])
+                                                      "markup", "path-name", "picture-memory", "serve"])
     }
 
     @Test func mutationIsReproducible() {

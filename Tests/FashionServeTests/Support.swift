@@ -46,7 +46,7 @@ final class ServeProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         Self.started(process.processIdentifier)
-        // "Serving the runs under DIR at http://127.0.0.1:PORT/  (Ctrl-C stops)"
+        // "Serving the runs under DIR at http://127.0.0.1:PORT/  (Ctrl-C stops)": the address bound, whatever --host said.
         var text = ""
         let deadline = Date().addingTimeInterval(30)
         while !text.contains("(Ctrl-C stops)"), Date() < deadline, process.isRunning {
@@ -54,7 +54,7 @@ final class ServeProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression),
+        guard let range = text.range(of: #"http://[^ /]+:(\d+)/"#, options: .regularExpression),
               let port = UInt16(text[range].split(separator: ":").last!.dropLast()) else {
             process.terminate()
             throw ServeTestError("fashionlab serve did not say where it listens: \(text)")
@@ -64,6 +64,14 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { process.isRunning }
+
+    /// The server's peak resident memory so far (`VmHWM` in /proc), in bytes.
+    var peakMemory: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return nil }
+        return kilobytes << 10
+    }
 
     /// Stops the server; true when it ended on SIGTERM by itself (not killed, not crashed before).
     @discardableResult
@@ -184,12 +192,13 @@ enum RawHTTP {
     }
 
     /// One request with `Connection: close`; nil when the server closed without answering.
+    /// `host` is the `Host` header's value (127.0.0.1:`port` when nil).
     static func request(port: UInt16, _ method: String, _ target: String, body: [UInt8]? = nil,
-                        headers: [String] = [], timeout: Double = 30) -> RawResponse? {
+                        headers: [String] = [], host: String? = nil, timeout: Double = 30) -> RawResponse? {
         let fd = connect(port: port)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nConnection: close\r\n"
         for header in headers { head += header + "\r\n" }
         if let body, !headers.contains(where: { $0.lowercased().hasPrefix("content-length") }) { head += "Content-Length: \(body.count)\r\n" }
         send(fd, Array((head + "\r\n").utf8) + (body ?? []))

@@ -80,10 +80,17 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/custom-model"
         ),
-        // What the test targets share: a temporary directory per test run, removed when it ends.
-        .target(name: "FashionTestSupport", path: "Tests/FashionTestSupport"),
+        // The Swift code the README, docs/ and the DocC articles show, one snippet a file: compiled with the tests
+        // (fashionlabTests depends on it), never run; DocumentationSnippetsTests keeps the pages equal to the files.
+        .executableTarget(
+            name: "DocumentationSnippets",
+            dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"],
+            path: "Examples/snippets"
+        ),
+        // What the test targets share: a temporary directory per test run, removed when it ends; a synthetic dataset.
+        .target(name: "FashionTestSupport", dependencies: ["FashionCore", "FashionData"], path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
-        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "FashionTestSupport"]),
+        .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "DocumentationSnippets", "FashionStudies", "FashionTraining", "FashionTestSupport"]),
         .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing", "fashionlab-fuzz", "fashionlab"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "CKernels", "FashionTestSupport"]),

@@ -23,14 +23,14 @@ public enum RunArtifacts {
     /// `curves.svg`, `weights.svg` (when a run has its model), `confusion.svg` (one run with its confusion matrix)
     /// and `report.html` for `runs` on shared charts.
     public static func writeCharts(for runs: [RunForReport], title: String, device: String = "CPU", to directory: String) throws {
-        try AtomicFile.write(text: RunCharts.curves(runs, title: title), to: directory + "/curves.svg")
+        try AtomicFile.write(text: RunCharts.curves(runs, title: title), to: directory + "/" + RunDirectory.curvesChart)
         if let weights = RunCharts.weights(runs, title: "Weights after training — " + title) {
-            try AtomicFile.write(text: weights, to: directory + "/weights.svg")
+            try AtomicFile.write(text: weights, to: directory + "/" + RunDirectory.weightsChart)
         }
         if runs.count == 1, let counts = runs[0].confusion {
-            try AtomicFile.write(text: RunCharts.confusion(counts, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
+            try AtomicFile.write(text: RunCharts.confusion(counts, title: "Confusion matrix on the test set"), to: directory + "/" + RunDirectory.confusionChart)
         }
-        try AtomicFile.write(text: RunCharts.report(runs, title: title, device: device).html(), to: directory + "/report.html")
+        try AtomicFile.write(text: RunCharts.report(runs, title: title, device: device).html(), to: directory + "/" + RunDirectory.reportPage)
     }
 
     /// The files of an evaluation: `confusion.svg`, `confusion.txt`, `misclassified.png` (the report's most confident
@@ -39,14 +39,12 @@ public enum RunArtifacts {
     public static func writeEvaluation(_ report: EvaluationReport, dataset: Dataset, to directory: String) throws {
         let shown = report.misclassifiedShown
         let grid = LabelledGrid.render(shown.map { dataset.image($0.index) }, labels: shown.map(mistakeLabel), scale: 4)
-        try AtomicFile.write(text: RunCharts.confusion(report.confusion, title: "Confusion matrix on the test set"), to: directory + "/confusion.svg")
-        try AtomicFile.write(text: report.confusionTable, to: directory + "/confusion.txt")
-        try AtomicFile.write(PNG.encode(grid), to: directory + "/misclassified.png")
+        try AtomicFile.write(text: RunCharts.confusion(report.confusion, title: "Confusion matrix on the test set"), to: directory + "/" + RunDirectory.confusionChart)
+        try AtomicFile.write(text: report.confusionTable, to: directory + "/" + RunDirectory.confusionTable)
+        try AtomicFile.write(PNG.encode(grid), to: directory + "/" + RunDirectory.misclassifiedPicture)
         let encoder = NonFiniteJSON.encoder([.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(Array(try encoder.encode(report)), to: directory + "/" + evaluationFile)
+        try AtomicFile.write(Array(try encoder.encode(report)), to: directory + "/" + RunDirectory.evaluationFile)
     }
-
-    public static let evaluationFile = "evaluation.json"
 
     /// A mistake's label in `misclassified.png`, a line each: its class, what the model took it for, and the
     /// probability the model gave that class (`"is Shirt\nas T-shirt/top\n97% sure"`).

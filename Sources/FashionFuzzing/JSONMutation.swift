@@ -1,3 +1,4 @@
+import FashionTraining
 import Foundation
 
 /// Changes to the values inside a JSON text that keep it valid JSON: a setting set to 0, −1, 10¹⁵, 9·10¹⁸,
@@ -11,10 +12,11 @@ enum JSONMutation {
                           "whole-set", "batches", "Linear", "Conv2d", "BatchNorm2d", "ReLU", "Flatten", "MaxPool2d",
                           "Dropout", "AvgPool2d", "AdaptiveAvgPool2d", "..", "a/b", "<script>",
                           String(repeating: "x", count: 5000)]
-    static let keys = ["hidden", "epochs", "batchSize", "evaluationBatchSize", "learningRate", "model", "architecture",
-                       "layers", "type", "in_features", "out_features", "in_channels", "out_channels", "kernel_size",
-                       "stride", "padding", "num_features", "p", "input_shape", "trainingSubset", "seed", "momentum",
-                       "schedule", "augmentation", "labelSmoothing", "normalization", "epoch", "trainLoss", "unknown"]
+    /// Keys to add: every training setting's (from the table, as `metrics.json` and checkpoints store them), a
+    /// model description's, a history's, and one that nothing knows.
+    static let keys = Array(Set(TrainingSetting.all.map { String($0.key.prefix { $0 != "." }) })).sorted()
+        + ["architecture", "layers", "type", "in_features", "out_features", "in_channels", "out_channels", "kernel_size",
+           "stride", "padding", "num_features", "p", "input_shape", "epoch", "trainLoss", "unknown"]
 
     /// `text` with one to three changes, or `text` itself when it is not JSON.
     static func mutate(_ text: String, _ m: inout Mutator) -> String {

@@ -17,7 +17,7 @@ extension FuzzTargets {
         .structured("checkpoint", summary: "checkpoint.safetensors through train --resume, then one epoch",
                     seeds: LoaderSeeds.shared.checkpoints, mutate: mutateFile(metadataKeys: checkpointKeys)) { file in
             let directory = LoaderSeeds.shared.scratch("checkpoint")
-            try LoaderSeeds.write(file.encoded(), to: directory + "/" + TrainingCheckpoint.file)
+            try LoaderSeeds.write(file.encoded(), to: directory + "/" + RunDirectory.checkpointFile)
             let data = LoaderSeeds.shared.data
             let trainer = try TrainingCheckpoint.resume(from: directory, train: data.train, test: data.test)
             guard let metrics = try trainer.runEpoch() else { throw FuzzViolation("a resumed run trained no epoch") }
@@ -135,11 +135,13 @@ final class LoaderSeeds: @unchecked Sendable {
         for (index, (model, config)) in Self.runs().enumerated() {
             let directory = root + "/seed-\(index)"
             try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let trainer = Trainer(model: model, config: config, train: data.train, test: data.test)
+            let (train, test) = data
+            let trainer = try! model.map { Trainer(model: $0, config: config, train: train, test: test) }
+                ?? Trainer(config: config, train: train, test: test)
             trainer.checkpointDirectory = directory
             try! trainer.runEpoch()
             try! RunDirectory.save(history: trainer.history, model: trainer.model, to: directory)
-            var checkpoint = TensorFile(try! Safetensors.read(directory + "/" + TrainingCheckpoint.file))
+            var checkpoint = TensorFile(try! Safetensors.read(directory + "/" + RunDirectory.checkpointFile))
             var modelFile = TensorFile(try! Safetensors.read(directory + "/" + RunDirectory.modelFile))
             for key in ["history", "fashionlab_metrics"] {
                 checkpoint.metadata[key] = checkpoint.metadata[key].map(Self.withoutTimes)

@@ -112,7 +112,7 @@ struct API: Sendable {
     /// The largest upload `POST /api/predict` reads (bytes).
     let uploadLimit: Int
 
-    static let chartNames = ["curves.svg", "weights.svg", "confusion.svg", "confusion"]
+    static let chartNames = [RunDirectory.curvesChart, RunDirectory.weightsChart, RunDirectory.confusionChart, "confusion"]
 
     func runs() -> RunList {
         let snapshot = watcher.snapshot
@@ -142,13 +142,13 @@ struct API: Sendable {
 
     func chart(_ name: String, of run: RunRecord, words: DashboardWords) async throws -> Response {
         switch name {
-        case "curves.svg":
+        case RunDirectory.curvesChart:
             guard let history = run.history else { throw ServeError(.notFound, "\(run.id): \(run.problem ?? "no metrics")") }
             let report = RunForReport(label: run.components.last!, history: history, model: nil)
             return Self.svg(RunCharts.curves([report], title: history.config.chartTitle, words: words.chart))
-        case "weights.svg":
+        case RunDirectory.weightsChart:
             return Self.svg(try await models.weightsChart(run, words: words))
-        case "confusion.svg":
+        case RunDirectory.confusionChart:
             return Self.svg(RunCharts.confusion(try await models.confusion(run).counts, title: words["confusionTitle"], words: words.chart))
         default:
             return try Self.json(try await models.confusion(run))

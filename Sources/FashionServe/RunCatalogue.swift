@@ -80,11 +80,11 @@ public final class RunCatalogue: @unchecked Sendable {
             let entries = folder.entries(components)
             visited += entries.count
             let files = Dictionary(entries.filter { !$0.isDirectory }.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })
-            if !components.isEmpty, files[RunDirectory.metricsFile] != nil || files[TrainingCheckpoint.file] != nil {
+            if !components.isEmpty, files[RunDirectory.metricsFile] != nil || files[RunDirectory.checkpointFile] != nil {
                 snapshot.runs.append(record(components, files: files, held: held))
                 return  // a run's directory holds no further runs
             }
-            if !components.isEmpty, let file = ["index.html", "report.html"].first(where: { files[$0] != nil }) {
+            if !components.isEmpty, let file = [RunDirectory.labPage, RunDirectory.reportPage].first(where: { files[$0] != nil }) {
                 snapshot.reports.append(ReportRecord(id: components.joined(separator: "/"), file: file))
             }
             for entry in entries where entry.isDirectory { walk(components + [entry.name]) }
@@ -97,9 +97,9 @@ public final class RunCatalogue: @unchecked Sendable {
 
     private func record(_ components: [String], files: [String: stat], held: Set<String>?) -> RunRecord {
         let id = components.joined(separator: "/")
-        let metrics = files[RunDirectory.metricsFile], checkpoint = files[TrainingCheckpoint.file]
+        let metrics = files[RunDirectory.metricsFile], checkpoint = files[RunDirectory.checkpointFile]
         let model = files[RunDirectory.modelFile]
-        let source = metrics != nil ? RunDirectory.metricsFile : TrainingCheckpoint.file
+        let source = metrics != nil ? RunDirectory.metricsFile : RunDirectory.checkpointFile
         let sourceInfo = (metrics ?? checkpoint)!
         let key = "\(source):\(Self.stamp(sourceInfo))"
         let (history, historyJSON, problem) = readHistory(components, id: id, source: source, key: key)
@@ -112,15 +112,15 @@ public final class RunCatalogue: @unchecked Sendable {
             else { .unreadable }
         // The model a page shows: whichever of the final weights and the last checkpoint is newer.
         let modelFile: String? = switch (model, checkpoint) {
-        case let (m?, c?): Self.seconds(m) >= Self.seconds(c) ? RunDirectory.modelFile : TrainingCheckpoint.file
+        case let (m?, c?): Self.seconds(m) >= Self.seconds(c) ? RunDirectory.modelFile : RunDirectory.checkpointFile
         case (.some, nil): RunDirectory.modelFile
-        case (nil, .some): TrainingCheckpoint.file
+        case (nil, .some): RunDirectory.checkpointFile
         case (nil, nil): nil
         }
         let signature = [key, model.map(Self.stamp) ?? "-", checkpoint.map(Self.stamp) ?? "-", running ? "running" : "idle"].joined(separator: "|")
         return RunRecord(id: id, components: components, history: history, historyJSON: historyJSON, problem: problem, status: status,
                          updated: Date(timeIntervalSince1970: Self.seconds(sourceInfo)), modelFile: modelFile,
-                         hasReport: files["report.html"] != nil, signature: signature)
+                         hasReport: files[RunDirectory.reportPage] != nil, signature: signature)
     }
 
     /// The run's history from `metrics.json`, or from the checkpoint's metadata when there is no `metrics.json` yet,

@@ -77,6 +77,4 @@ public final class RunWatcher: @unchecked Sendable {
         continuation.onTermination = { [weak self] _ in self?.lock.withLock { _ = self?.subscribers.removeValue(forKey: id) } }
         return stream
     }
-
-    public var subscriberCount: Int { lock.withLock { subscribers.count } }
 }

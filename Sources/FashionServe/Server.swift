@@ -1,5 +1,6 @@
 import Foundation
 import FashionCore
+import FashionTraining
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -178,10 +179,10 @@ public struct Dashboard: Sendable {
             guard let name = component.removingPercentEncoding else { throw ServeError(.badRequest, "bad percent-encoding in the path") }
             return name
         }
-        let types = ["report.html": "text/html; charset=utf-8", "index.html": "text/html; charset=utf-8",
-                     "metrics.csv": "text/csv; charset=utf-8", "metrics.json": "application/json; charset=utf-8"]
+        let types = [RunDirectory.reportPage: "text/html; charset=utf-8", RunDirectory.labPage: "text/html; charset=utf-8",
+                     RunDirectory.csvFile: "text/csv; charset=utf-8", RunDirectory.metricsFile: "application/json; charset=utf-8"]
         guard let file = names.last, let type = types[file], names.count > 1 else {
-            throw ServeError(.notFound, "only report.html, index.html, metrics.csv and metrics.json are served from a run's folder")
+            throw ServeError(.notFound, "only \(types.keys.sorted().joined(separator: ", ")) are served from a run's folder")
         }
         let directory = try RunsFolder.components(of: names.dropLast().joined(separator: "/"))
         let opened = try FileBody(api.watcher.catalogue.folder.openFile(directory, file))

@@ -18,7 +18,7 @@ public enum Findings {
         func name(_ r: RunResult) -> String { l.runLabel(r.run.label) }
 
         switch result.study.kind {
-        case "scaling":
+        case .scaling:
             guard let unscaled = runs.first(where: { !$0.run.config.scale }), let scaled = runs.first(where: { $0.run.config.scale }) else { break }
             sentences.append(l.t(
                 "After \(epochs) epochs, scaled inputs reached \(l.percent(train(scaled))) training accuracy and unscaled inputs \(l.percent(train(unscaled))).",
@@ -32,7 +32,7 @@ public enum Findings {
                 sentences.append(l.t("Scaling changed training accuracy by \(l.decimal(gain, digits: 1)) points.",
                                      "Chuẩn hóa làm độ chính xác huấn luyện thay đổi \(l.decimal(gain, digits: 1)) điểm."))
             }
-        case "batch-size":
+        case .batchSize:
             let sorted = runs.sorted { $0.run.config.batchSize < $1.run.config.batchSize }
             guard let small = sorted.first, let large = sorted.last, small.run.config.batchSize != large.run.config.batchSize else { break }
             let trainCount = result.trainingImages
@@ -45,7 +45,7 @@ public enum Findings {
             sentences.append(l.t(
                 "A training epoch took \(l.seconds(smallEpoch)) with the small batches and \(l.seconds(largeEpoch)) with the large ones.",
                 "Một epoch huấn luyện mất \(l.seconds(smallEpoch)) với batch nhỏ và \(l.seconds(largeEpoch)) với batch lớn."))
-        case "optimizer":
+        case .optimizer:
             guard let sgd = runs.first(where: { $0.run.config.optimizer == .sgd }), let adam = runs.first(where: { $0.run.config.optimizer != .sgd }) else { break }
             sentences.append(l.t(
                 "After \(epochs) epochs SGD reached \(l.percent(validation(sgd))) validation accuracy (\(l.percent(train(sgd))) training), Adam \(l.percent(validation(adam))) (\(l.percent(train(adam))) training).",
@@ -58,7 +58,7 @@ public enum Findings {
                         "\(name(r)) tốt nhất ở epoch \(best.epoch) (\(l.percent(best.validationAccuracy))) rồi kết thúc thấp hơn: độ chính xác kiểm định dao động giữa các epoch."))
                 }
             }
-        case "learning-rate", "weights":
+        case .learningRate, .weights:
             let ranked = runs.filter(learned).sorted { (validation($0) ?? 0) > (validation($1) ?? 0) }
             if let best = ranked.first {
                 sentences.append(l.t("\(name(best)) gave the best validation accuracy after \(epochs) epochs: \(l.percent(validation(best))).",
@@ -86,13 +86,13 @@ public enum Findings {
                     "The first layer's weights spread to a standard deviation of \(l.decimal(widest.1, digits: 3)) with \(name(widest.0)) but stayed at \(l.decimal(narrowest.1, digits: 3)) with \(name(narrowest.0)) (\(l.decimal(initial, digits: 3)) at initialisation).",
                     "Trọng số lớp đầu trải rộng tới độ lệch chuẩn \(l.decimal(widest.1, digits: 3)) với \(name(widest.0)) nhưng chỉ \(l.decimal(narrowest.1, digits: 3)) với \(name(narrowest.0)) (\(l.decimal(initial, digits: 3)) lúc khởi tạo)."))
             }
-        case "learning-rate-long":
+        case .learningRateLong:
             guard let run = runs.first else { break }
             let at5 = run.history.epochs.count >= 5 ? run.history.epochs[4].validationAccuracy : nil
             sentences.append(l.t(
                 "\(name(run)) reached \(l.percent(validation(run))) validation accuracy after \(run.history.epochs.count) epochs (\(l.percent(at5)) after 5).",
                 "\(name(run)) đạt độ chính xác kiểm định \(l.percent(validation(run))) sau \(run.history.epochs.count) epoch (\(l.percent(at5)) sau 5 epoch)."))
-        default:
+        case .custom:
             let ranked = runs.sorted { (validation($0) ?? -1) > (validation($1) ?? -1) }
             if let best = ranked.first, let worst = ranked.last, ranked.count > 1 {
                 sentences.append(l.t("Best: \(name(best)) with \(l.percent(validation(best))) validation accuracy; lowest: \(name(worst)) with \(l.percent(validation(worst))).",

@@ -30,17 +30,29 @@ public struct StudyRun: Codable, Sendable, Equatable {
     }
 }
 
+/// What a study studies, which decides the findings and the titles its report writes: one of the lab's questions,
+/// or `custom` (a study file, `--seeds`), whose findings compare its runs without a question of their own.
+public enum StudyKind: String, Codable, Sendable, CaseIterable {
+    case scaling
+    case batchSize = "batch-size"
+    case optimizer
+    case learningRate = "learning-rate"
+    case learningRateLong = "learning-rate-long"
+    case weights
+    case custom
+}
+
 /// A study: several runs that differ in one setting, and what the report says about them.
 public struct Study: Codable, Sendable, Equatable {
     /// The name used on the command line (`scaling`, `batch-size`, …).
     public var name: String
-    /// The kind of finding to write (a built-in study's name, or "custom").
-    public var kind: String
+    /// What it studies: the findings and titles its report writes.
+    public var kind: StudyKind
     public var runs: [StudyRun]
     /// Draw each run's weight and bias histograms.
     public var showsWeights: Bool
 
-    public init(name: String, kind: String, runs: [StudyRun], showsWeights: Bool = false) {
+    public init(name: String, kind: StudyKind, runs: [StudyRun], showsWeights: Bool = false) {
         self.name = name
         self.kind = kind
         self.runs = runs
@@ -80,40 +92,40 @@ public enum BuiltinStudies {
         return config
     }
 
-    public static let scaling = Study(name: "scaling", kind: "scaling", runs: [
+    public static let scaling = Study(name: "scaling", kind: .scaling, runs: [
         StudyRun(label: "unscaled", config: base(.sgd, lr: 0.01, scale: false)),
         StudyRun(label: "scaled", config: base(.sgd, lr: 0.01, scale: true)),
     ])
 
-    public static let batchSize = Study(name: "batch-size", kind: "batch-size", runs: [
+    public static let batchSize = Study(name: "batch-size", kind: .batchSize, runs: [
         StudyRun(label: "batch 32", config: base(.adam, lr: 0.01, batch: 32)),
         StudyRun(label: "batch 10,000", config: base(.adam, lr: 0.01, batch: 10_000)),
     ])
 
-    public static let optimizer = Study(name: "optimizer", kind: "optimizer", runs: [
+    public static let optimizer = Study(name: "optimizer", kind: .optimizer, runs: [
         StudyRun(label: "SGD", config: base(.sgd, lr: 0.01, epochs: 10)),
         StudyRun(label: "Adam", config: base(.adam, lr: 0.01, epochs: 10)),
     ])
 
-    public static let learningRate = Study(name: "learning-rate", kind: "learning-rate", runs: [
+    public static let learningRate = Study(name: "learning-rate", kind: .learningRate, runs: [
         StudyRun(label: "lr 0.1", config: base(.adam, lr: 0.1)),
         StudyRun(label: "lr 0.001", config: base(.adam, lr: 0.001)),
         StudyRun(label: "lr 0.00001", config: base(.adam, lr: 0.00001)),
     ], showsWeights: true)
 
-    public static let learningRateUnscaled = Study(name: "learning-rate-unscaled", kind: "learning-rate", runs: [
+    public static let learningRateUnscaled = Study(name: "learning-rate-unscaled", kind: .learningRate, runs: [
         StudyRun(label: "lr 0.1", config: base(.adam, lr: 0.1, scale: false)),
         StudyRun(label: "lr 0.001", config: base(.adam, lr: 0.001, scale: false)),
         StudyRun(label: "lr 0.00001", config: base(.adam, lr: 0.00001, scale: false)),
     ], showsWeights: true)
 
     /// The notebook's remark: the smallest learning rate needs about 100 epochs.
-    public static let learningRateLong = Study(name: "learning-rate-long", kind: "learning-rate-long", runs: [
+    public static let learningRateLong = Study(name: "learning-rate-long", kind: .learningRateLong, runs: [
         StudyRun(label: "lr 0.00001, 100 epochs", config: base(.adam, lr: 0.00001, epochs: 100)),
     ])
 
     /// The weight-distribution view: the learning-rate runs, scaled and unscaled, as histograms.
-    public static let weights = Study(name: "weights", kind: "weights",
+    public static let weights = Study(name: "weights", kind: .weights,
                                       runs: learningRate.runs.map { StudyRun(label: $0.label + ", scaled", config: $0.config) }
                                           + learningRateUnscaled.runs.map { StudyRun(label: $0.label + ", unscaled", config: $0.config) },
                                       showsWeights: true)

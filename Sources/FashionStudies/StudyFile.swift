@@ -10,19 +10,15 @@ import Foundation
 ///   "base": { "optimizer": "adam", "lr": 0.001, "epochs": 3 },
 ///   "grid": { "hidden": [[64], [256], [1000]], "batch-size": [32, 128] } }
 /// ```
-/// `base` and `grid` take every `train` setting by its flag's name (``fields``): model, hidden, optimizer, lr,
-/// momentum, nesterov, weight-decay, schedule, batch-size, epochs, scale, no-scale, seed, subset, normalize,
-/// augment, label-smoothing, train-metrics, val-split, monitor, early-stop, min-delta, log-every. Numbers are numbers (`"epochs": 1`), flags are `true`/`false`,
-/// the rest are the strings the flags take (`"schedule": "cosine"`, `"augment": "flip,crop:2"`). The runs are
-/// every combination of the grid (at most ``maximumRuns``), and each is checked as `train` checks its flags.
-/// `model` is mlp, cnn, cnn-large or a model description object (`{"input_shape": [1, 28, 28], "layers": […]}`,
-/// see `ModelDescription`). `normalize` is measured on the training set when the study runs (``StudyRun/normalize``).
+/// `base` and `grid` take every `train` setting by its flag's name (``fields``, from `TrainingSetting.all`). Numbers
+/// are numbers (`"epochs": 1`), flags are `true`/`false`, the rest are the strings the flags take
+/// (`"schedule": "cosine"`, `"augment": "flip,crop:2"`). The runs are every combination of the grid (at most
+/// ``maximumRuns``), and each is checked as `train` checks its flags. `model` is mlp, cnn, cnn-large or a model
+/// description object (`{"input_shape": [1, 28, 28], "layers": […]}`, see `ModelDescription`). `normalize` is
+/// measured on the training set when the study runs (``StudyRun/normalize``).
 public enum StudyFile {
     /// The settings `base` and `grid` take: `train`'s flags' names.
-    public static let fields = ["model", "hidden", "optimizer", "lr", "momentum", "nesterov", "weight-decay",
-                                "schedule", "batch-size", "epochs", "scale", "no-scale", "seed", "subset",
-                                "normalize", "augment", "label-smoothing", "train-metrics", "val-split", "monitor", "early-stop",
-                                "min-delta", "log-every"]
+    public static let fields = TrainingSetting.all.map(\.flag)
     /// The most runs a grid may make.
     public static let maximumRuns = 100
 
@@ -54,11 +50,11 @@ public enum StudyFile {
         }
         let studyName = try self.studyName(fields["name"], file: file)
 
-        var base = RunSettings()
+        var base = TrainingSettings()
         if let value = fields["base"] {
             guard case .object(let settings) = value else { throw StudyFileError(file, "field 'base' must be an object, found \(value.shown)") }
             for key in settings.keys.sorted() {
-                try base.apply(key, settings[key]!, at: "base.\(key)", file: file)
+                try base.set(key, settings[key]!, at: "base.\(key)", file: file)
             }
         }
         var axes: [(key: String, values: [JSONValue])] = []
@@ -86,8 +82,7 @@ public enum StudyFile {
             throw StudyFileError(file, "the grid makes \(overflow ? "more than \(Int.max)" : String(count)) runs (\(axes.map { "\($0.values.count) \($0.key)" }.joined(separator: " × "))); at most \(maximumRuns) are allowed")
         }
         if axes.isEmpty {
-            try check(base, label: "base", file: file)
-            return Study(name: studyName, kind: "custom", runs: [base.run(label: "base")], showsWeights: true)
+            return Study(name: studyName, kind: .custom, runs: [try check(base, label: "base", file: file)], showsWeights: true)
         }
         var runs: [StudyRun] = []
         runs.reserveCapacity(count)
@@ -98,20 +93,19 @@ public enum StudyFile {
             var label: [String] = []
             for (axis, index) in zip(axes, indices) {
                 let value = axis.values[index]
-                try settings.apply(axis.key, value, at: "grid.\(axis.key)[\(index)]", file: file)
+                try settings.set(axis.key, value, at: "grid.\(axis.key)[\(index)]", file: file)
                 // Runs that differ only in their seed share a label: the report shows their mean and spread.
                 if axis.key != "seed" { label.append("\(axis.key) \(value.label)") }
             }
             let text = label.isEmpty ? "base" : label.joined(separator: ", ")
-            try check(settings, label: text, file: file)
-            runs.append(settings.run(label: text))
+            runs.append(try check(settings, label: text, file: file))
             for position in indices.indices.reversed() {
                 indices[position] += 1
                 if indices[position] < axes[position].values.count { break }
                 indices[position] = 0
             }
         }
-        return Study(name: studyName, kind: "custom", runs: runs, showsWeights: true)
+        return Study(name: studyName, kind: .custom, runs: runs, showsWeights: true)
     }
 
     /// The `name` field, or the file's base name; either must be able to name the study's directory.
@@ -135,19 +129,12 @@ public enum StudyFile {
     }
 
     /// A run's settings checked as `train` checks its flags; a problem names the field that set the value.
-    static func check(_ settings: RunSettings, label: String, file: String) throws {
-        func location(_ flag: String) -> String { settings.origins[flag] ?? "run '\(label)': \(flag)" }
-        let config = settings.run(label: label).config
-        if let origin = settings.origins["min-delta"], settings.patience == nil {
-            throw StudyFileError(file, "\(origin): min-delta applies to early-stop; give early-stop too")
-        }
-        if let origin = settings.origins["hidden"], config.model != .mlp {
-            throw StudyFileError(file, "\(origin): hidden sizes the MLP only; model \(config.model.rawValue) does not take it")
-        }
+    static func check(_ settings: TrainingSettings, label: String, file: String) throws -> StudyRun {
         do {
-            try config.validate()
-        } catch let problem as SettingProblem {
-            throw StudyFileError(file, "\(location(problem.flag)): \(problem.message)")
+            let config = try settings.validated()
+            return StudyRun(label: label, config: config, normalize: settings.normalize, split: settings.split)
+        } catch {
+            throw StudyFileError(file, error.inFile(where: "run '\(label)'"))
         }
     }
 
@@ -163,123 +150,25 @@ public enum StudyFile {
     }
 }
 
-/// One run's settings as a study file builds them, with where each came from (`base.lr`, `grid.lr[2]`).
-struct RunSettings {
-    var config = TrainingConfig()
-    var normalize = false
-    var split: ValidationSplit?
-    var patience: Int?
-    var minDelta = 0.0
-    /// The field that set each setting, by flag name.
-    var origins: [String: String] = [:]
-
-    func run(label: String) -> StudyRun {
-        var config = config
-        config.earlyStopping = patience.map { EarlyStopping(patience: $0, minDelta: minDelta) }
-        return StudyRun(label: label, config: config, normalize: normalize, split: split)
-    }
-
-    /// Sets one field, checking its type (ranges are checked on the whole run, `StudyFile.check`).
-    mutating func apply(_ key: String, _ value: JSONValue, at path: String, file: String) throws {
-        func fail(_ message: String) -> StudyFileError { StudyFileError(file, "\(path): \(message)") }
-        func number() throws -> Double {
-            guard case .number(let number) = value else { throw fail("expected a number, found \(value.shown)") }
-            return number
+extension TrainingSettings {
+    /// Sets the setting a study file names `key` to a JSON value, given at `path` (`base.lr`, `grid.lr[2]`).
+    mutating func set(_ key: String, _ value: JSONValue, at path: String, file: String) throws {
+        guard let setting = TrainingSetting.named(key) else {
+            throw StudyFileError(file, "\(path): unknown setting '\(key)' (known: \(StudyFile.fields.joined(separator: ", ")))")
         }
-        func integer(_ item: JSONValue, minimum: Int, maximum: Int? = nil) throws -> Int {
-            guard case .number(let n) = item, n == n.rounded(), n >= Double(minimum), n <= Double(maximum ?? 1_000_000_000) else {
-                throw fail("expected an integer ≥ \(minimum)\(maximum.map { " and ≤ \($0)" } ?? ""), found \(item.shown)")
-            }
-            return Int(n)
-        }
-        func flag() throws -> Bool {
-            guard case .bool(let flag) = value else { throw fail("expected true or false, found \(value.shown)") }
-            return flag
-        }
-        func text(_ expected: String) throws -> String {
-            guard case .string(let text) = value else { throw fail("expected \(expected), found \(value.shown)") }
-            return text
-        }
-        let scaleKeys = ["scale", "no-scale"]
-        if scaleKeys.contains(key), let other = scaleKeys.first(where: { $0 != key }), let origin = origins[other] {
-            throw fail("\(other) is already set in \(origin); give scale or no-scale, not both")
-        }
-        switch key {
-        case "model":
-            if case .object = value {
-                let data = try JSONEncoder().encode(value)
-                do {
-                    config.architecture = try ModelDescription.parse(data, name: path)
-                } catch let error as ModelDescriptionError {
-                    throw StudyFileError(file, error.message)
-                }
-                config.model = .custom
-            } else {
-                let known = "known: \(TrainingConfig.models.joined(separator: ", ")), or a model description object"
-                let name = try text("a model name (\(known))")
-                guard let kind = ModelKind(rawValue: name), kind != .custom else { throw fail("unknown model '\(name)' (\(known))") }
-                config.model = kind
-                config.architecture = nil
-            }
-        case "hidden":
-            if case .array(let list) = value {
-                guard !list.isEmpty else { throw fail("hidden needs at least one size") }
-                config.hidden = try list.map { try integer($0, minimum: 1) }
-            } else {
-                config.hidden = [try integer(value, minimum: 1)]
-            }
-        case "optimizer":
-            let name = try text("sgd, adam or adamw")
-            guard let kind = OptimizerKind(rawValue: name) else { throw fail("expected sgd, adam or adamw, found \(name)") }
-            config.optimizer = kind
-        case "lr": config.learningRate = Float(try number())
-        case "momentum": config.momentum = Float(try number())
-        case "nesterov": config.nesterov = try flag()
-        case "weight-decay": config.weightDecay = Float(try number())
-        case "schedule":
-            let syntax = "constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]"
-            let name = try text(syntax)
-            guard let schedule = LearningRateSchedule(parsing: name) else { throw fail("expected \(syntax), found \(name)") }
-            config.schedule = schedule
-        case "batch-size": config.batchSize = try integer(value, minimum: 1)
-        case "epochs": config.epochs = try integer(value, minimum: 1)
-        // Seeds are exact up to 2^53, what a JSON number holds without rounding.
-        case "seed": config.seed = UInt64(try integer(value, minimum: 0, maximum: 1 << 53))
-        case "subset": config.trainingSubset = try integer(value, minimum: 1)
-        case "scale": config.scale = try flag()
-        case "no-scale": config.scale = !(try flag())
-        case "normalize": normalize = try flag()
-        case "augment":
-            let list = try text("none or a list of flip, crop:PADDING, erase:PROBABILITY (e.g. \"flip,crop:2\")")
+        var given = value.setting
+        if case .object = value, setting.flag == TrainingSetting.model.flag {
             do {
-                let augmentation = try Augmentation(parsing: list)
-                config.augmentation = augmentation.isIdentity ? nil : augmentation
-            } catch {
-                throw fail("\(error)")
+                given = .description(try ModelDescription.parse(try JSONEncoder().encode(value), name: path))
+            } catch let error as ModelDescriptionError {
+                throw StudyFileError(file, error.message)
             }
-        case "label-smoothing":
-            let smoothing = Float(try number())
-            config.labelSmoothing = smoothing == 0 ? nil : smoothing
-        case "train-metrics":
-            let name = try text("whole-set or batches")
-            guard let metrics = TrainingMetrics(rawValue: name) else { throw fail("expected whole-set or batches, found \(name)") }
-            config.trainingMetrics = metrics == .wholeSet ? nil : metrics
-        case "val-split":
-            guard let parsed = ValidationSplit(number: try number()) else {
-                throw fail("expected a number of images ≥ 1 or a fraction in (0, 1), found \(value.shown)")
-            }
-            split = parsed
-        case "monitor":
-            let name = try text("val-loss or val-accuracy")
-            guard let monitor = Monitor(rawValue: name) else { throw fail("expected val-loss or val-accuracy, found \(name)") }
-            config.monitor = monitor == .validationLoss ? nil : monitor
-        case "early-stop": patience = try integer(value, minimum: 1)
-        case "log-every": config.logEvery = try integer(value, minimum: 1)
-        case "min-delta": minDelta = try number()
-        default:
-            throw fail("unknown setting '\(key)' (known: \(StudyFile.fields.joined(separator: ", ")))")
         }
-        origins[key] = path
+        do {
+            try set(setting, to: given, from: path)
+        } catch {
+            throw StudyFileError(file, error.inFile(where: path))
+        }
     }
 }
 
@@ -326,12 +215,23 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// As an error message shows a value found: `1`, `true`, `fast`, `a list`, `an object`, `null`.
     var shown: String {
         switch self {
-        case .number(let value): Axis.trimmed(value)
+        case .number(let value): SettingValue.trimmed(value)
         case .bool(let value): value ? "true" : "false"
         case .string(let value): value.isEmpty ? "an empty string" : value
         case .array: "a list"
         case .object: "an object"
         case .null: "null"
+        }
+    }
+
+    /// As a setting's value (an object, which only a model description is, is read by `TrainingSettings.set`).
+    var setting: SettingValue {
+        switch self {
+        case .number(let value): .number(value)
+        case .bool(let value): .bool(value)
+        case .string(let value): .text(value)
+        case .array(let list): .list(list.map(\.setting))
+        case .object, .null: .other(shown)
         }
     }
 
@@ -352,11 +252,4 @@ public struct StudyFileError: Error, CustomStringConvertible {
     public let message: String
     public init(_ file: String, _ message: String) { self.file = file; self.message = message }
     public var description: String { "\(file): \(message)" }
-}
-
-enum Axis {
-    static func trimmed(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-        return String(format: "%g", value)
-    }
 }

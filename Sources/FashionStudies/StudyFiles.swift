@@ -1,5 +1,6 @@
 import FashionCharts
 import FashionCore
+import FashionTraining
 
 /// The files a study writes into its directory (`fashionlab study`; each study's folder of `fashionlab lab`).
 public enum StudyFiles {
@@ -8,7 +9,7 @@ public enum StudyFiles {
         let section = LabReport.section(result, language: language)
         for (index, figure) in section.figures.enumerated() {
             if case let .svg(markup, _) = figure {
-                try AtomicFile.write(text: markup, to: directory + "/" + (index == 0 ? "curves.svg" : "weights.svg"))
+                try AtomicFile.write(text: markup, to: directory + "/" + (index == 0 ? RunDirectory.curvesChart : RunDirectory.weightsChart))
             }
         }
     }
@@ -16,6 +17,6 @@ public enum StudyFiles {
     /// The charts and the study's own `report.html`.
     public static func write(_ result: StudyResult, language: LabLanguage, device: String = "CPU", to directory: String) throws {
         try writeCharts(result, language: language, to: directory)
-        try AtomicFile.write(text: LabReport.studyPage(result, language: language, device: device).html(), to: directory + "/report.html")
+        try AtomicFile.write(text: LabReport.studyPage(result, language: language, device: device).html(), to: directory + "/" + RunDirectory.reportPage)
     }
 }

@@ -176,7 +176,7 @@ public final class StudyRunner {
             return RunResult(run: run, history: history, model: model, directory: directory, reused: true)
         }
         // An interrupted run continues from its last complete epoch.
-        var trainer = Trainer(config: run.config, train: train, test: test, backend: backend)
+        var trainer = try Trainer(config: run.config, train: train, test: test, backend: backend)
         if let saved = try? TrainingCheckpoint.history(in: directory), saved.config == run.config, !saved.isFinished,
            let resumed = try? TrainingCheckpoint.resume(from: directory, train: train, test: test, backend: backend) {
             trainer = resumed

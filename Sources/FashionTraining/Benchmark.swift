@@ -58,16 +58,16 @@ public struct Benchmark {
 
     /// Runs the measurements; `progress` receives a line per measurement. Throws when the GPU fails.
     public func run(train: Dataset, test: Dataset, progress: (String) -> Void = { _ in }) throws -> Report {
-        func makeTrainer(_ optimizer: OptimizerKind, _ lr: Float) -> Trainer {
+        func makeTrainer(_ optimizer: OptimizerKind, _ lr: Float) throws -> Trainer {
             var config = TrainingConfig()
             config.hidden = [hidden]
             config.optimizer = optimizer
             config.learningRate = lr
             config.batchSize = batchSize
-            return Trainer(config: config, train: train, test: nil, backend: backend)
+            return try Trainer(config: config, train: train, test: nil, backend: backend)
         }
         func timeTraining(_ optimizer: OptimizerKind, _ lr: Float) throws -> Timing {
-            let trainer = makeTrainer(optimizer, lr)
+            let trainer = try makeTrainer(optimizer, lr)
             let seconds = try (0..<repetitions).map { _ in
                 let start = DispatchTime.now()
                 _ = try trainer.trainEpoch()
@@ -80,7 +80,7 @@ public struct Benchmark {
         let sgd = try timeTraining(.sgd, 0.01)
         let adam = try timeTraining(.adam, 0.001)
 
-        let evaluator = makeTrainer(.sgd, 0.01)
+        let evaluator = try makeTrainer(.sgd, 0.01)
         _ = try evaluator.evaluate(on: test)  // on the GPU: sets up the device side once, outside the timing
         let evaluation = try (0..<repetitions).map { _ in
             let start = DispatchTime.now()
@@ -93,7 +93,7 @@ public struct Benchmark {
         var cnnEpoch: Timing?
         var cnnFlops: Double?
         if cnn {
-            let trainer = Trainer(config: Recipe.cnn.config, train: train, test: nil, backend: backend)
+            let trainer = try Trainer(config: Recipe.cnn.config, train: train, test: nil, backend: backend)
             cnnFlops = trainer.model.gemmFlopsPerImage.training * Double(train.count)
             cnnEpoch = Timing(seconds: try (0..<repetitions).map { _ in
                 let start = DispatchTime.now()

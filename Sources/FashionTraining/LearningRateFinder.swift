@@ -52,7 +52,7 @@ public struct LearningRateFinder: Sendable {
     /// `progress` is called after each step with its index and the smoothed loss.
     public func run(config: TrainingConfig, train: Dataset, backend: ComputeBackend = .cpu,
                     progress: ((Int, Double) -> Void)? = nil) throws -> Result {
-        let trainer = Trainer(config: config, train: train, test: nil, backend: backend)
+        let trainer = try Trainer(config: config, train: train, test: nil, backend: backend)
         let engine = try trainer.engine()
         var points: [Point] = []
         var average = 0.0, best = Double.infinity

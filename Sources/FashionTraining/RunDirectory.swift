@@ -2,14 +2,38 @@ import Foundation
 import FashionCore
 import FashionEngine
 
-/// The files of one run: `metrics.json` and `metrics.csv` (history), `model.safetensors`
-/// (weights under PyTorch's names, with the configuration, the metrics and the model description in `__metadata__`).
+/// The files of one run — their names, said here only — and how they are written and read: `metrics.json` and
+/// `metrics.csv` (history), `model.safetensors` (weights under PyTorch's names, with the configuration, the metrics
+/// and the model description in `__metadata__`), the checkpoint, the charts and report, and an evaluation's files.
 public enum RunDirectory {
     public static let metricsFile = "metrics.json"
     public static let csvFile = "metrics.csv"
     public static let modelFile = "model.safetensors"
     /// The weights of the best epoch by the run's monitor, in the same format (evaluate and predict read it).
     public static let bestModelFile = "best.safetensors"
+    /// The run's whole state after its last complete epoch (`TrainingCheckpoint`).
+    public static let checkpointFile = "checkpoint.safetensors"
+    /// Loss and accuracy curves; the histograms of each layer's weights; the confusion matrix on the test set.
+    public static let curvesChart = "curves.svg", weightsChart = "weights.svg", confusionChart = "confusion.svg"
+    /// The self-contained page of a run or a study; the lab's page, at the top of its folder.
+    public static let reportPage = "report.html", labPage = "index.html"
+    /// An evaluation's files (`fashionlab evaluate`, and `train` at the end of a run): the confusion matrix as text,
+    /// the misclassified test images, the whole report as JSON.
+    public static let confusionTable = "confusion.txt", misclassifiedPicture = "misclassified.png", evaluationFile = "evaluation.json"
+
+    /// Everything a finished or interrupted run leaves in its directory, and an evaluation of it beside them: what
+    /// `train --force` removes, and nothing else.
+    public static let runFiles = [metricsFile, csvFile, modelFile, bestModelFile, checkpointFile, curvesChart, weightsChart,
+                                  confusionChart, reportPage, confusionTable, misclassifiedPicture, evaluationFile]
+
+    /// The file that shows `directory` holds a run (`metrics.json` or the checkpoint), if any. A `metrics.json`
+    /// with no finished epoch and no checkpoint beside it (a run killed in its first epoch: with `--log-every` the
+    /// file is written during the epoch) holds nothing to keep or continue.
+    public static func existingRun(in directory: String) -> String? {
+        let exists = { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+        if exists(metricsFile), (try? loadHistory(from: directory))?.epochs.isEmpty != true { return metricsFile }
+        return exists(checkpointFile) ? checkpointFile : nil
+    }
 
     /// Writes the run's files into `directory` (created if needed), each atomically.
     public static func save(history: TrainingHistory, model: Sequential, to directory: String) throws {

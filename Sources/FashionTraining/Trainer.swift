@@ -29,7 +29,7 @@ extension TrainingObserver {
 /// let data = try FashionMNISTLoader().load()
 /// var config = TrainingConfig()
 /// config.optimizer = .adam; config.learningRate = 0.001
-/// let trainer = Trainer(config: config, train: data.train, test: data.test)
+/// let trainer = try Trainer(config: config, train: data.train, test: data.test)
 /// let history = try trainer.run()
 /// print(history.last!.validationAccuracy!)
 /// ```
@@ -72,19 +72,28 @@ public final class Trainer {
     /// The engine, made at the first step (after a resume has restored the host state it copies).
     private var madeEngine: TrainingEngine?
 
-    /// A trainer for `config`, training `model` (nil: the network `config` names, initialised from its seed);
-    /// `backend` `.cuda` trains on the GPU when it can run the model.
-    public init(model: Sequential? = nil, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) {
+    /// A trainer for `config`, training the network it names, initialised from its seed; `backend` `.cuda` trains on
+    /// the GPU when it can run the model. Throws when the settings name no usable network.
+    public convenience init(config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) throws {
+        self.init(training: try config.buildModel(), given: false, config: config, train: train, test: test, backend: backend)
+    }
+
+    /// A trainer for `config`, training `model`, a network of one's own (recorded in the run's configuration, so its
+    /// checkpoints rebuild it without code); `backend` `.cuda` trains on the GPU when it can run the model.
+    public convenience init(model: Sequential, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) {
+        self.init(training: model, given: true, config: config, train: train, test: test, backend: backend)
+    }
+
+    private init(training model: Sequential, given: Bool, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend) {
         var config = config
-        // A network of one's own is recorded with the run, so its checkpoints rebuild it without code.
-        if let model, let described = try? ModelDescription(model), described != (try? config.modelDescription()) {
+        if given, let described = try? ModelDescription(model), described != (try? config.modelDescription()) {
             config.model = .custom
             config.architecture = described
         }
         self.config = config
         let data = config.runData(train: train, test: test)
         (self.train, validation, self.test) = (data.train, data.validation, data.test)
-        self.model = model ?? config.makeModel()
+        self.model = model
         optimizer = config.makeOptimizer()
         history = TrainingHistory(config: config)
         // The shuffling (and augmentation) stream is separate from the initialisation stream, both from the seed.
@@ -192,11 +201,12 @@ public final class Trainer {
     }
 
     /// The learning rate of step `index` of the epoch after the completed ones: the schedule's one
-    /// function, evaluated every step (the nanoGPT way).
+    /// function, evaluated every step (the nanoGPT way), times the warmup's factor.
     func learningRate(step index: Int) -> Float {
         let batches = plan.batchCount
-        return config.schedule.rate(base: config.learningRate, step: history.epochs.count * batches + index,
-                                    steps: config.epochs * batches, epochs: config.epochs)
+        let step = history.epochs.count * batches + index
+        return config.schedule.rate(base: config.learningRate, step: step, steps: config.epochs * batches, epochs: config.epochs)
+            * config.warmupFactor(step: step)
     }
 
     /// One pass over the shuffled training set; returns the mean batch loss (NaN or infinite once

@@ -9,7 +9,6 @@ import FashionEngine
 /// far, the optimiser's step count and the shuffling generator's state. Resuming from it continues the
 /// run exactly: same seed, same backend, bit-identical weights at the end.
 public enum TrainingCheckpoint {
-    public static let file = "checkpoint.safetensors"
 
     /// Writes the trainer's state into `directory` atomically.
     public static func save(_ trainer: Trainer, to directory: String) throws {
@@ -28,29 +27,29 @@ public enum TrainingCheckpoint {
             "dropout_calls": trainer.model.layers.compactMap { ($0 as? Dropout)?.calls }.map(String.init).joined(separator: ","),
         ]
         if let description = try? ModelDescription(trainer.model) { file.metadata[ModelDescription.metadataKey] = description.json() }
-        try file.write(to: directory + "/" + Self.file)
+        try file.write(to: directory + "/" + RunDirectory.checkpointFile)
     }
 
     /// True when `directory` holds a checkpoint.
     public static func exists(in directory: String) -> Bool {
-        FileManager.default.fileExists(atPath: directory + "/" + file)
+        FileManager.default.fileExists(atPath: directory + "/" + RunDirectory.checkpointFile)
     }
 
     /// The history saved in a checkpoint (to see whether and how a run can continue).
     public static func history(in directory: String) throws -> TrainingHistory {
-        try decode(Safetensors.read(directory + "/" + file), path: directory + "/" + file).0
+        try decode(Safetensors.read(directory + "/" + RunDirectory.checkpointFile), path: directory + "/" + RunDirectory.checkpointFile).0
     }
 
     /// A trainer that continues the run saved in `directory`, on `backend`.
     public static func resume(from directory: String, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) throws -> Trainer {
-        let path = directory + "/" + file
+        let path = directory + "/" + RunDirectory.checkpointFile
         let checkpoint = try Safetensors.read(path)
         let (history, steps, generator) = try decode(checkpoint, path: path)
         do { try history.config.modelDescription().validate() } catch { throw TrainingCheckpointError(message: "\(path): \(error)") }
         if let split = history.config.validationSplit, split >= min(train.count, history.config.trainingSubset ?? .max) {
             throw TrainingCheckpointError(message: "\(path): history.config.validationSplit \(split) leaves none of the \(train.count) training images to train on")
         }
-        let trainer = Trainer(config: history.config, train: train, test: test, backend: backend)
+        let trainer = try Trainer(config: history.config, train: train, test: test, backend: backend)
         var weights = Safetensors()
         var optimizerState: [String: Tensor] = [:]
         var order: [Int32] = []

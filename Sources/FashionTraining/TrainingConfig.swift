@@ -46,6 +46,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var nesterov = false
     public var weightDecay: Float = 0
     public var schedule = LearningRateSchedule.constant
+    /// Linear warmup over the first N steps (`warmupFactor(step:)`); nil for none.
+    public var warmup: Int?
     public var batchSize = 32
     public var epochs = 5
     /// Divide pixels by 255 (true) or feed raw 0…255 values (false).
@@ -84,6 +86,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The fraction of the scheduled learning rate that step `step` (0-based, counted over the run) trains at:
+    /// (step + 1) / warmup during the warmup, 1 after it (PyTorch: `LambdaLR(lambda t: min(1, (t + 1) / N))`
+    /// stepped every batch, multiplied into the schedule).
+    public func warmupFactor(step: Int) -> Float {
+        guard let warmup, step < warmup else { return 1 }
+        return Float(step + 1) / Float(warmup)
+    }
+
     /// How pixels become inputs in this run, for training, evaluation and prediction alike.
     public var encoding: PixelEncoding { PixelEncoding(scale: scale, normalization: normalization) }
 
@@ -103,16 +113,6 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// valid (one decoded from a file is valid: decoding checks it).
     public func buildModel() throws -> Sequential {
         try Sequential(description: modelDescription(), seed: seed)
-    }
-
-    /// A new model as this configuration describes, initialised from `seed`. The settings must name a valid
-    /// network (`buildModel()` throws where this traps).
-    public func makeModel() -> Sequential {
-        do {
-            return try buildModel()
-        } catch {
-            preconditionFailure("\(error)")
-        }
     }
 
     /// Copies the weights of `file` (read from `path`) into `model`, a model these settings made. When they do not
@@ -168,6 +168,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if momentum != 0 { parts.append("momentum \(momentum)\(nesterov ? " (Nesterov)" : "")") }
         if weightDecay != 0 { parts.append("weight decay \(weightDecay)") }
         if schedule != .constant { parts.append("\(schedule) schedule") }
+        if let warmup { parts.append("warmup \(warmup) steps") }
         parts += ["batch \(batchSize)", scale ? "scaled" : "unscaled", epochs == 1 ? "1 epoch" : "\(epochs) epochs", "seed \(seed)"]
         if normalization != nil { parts.append("normalised") }
         if let augmentation, !augmentation.isIdentity { parts.append("augmented (\(augmentation.summary))") }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CKernels
 import FashionCore
 import FashionData
 import FashionEngine
@@ -125,9 +124,9 @@ struct ClusterOptions: ParsableArguments {
         let data = try dataOptions.load(quiet: quiet)
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         runner.backend = backend
-        fl_install_interrupt_handler()
-        runner.stopRequested = { fl_interrupt_requested() != 0 }
-        StudyProgress.attach(to: runner, study: Study(name: study, kind: "task", runs: [run]), quiet: quiet)
+        Interruption.install()
+        runner.stopRequested = { Interruption.requested }
+        StudyProgress.attach(to: runner, study: Study(name: study, kind: .custom, runs: [run]), quiet: quiet)
         let result = try StudyProgress.interruptible { try runner.train(run) }
         if !quiet { print("Run in \(result.directory)") }
     }

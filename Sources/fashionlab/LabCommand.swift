@@ -1,11 +1,11 @@
 import ArgumentParser
-import CKernels
 import FashionCharts
 import FashionCore
 import FashionData
 import FashionEngine
 import FashionImaging
 import FashionStudies
+import FashionTraining
 import Foundation
 
 /// `fashionlab lab`: the whole course lab — the dataset, every study, one report.
@@ -82,8 +82,8 @@ struct LabCommand: ParsableCommand {
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         if let backend { runner.backend = backend }
         runner.runDirectorySuffix = suffix
-        fl_install_interrupt_handler()
-        runner.stopRequested = { fl_interrupt_requested() != 0 }
+        Interruption.install()
+        runner.stopRequested = { Interruption.requested }
         // One GPU trains one run at a time; on the CPU, runs go side by side.
         let concurrentRuns = (backend?.trainsRunsSideBySide ?? false) ? parallelRuns ?? Threads.count : 1
         let results: [StudyResult]
@@ -107,7 +107,7 @@ struct LabCommand: ParsableCommand {
             try StudyFiles.writeCharts(result, language: language, to: out + "/" + result.study.name)
         }
         let page = LabReport.page(data: data, samplesPNG: samples, results: results, language: language, device: device)
-        try AtomicFile.write(text: page.html(), to: out + "/index.html")
+        try AtomicFile.write(text: page.html(), to: out + "/" + RunDirectory.labPage)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 
         print("")

@@ -31,8 +31,8 @@ struct LearningRateFinderCommand: ParsableCommand {
     func validate() throws {
         try options.validate()
         guard start.isFinite, start > 0 else { throw ValidationError("--start must be a positive number, got \(start)") }
-        guard end.isFinite, end > start, end <= TrainingConfig.Limits.learningRate else {
-            throw ValidationError("--end must be above --start (\(start)) and at most \(TrainingConfig.Limits.learningRate), got \(end)")
+        guard end.isFinite, end > start, end <= TrainingSetting.Limits.learningRate else {
+            throw ValidationError("--end must be above --start (\(start)) and at most \(TrainingSetting.Limits.learningRate), got \(end)")
         }
         guard (2...10_000).contains(steps) else { throw ValidationError("--steps must be 2 to 10000, got \(steps)") }
         try PathName.validate(URL(fileURLWithPath: out).lastPathComponent, what: "--out")
@@ -44,7 +44,7 @@ struct LearningRateFinderCommand: ParsableCommand {
         let data = try dataOptions.load()
         let config: TrainingConfig
         do {
-            config = try options.config.prepared(for: data.train, normalize: options.normalizesInputs)
+            config = try options.config.prepared(for: data.train, normalize: options.settings.normalize)
         } catch let error as BatchLargerThanTrainingSet {
             throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
         }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CKernels
 import FashionCharts
 import FashionCore
 import FashionEngine
@@ -84,8 +83,8 @@ struct StudyCommand: ParsableCommand {
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         if let backend { runner.backend = backend }
         runner.runDirectorySuffix = suffix
-        fl_install_interrupt_handler()
-        runner.stopRequested = { fl_interrupt_requested() != 0 }
+        Interruption.install()
+        runner.stopRequested = { Interruption.requested }
         StudyProgress.attach(to: runner, study: study, quiet: quiet)
         let result: StudyResult
         if cluster.reportOnly {

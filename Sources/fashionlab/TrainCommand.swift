@@ -1,5 +1,4 @@
 import ArgumentParser
-import CKernels
 import FashionCharts
 import FashionCore
 import FashionData
@@ -34,6 +33,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print each epoch's metrics as one JSON line on standard output.")
     var json = false
 
+    @Flag(name: .customLong("dry-run"), help: "Check the flags and print the run's settings as JSON (the configuration metrics.json stores, whether inputs are normalised and the validation split as given), without reading data or training.")
+    var dryRun = false
+
     @OptionGroup var seedOptions: SeedOptions
 
     func validate() throws {
@@ -42,34 +44,21 @@ struct TrainCommand: ParsableCommand {
         if let resume, force { throw ValidationError("--force replaces a run and --resume \(resume) continues it: give one of them") }
         if seedOptions.seeds != nil {
             if let resume { throw ValidationError("--seeds starts runs and --resume \(resume) continues one: continue a seed's run with --resume DIR/seed-N, or give --seeds again to continue them all") }
-            if options.seed != 0 { throw ValidationError("--seed and --seeds both set the seed: give one of them") }
+            if options.seed != nil { throw ValidationError("--seed and --seeds both set the seed: give one of them") }
         }
-    }
-
-    /// What a finished or interrupted run leaves in its directory (and an evaluation of it beside them): `--force`
-    /// removes these and nothing else.
-    static let runFiles = [RunDirectory.metricsFile, RunDirectory.csvFile, RunDirectory.modelFile, TrainingCheckpoint.file,
-                           "curves.svg", "weights.svg", "confusion.svg", "report.html",
-                           "confusion.txt", "misclassified.png", RunArtifacts.evaluationFile]
-
-    /// The file that shows `directory` holds a run (`metrics.json` or `checkpoint.safetensors`), if any. A
-    /// `metrics.json` with no finished epoch and no checkpoint beside it (a run killed in its first epoch: with
-    /// `--log-every` the file is written during the epoch) holds nothing to keep or continue.
-    static func existingRun(in directory: String) -> String? {
-        let exists = { FileManager.default.fileExists(atPath: directory + "/" + $0) }
-        if exists(RunDirectory.metricsFile), (try? RunDirectory.loadHistory(from: directory))?.epochs.isEmpty != true {
-            return RunDirectory.metricsFile
-        }
-        return exists(TrainingCheckpoint.file) ? TrainingCheckpoint.file : nil
     }
 
     /// Refuses a directory that holds a run unless `--force`: nothing in it is changed.
     func checkNotOverwriting(_ directory: String, flag: String) throws {
-        guard !force, let file = Self.existingRun(in: directory) else { return }
+        guard !force, let file = RunDirectory.existingRun(in: directory) else { return }
         throw ValidationError("\(flag)\(directory) already holds a run (\(file)); continue it with --resume \(directory), or replace it with --force")
     }
 
     func run() throws {
+        if dryRun {
+            let settings = try options.settings
+            return try Terminal.printJSON(DryRun(config: try options.config, normalize: settings.normalize, split: settings.split))
+        }
         options.applyThreads()
         let seeds = try seedOptions.list
         // An explicit --out is checked before anything is loaded; the default directory once its name is known.
@@ -82,14 +71,14 @@ struct TrainCommand: ParsableCommand {
         let directory: String
         if let resume {
             guard TrainingCheckpoint.exists(in: resume) else {
-                throw ValidationError("--resume \(resume): no \(TrainingCheckpoint.file) there (it is written after the first complete epoch)")
+                throw ValidationError("--resume \(resume): no \(RunDirectory.checkpointFile) there (it is written after the first complete epoch)")
             }
             trainer = try TrainingCheckpoint.resume(from: resume, train: data.train, test: data.test, backend: backend)
             directory = resume
             if !quiet && !json { print("Resuming \(trainer.config.summary) after epoch \(trainer.history.epochs.count)") }
         } else {
-            let config = try preparedConfig(seed: options.seed, train: data.train)
-            trainer = Trainer(config: config, train: data.train, test: data.test, backend: backend)
+            let config = try preparedConfig(seed: nil, train: data.train)
+            trainer = try Trainer(config: config, train: data.train, test: data.test, backend: backend)
             directory = out ?? "runs/" + RunName.default(for: config, recipe: options.recipe, modelName: options.model.runName)
             try checkNotOverwriting(directory, flag: out == nil ? "" : "--out ")
             if !quiet && !json { print("Training \(config.summary)") }
@@ -105,12 +94,14 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The flags' configuration with `seed`, its normalisation measured and its validation split resolved on `train`.
-    func preparedConfig(seed: UInt64, train: Dataset) throws -> TrainingConfig {
-        var config = options.config
-        config.seed = seed
+    /// The flags' configuration (with `seed` when given), its normalisation measured and its validation split
+    /// resolved on `train`.
+    func preparedConfig(seed: UInt64?, train: Dataset) throws -> TrainingConfig {
+        let settings = try options.settings
+        var config = try options.config
+        if let seed { config.seed = seed }
         do {
-            return try config.prepared(for: train, normalize: options.normalizesInputs, split: options.valSplit)
+            return try config.prepared(for: train, normalize: settings.normalize, split: settings.split)
         } catch let error as BatchLargerThanTrainingSet {
             throw ValidationError("--batch-size \(error.batchSize) is larger than the \(error.trainingImages) training images")
         } catch let error as ValidationSplitTooLarge {
@@ -130,7 +121,7 @@ struct TrainCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         if replacing {
             // The old run goes before the new one writes anything (a stale checkpoint would otherwise be resumed).
-            for file in Self.runFiles where FileManager.default.fileExists(atPath: directory + "/" + file) {
+            for file in RunDirectory.runFiles where FileManager.default.fileExists(atPath: directory + "/" + file) {
                 do {
                     try FileManager.default.removeItem(atPath: directory + "/" + file)
                 } catch {
@@ -139,8 +130,8 @@ struct TrainCommand: ParsableCommand {
             }
         }
         trainer.checkpointDirectory = directory
-        fl_install_interrupt_handler()
-        trainer.stopRequested = { fl_interrupt_requested() != 0 }
+        Interruption.install()
+        trainer.stopRequested = { Interruption.requested }
 
         let history = try trainer.run(observer: EpochReporter(quiet: quiet, json: json))
         Terminal.endBar()
@@ -183,7 +174,7 @@ struct TrainCommand: ParsableCommand {
                 if !quiet && !json { print("\(label): resuming \(directory) after epoch \(trainer.history.epochs.count)") }
             } else {
                 try checkNotOverwriting(directory, flag: "--seeds: ")
-                trainer = Trainer(config: config, train: data.train, test: data.test, backend: backend)
+                trainer = try Trainer(config: config, train: data.train, test: data.test, backend: backend)
                 if !quiet && !json { print("\(label): training \(config.summary) in \(directory)") }
             }
             let history = try train(trainer, in: directory, test: data.test, device: device, replacing: force)
@@ -191,7 +182,7 @@ struct TrainCommand: ParsableCommand {
             results.append(RunResult(run: StudyRun(label: name, config: config), history: history, model: trainer.model,
                                      directory: directory, reused: false))
         }
-        let study = Study(name: name, kind: "custom", runs: results.map(\.run), showsWeights: true)
+        let study = Study(name: name, kind: .custom, runs: results.map(\.run), showsWeights: true)
         let result = StudyResult(study: study, runs: results, trainingImages: data.train.count)
         try StudyFiles.write(result, language: .english, device: device, to: parent)
         let summary = SeedSummary(result.groups[0])
@@ -202,6 +193,13 @@ struct TrainCommand: ParsableCommand {
             print("Wrote report.html, curves.svg and weights.svg in \(parent)")
         }
     }
+}
+
+/// What `train --dry-run` prints.
+private struct DryRun: Encodable {
+    let config: TrainingConfig
+    let normalize: Bool
+    let split: ValidationSplit?
 }
 
 /// Prints a line per epoch and draws a progress bar while an epoch runs.

@@ -57,183 +57,146 @@ struct ModelOption: ExpressibleByArgument, Equatable, Sendable {
     }
 }
 
-/// The flags that define a training run, shared by `train` and `bench`.
+extension ArgumentHelp {
+    /// A training setting's help, from the table (`TrainingSetting.all`).
+    static func setting(_ setting: TrainingSetting) -> ArgumentHelp {
+        ArgumentHelp(setting.helpText, valueName: setting.valueName)
+    }
+}
+
+extension NameSpecification {
+    /// A training setting's flag, from the table.
+    static func setting(_ setting: TrainingSetting) -> NameSpecification { .customLong(setting.flag) }
+}
+
+/// The flags that define a training run, shared by `train` and `lr-find`: one option per training setting, named and
+/// described by the table (`TrainingSetting.all`); each given value goes through `TrainingSettings.set`, as a study
+/// file's do. An option is nil (or false) unless given, so a recipe can tell what the user set.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed and --subset: \(Recipe.all.map(\.name).joined(separator: ", ")) (see the README); --lr and --epochs beside it replace its (peak) learning rate and its length.", valueName: "NAME"))
+    @Option(help: ArgumentHelp("A documented setup that sets the model and every training flag but --seed, --subset and the validation flags: \(Recipe.all.map(\.name).joined(separator: ", ")) (see docs/training.md); --lr and --epochs beside it replace its (peak) learning rate and its length.", valueName: "NAME"))
     var recipe: String?
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("Model: mlp (the notebook's, sized by --hidden; the default), cnn (4 convolutions with batch normalisation), cnn-large (6 wider convolutions, global average pooling), or a model description file NET.json (your own network; see the README).", valueName: "MODEL"))
+    @Option(name: .setting(.model), help: .setting(.model))
     var modelOption: ModelOption?
-    /// `--model`, the MLP when not given.
-    var model: ModelOption { modelOption ?? ModelOption(argument: "mlp")! }
-
-    @Option(help: ArgumentHelp("Hidden layer sizes of the MLP, comma-separated (e.g. 256,128,64; default 1000); --model mlp only.", valueName: "SIZES"))
+    @Option(name: .setting(.hidden), help: .setting(.hidden))
     var hidden: String?
-
-    @Option(help: "Optimiser: sgd (the default), adam or adamw.")
+    @Option(name: .setting(.optimizer), help: .setting(.optimizer))
     var optimizer: OptimizerKind?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Learning rate (the peak of a schedule; default 0.01, or the recipe's).", valueName: "LR"))
+    @Option(name: .setting(.learningRate), parsing: .unconditional, help: .setting(.learningRate))
     var lr: Float?
-    static let defaultRate: Float = 0.01
-
-    @Option(parsing: .unconditional, help: "SGD momentum (default 0).")
+    @Option(name: .setting(.momentum), parsing: .unconditional, help: .setting(.momentum))
     var momentum: Float?
-
-    @Flag(help: "Nesterov momentum (SGD, needs --momentum).")
+    @Flag(name: .setting(.nesterov), help: .setting(.nesterov))
     var nesterov = false
-
-    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw; default 0).")
+    @Option(name: .setting(.weightDecay), parsing: .unconditional, help: .setting(.weightDecay))
     var weightDecay: Float?
-
-    @Option(help: ArgumentHelp("Learning-rate schedule: constant (the default), step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP].", valueName: "SCHEDULE"))
+    @Option(name: .setting(.schedule), help: .setting(.schedule))
     var schedule: String?
-
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Training batch size (default 32).")
+    @Option(name: .setting(.warmup), parsing: .unconditional, help: .setting(.warmup))
+    var warmup: Int?
+    @Option(name: .setting(.batchSize), parsing: .unconditional, help: .setting(.batchSize))
     var batchSize: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Number of epochs (default 5, or the recipe's).", valueName: "N"))
+    @Option(name: .setting(.evaluationBatchSize), parsing: .unconditional, help: .setting(.evaluationBatchSize))
+    var evaluationBatchSize: Int?
+    @Option(name: .setting(.epochs), parsing: .unconditional, help: .setting(.epochs))
     var epochs: Int?
-    static let defaultEpochs = 5
-
-    @Flag(name: .customLong("no-scale"), help: "Feed raw 0…255 pixels instead of pixels/255.")
+    @Flag(name: .setting(.scale), help: .setting(.scale))
+    var scale = false
+    @Flag(name: .setting(.noScale), help: .setting(.noScale))
     var noScale = false
-
-    @Option(help: "Seed for initialisation and shuffling.")
-    var seed: UInt64 = 0
-
-    @Option(help: ArgumentHelp("Train on the first N training images only (quick experiments).", valueName: "N"))
+    @Option(name: .setting(.seed), help: .setting(.seed))
+    var seed: UInt64?
+    @Option(name: .setting(.subset), parsing: .unconditional, help: .setting(.subset))
     var subset: Int?
-
-    @Flag(help: "Normalise inputs by the training pixels' mean and standard deviation.")
+    @Flag(name: .setting(.normalize), help: .setting(.normalize))
     var normalize = false
-
-    @Option(help: ArgumentHelp("Training augmentation, comma-separated: flip, crop:PADDING, erase:PROBABILITY (e.g. flip,crop:2,erase:0.5); none (the default) for none.", valueName: "LIST"))
+    @Option(name: .setting(.augment), help: .setting(.augment))
     var augment: String?
-
-    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing of the training loss, in [0, 1) (default 0).")
+    @Option(name: .setting(.labelSmoothing), parsing: .unconditional, help: .setting(.labelSmoothing))
     var labelSmoothing: Float?
-
-    @Option(name: .customLong("train-metrics"), help: ArgumentHelp("Training accuracy after each epoch: whole-set (a pass over the training set, the notebook's; the default) or batches (running mean over the epoch's batches, free).", valueName: "HOW"))
+    @Option(name: .setting(.trainMetrics), help: .setting(.trainMetrics))
     var trainMetrics: TrainingMetrics?
-
-    @Option(name: .customLong("val-split"), parsing: .unconditional, help: ArgumentHelp("Hold out N training images (or a fraction, e.g. 0.1), stratified by class and chosen from the seed, as the validation set; the test set is then measured once, at the end. Without it the test set is the validation set (the notebook's way).", valueName: "N|FRACTION"))
+    @Option(name: .setting(.validationSplit), parsing: .unconditional, help: .setting(.validationSplit))
     var valSplit: ValidationSplit?
-
-    @Option(help: ArgumentHelp("What picks the best epoch (best.safetensors) and what --early-stop watches: val-loss or val-accuracy.", valueName: "METRIC"))
-    var monitor = Monitor.validationLoss
-
-    @Option(name: .customLong("early-stop"), parsing: .unconditional, help: ArgumentHelp("Stop after PATIENCE epochs without improvement of --monitor, and restore the best epoch's weights (Keras' EarlyStopping with restore_best_weights).", valueName: "PATIENCE"))
+    @Option(name: .setting(.monitor), help: .setting(.monitor))
+    var monitor: Monitor?
+    @Option(name: .setting(.earlyStop), parsing: .unconditional, help: .setting(.earlyStop))
     var earlyStop: Int?
-
-    @Option(name: .customLong("min-delta"), parsing: .unconditional, help: ArgumentHelp("The least change of --monitor that counts as an improvement (with --early-stop).", valueName: "D"))
-    var minDelta: Double = 0
-
-    @Option(name: .customLong("log-every"), parsing: .unconditional, help: ArgumentHelp("Record the mean training loss of every N steps in metrics.json; the loss chart draws it under the epochs' points.", valueName: "N"))
+    @Option(name: .setting(.minDelta), parsing: .unconditional, help: .setting(.minDelta))
+    var minDelta: Double?
+    @Option(name: .setting(.logEvery), parsing: .unconditional, help: .setting(.logEvery))
     var logEvery: Int?
 
     @OptionGroup var threadOptions: ThreadOptions
 
-    var hiddenSizes: [Int]? {
-        let sizes = (hidden ?? "1000").split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return sizes.map { $0! }
+    /// The value of every setting given, by the table's entry.
+    private var given: [(TrainingSetting, SettingValue?)] {
+        [(.model, modelOption.map { $0.description.map(SettingValue.description) ?? .text($0.argument) }),
+         (.hidden, hidden.map(SettingValue.text)),
+         (.optimizer, optimizer.map { .text($0.rawValue) }),
+         (.learningRate, lr.map { .number(Double($0)) }),
+         (.momentum, momentum.map { .number(Double($0)) }),
+         (.nesterov, nesterov ? .bool(true) : nil),
+         (.weightDecay, weightDecay.map { .number(Double($0)) }),
+         (.schedule, schedule.map(SettingValue.text)),
+         (.warmup, warmup.map { .number(Double($0)) }),
+         (.batchSize, batchSize.map { .number(Double($0)) }),
+         (.evaluationBatchSize, evaluationBatchSize.map { .number(Double($0)) }),
+         (.epochs, epochs.map { .number(Double($0)) }),
+         (.scale, scale ? .bool(true) : nil),
+         (.noScale, noScale ? .bool(true) : nil),
+         (.seed, seed.map(SettingValue.whole)),
+         (.subset, subset.map { .number(Double($0)) }),
+         (.normalize, normalize ? .bool(true) : nil),
+         (.augment, augment.map(SettingValue.text)),
+         (.labelSmoothing, labelSmoothing.map { .number(Double($0)) }),
+         (.trainMetrics, trainMetrics.map { .text($0.rawValue) }),
+         (.validationSplit, valSplit.map { .text("\($0)") }),
+         (.monitor, monitor.map { .text($0.rawValue) }),
+         (.earlyStop, earlyStop.map { .number(Double($0)) }),
+         (.minDelta, minDelta.map(SettingValue.number)),
+         (.logEvery, logEvery.map { .number(Double($0)) })]
     }
 
-    func validate() throws {
-        if let recipe {
-            guard Recipe.named(recipe) != nil else {
-                throw ValidationError("--recipe '\(recipe)' is not a known recipe (known: \(Recipe.all.map(\.name).joined(separator: ", ")))")
-            }
-            if let flag = flagsSetBesideRecipe.first {
-                throw ValidationError("--recipe \(recipe) sets \(flag) itself; leave \(flag) out, or give every flag without --recipe")
-            }
-        }
-        if let problem = model.problem { throw ValidationError("--model \(problem)") }
-        guard hidden == nil || model.kind == .mlp else {
-            throw ValidationError("--hidden sizes the MLP only; --model \(model.argument) does not take it")
-        }
-        guard hiddenSizes != nil else { throw ValidationError("--hidden '\(hidden ?? "")' must be positive integers separated by commas") }
-        if let schedule, LearningRateSchedule(parsing: schedule) == nil {
-            throw ValidationError("--schedule '\(schedule)' is not constant, step:EVERY:GAMMA, cosine[:MIN] or onecycle[:WARMUP]")
-        }
-        _ = try augmentation  // its text parses
-        if minDelta != 0, earlyStop == nil { throw ValidationError("--min-delta applies to --early-stop; give --early-stop PATIENCE too") }
-        // Every value's bounds: the one validator that study files, checkpoints and metrics.json go through too.
-        do {
-            try config.validate()
-        } catch let problem as SettingProblem {
-            throw ValidationError(problem.asFlag)
-        }
-    }
+    /// `--model`, the MLP when not given.
+    var model: ModelOption { modelOption ?? ModelOption(argument: TrainingSetting.model.value(in: TrainingSettings())!)! }
 
-    /// `--augment` parsed; nil for none.
-    var augmentation: Augmentation? {
+    /// The settings the flags give: the recipe's, or the defaults, with every flag given set on them.
+    var settings: TrainingSettings {
         get throws {
+            var settings = TrainingSettings()
+            if let recipe {
+                guard let named = Recipe.named(recipe) else {
+                    throw ValidationError("--recipe '\(recipe)' is not a known recipe (known: \(Recipe.all.map(\.name).joined(separator: ", ")))")
+                }
+                settings = TrainingSettings(recipe: named)
+            }
+            if let problem = model.problem { throw ValidationError("--model \(problem)") }
+            for case let (setting, value?) in given {
+                do {
+                    try settings.set(setting, to: value, from: "--" + setting.flag)
+                } catch {
+                    throw ValidationError(error.asFlag)
+                }
+            }
+            return settings
+        }
+    }
+
+    /// The run's configuration, checked as every run's is (the one validator that study files, checkpoints and
+    /// metrics.json go through too).
+    var config: TrainingConfig {
+        get throws {
+            let settings = try self.settings
             do {
-                let parsed = try Augmentation(parsing: augment ?? "none")
-                return parsed.isIdentity ? nil : parsed
+                return try settings.validated()
             } catch {
-                throw ValidationError("--augment \(error)")
+                throw ValidationError(error.asFlag)
             }
         }
     }
 
-    /// The training flags given beside `--recipe` that the recipe sets itself (`--lr` and `--epochs` replace the
-    /// recipe's instead). Options are nil unless given, so a flag given with its default value counts too.
-    private var flagsSetBesideRecipe: [String] {
-        let given: [(String, Bool)] = [
-            ("--model", modelOption != nil), ("--hidden", hidden != nil), ("--optimizer", optimizer != nil),
-            ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--weight-decay", weightDecay != nil),
-            ("--schedule", schedule != nil), ("--batch-size", batchSize != nil), ("--no-scale", noScale),
-            ("--normalize", normalize), ("--augment", augment != nil), ("--label-smoothing", labelSmoothing != nil),
-            ("--train-metrics", trainMetrics != nil),
-        ]
-        return given.filter(\.1).map(\.0)
-    }
-
-    /// Whether inputs are to be normalised by the training set's statistics (`--normalize` or the recipe).
-    var normalizesInputs: Bool { normalize || (recipe.flatMap(Recipe.named)?.normalize ?? false) }
-
-    var config: TrainingConfig {
-        if let recipe = recipe.flatMap(Recipe.named) {
-            var config = recipe.config
-            config.seed = seed
-            if let lr { config.learningRate = lr }
-            if let epochs { config.epochs = epochs }
-            config.trainingSubset = subset
-            return withValidation(config)
-        }
-        var config = TrainingConfig()
-        config.model = model.kind
-        config.architecture = model.description
-        config.hidden = hiddenSizes ?? [1000]
-        config.optimizer = optimizer ?? .sgd
-        config.learningRate = lr ?? Self.defaultRate
-        config.momentum = momentum ?? 0
-        config.nesterov = nesterov
-        config.weightDecay = weightDecay ?? 0
-        config.schedule = schedule.flatMap(LearningRateSchedule.init(parsing:)) ?? .constant
-        config.batchSize = batchSize ?? 32
-        config.epochs = epochs ?? Self.defaultEpochs
-        config.scale = !noScale
-        config.seed = seed
-        config.trainingSubset = subset
-        config.augmentation = try? augmentation
-        config.labelSmoothing = (labelSmoothing ?? 0) != 0 ? labelSmoothing : nil
-        config.trainingMetrics = trainMetrics == .wholeSet ? nil : trainMetrics
-        return withValidation(config)
-    }
-
-    /// `config` with the best epoch's monitor and early stopping (the validation split is resolved against the
-    /// training set by `prepared(for:normalize:split:)`).
-    private func withValidation(_ config: TrainingConfig) -> TrainingConfig {
-        var config = config
-        config.monitor = monitor == .validationLoss ? nil : monitor
-        config.earlyStopping = earlyStop.map { EarlyStopping(patience: $0, minDelta: minDelta) }
-        config.logEvery = logEvery
-        return config
-    }
+    func validate() throws { _ = try config }
 
     func applyThreads() { threadOptions.apply() }
 }

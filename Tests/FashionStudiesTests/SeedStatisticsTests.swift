@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FashionTestSupport
 import FashionData
 import FashionStudies
 import FashionTraining
@@ -30,7 +31,7 @@ import FashionTraining
         var sgd = TrainingConfig(), adam = TrainingConfig()
         (sgd.hidden, sgd.epochs, sgd.batchSize, sgd.learningRate) = ([16], 2, 32, 0.001)
         (adam.hidden, adam.epochs, adam.batchSize, adam.optimizer) = ([16], 2, 32, .adam)
-        let study = Study(name: "seeds", kind: "custom", runs: [StudyRun(label: "slow sgd", config: sgd), StudyRun(label: "adam", config: adam)])
+        let study = Study(name: "seeds", kind: .custom, runs: [StudyRun(label: "slow sgd", config: sgd), StudyRun(label: "adam", config: adam)])
             .withSeeds([0, 1, 2])
         let runner = StudyRunner(train: train, test: test, runsDirectory: NSTemporaryDirectory() + "fashionlab-seed-test-\(getpid())")
         let result = try runner.run(study)

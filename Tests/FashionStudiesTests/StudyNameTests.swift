@@ -12,7 +12,7 @@ import FashionTestSupport
         config.hidden = [4]
         config.epochs = 1
         config.batchSize = 8
-        return Study(name: name, kind: "custom", runs: [StudyRun(label: "one", config: config)])
+        return Study(name: name, kind: .custom, runs: [StudyRun(label: "one", config: config)])
     }
 
     @Test(arguments: ["..", ".", "../escape", "a/b", "-x", "", "bad\u{0}name", "x\u{2028}y"])

@@ -44,7 +44,7 @@ import FashionTestSupport
         (#"{"grid": {"optimizer": ["sgd", "rmsprop"]}}"#, "grid.optimizer[1]: expected sgd, adam or adamw"),
         (#"{"grid": {"learning_rate": [0.1]}}"#, "grid.learning_rate: unknown setting 'learning_rate'"),
         (#"{"grid": {"lr": []}}"#, "grid.lr must be a non-empty list"),
-        (#"{"base": {"epochs": 2.5}}"#, "base.epochs: expected an integer ≥ 1"),
+        (#"{"base": {"epochs": 2.5}}"#, "base.epochs: expected an integer, found 2.5"),
         ("{\n  \"base\": {\"lr\" 0.1}\n}", "not valid JSON at line 2"),
         ("[1, 2]", "the top level must be an object"),
     ])
@@ -68,7 +68,7 @@ func bandDataset(count: Int, seed: UInt64) -> Dataset { Dataset.bands(count: cou
         small.learningRate = 0.01
         var large = small
         large.batchSize = 100
-        return Study(name: "batch-size", kind: "batch-size", runs: [StudyRun(label: "batch 10", config: small), StudyRun(label: "batch 100", config: large)])
+        return Study(name: "batch-size", kind: .batchSize, runs: [StudyRun(label: "batch 10", config: small), StudyRun(label: "batch 100", config: large)])
     }
 
     @Test func finishedRunsAreReusedAndUnfinishedOnesRerun() throws {

@@ -50,7 +50,7 @@ struct CUDATrainingTests {
         let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
         let cpu = try Trainer(config: config(optimizer, momentum: momentum), train: train, test: test).run()
         for device in devices {
-            let gpuTrainer = Trainer(config: config(optimizer, momentum: momentum), train: train, test: test, backend: .cuda(device))
+            let gpuTrainer = try Trainer(config: config(optimizer, momentum: momentum), train: train, test: test, backend: .cuda(device))
             #expect(gpuTrainer.backendFallback == nil)
             let gpu = try gpuTrainer.run()
             for (a, b) in zip(cpu.epochs, gpu.epochs) {
@@ -66,7 +66,7 @@ struct CUDATrainingTests {
             let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
             let expected = try Trainer(config: config(.adam), train: train, test: test, backend: .cuda(device)).run()
             let directory = TestFiles.newPath("cuda-resume")
-            let first = Trainer(config: config(.adam), train: train, test: test, backend: .cuda(device))
+            let first = try Trainer(config: config(.adam), train: train, test: test, backend: .cuda(device))
             first.checkpointDirectory = directory
             var batches = 0
             first.stopRequested = {
@@ -117,13 +117,13 @@ struct CUDATrainingTests {
     @Test func cnnMatchesCPU() throws {
         let config = cnnConfig()
         let train = syntheticDataset(count: 120), test = syntheticDataset(count: 40, seed: 5)
-        let cpuTrainer = Trainer(config: config, train: train, test: test)
+        let cpuTrainer = try Trainer(config: config, train: train, test: test)
         for case let convolution as Conv2d in cpuTrainer.model.layers where convolution.algorithm == .winograd {
             convolution.winogradTile = .twoByTwo
         }
         let cpu = try cpuTrainer.run()
         for device in devices {
-            let gpuTrainer = Trainer(config: config, train: train, test: test, backend: .cuda(device))
+            let gpuTrainer = try Trainer(config: config, train: train, test: test, backend: .cuda(device))
             #expect(gpuTrainer.backendFallback == nil)
             let gpu = try gpuTrainer.run()
             for (a, b) in zip(cpu.epochs, gpu.epochs) {
@@ -145,10 +145,10 @@ struct CUDATrainingTests {
         config.augmentation = Augmentation(flip: true, cropPadding: 2, erasing: 0.5)
         config.epochs = 1
         let train = syntheticDataset(count: 120)
-        let cpuTrainer = Trainer(config: config, train: train, test: nil)
+        let cpuTrainer = try Trainer(config: config, train: train, test: nil)
         let cpu = try cpuTrainer.run()
         for device in devices {
-            let gpuTrainer = Trainer(config: config, train: train, test: nil, backend: .cuda(device))
+            let gpuTrainer = try Trainer(config: config, train: train, test: nil, backend: .cuda(device))
             let gpu = try gpuTrainer.run()
             #expect(gpuTrainer.plan.generator == cpuTrainer.plan.generator, "the same draws on both backends")
             #expect(abs(cpu.epochs[0].trainLoss - gpu.epochs[0].trainLoss) < 1e-2 * cpu.epochs[0].trainLoss)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FashionTestSupport
 import FashionCore
 import FashionData
 import FashionEngine

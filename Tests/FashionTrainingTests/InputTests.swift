@@ -114,7 +114,7 @@ import FashionTraining
         config.learningRate = 0.003
         config.epochs = 3
         config.trainingMetrics = .batches
-        let trainer = Trainer(config: config, train: syntheticDataset(count: 200), test: nil)
+        let trainer = try Trainer(config: config, train: syntheticDataset(count: 200), test: nil)
         let history = try trainer.run()
         let accuracy = try #require(history.epochs.last?.trainAccuracy)
         // A multiple of 1/200 (counted over the epoch's samples), and the synthetic bands are learnt.

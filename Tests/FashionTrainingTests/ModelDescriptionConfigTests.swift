@@ -28,10 +28,10 @@ struct ModelDescriptionConfigTests {
         var config = TrainingConfig()
         config.seed = 4
         config.hidden = [32]
-        #expect(config.makeModel().weightsDigest == Sequential.mlp(hidden: [32], seed: 4).weightsDigest)
+        #expect(try config.buildModel().weightsDigest == Sequential.mlp(hidden: [32], seed: 4).weightsDigest)
         #expect(!config.isConvolutional)
         config.model = .cnn
-        #expect(config.makeModel().weightsDigest == Sequential.cnn(seed: 4).weightsDigest)
+        #expect(try config.buildModel().weightsDigest == Sequential.cnn(seed: 4).weightsDigest)
         #expect(config.isConvolutional)
         config.model = .custom
         #expect(throws: ModelDescriptionError.self) { _ = try config.buildModel() }
@@ -47,7 +47,7 @@ struct ModelDescriptionConfigTests {
         config.model = .custom
         config.architecture = Self.custom
         config.seed = 9
-        let model = config.makeModel()
+        let model = try config.buildModel()
         let directory = TestFiles.newDirectory("described")
         try RunDirectory.save(history: TrainingHistory(config: config), model: model, to: directory)
         let file = try Safetensors.read(directory + "/" + RunDirectory.modelFile)
@@ -66,7 +66,7 @@ struct ModelDescriptionConfigTests {
         let mlpDirectory = TestFiles.newDirectory("described-mlp")
         var mlp = TrainingConfig()
         mlp.hidden = [16]
-        try RunDirectory.save(history: TrainingHistory(config: mlp), model: mlp.makeModel(), to: mlpDirectory)
+        try RunDirectory.save(history: TrainingHistory(config: mlp), model: try mlp.buildModel(), to: mlpDirectory)
         #expect(try Safetensors.read(mlpDirectory + "/" + RunDirectory.modelFile).metadata[ModelDescription.metadataKey] == ModelDescription.mlp(hidden: [16]).json())
 
         // Weights that do not fit the description: the error names the tensor.
@@ -125,11 +125,11 @@ struct ModelDescriptionConfigTests {
         config.batchSize = 16
         config.seed = 2
         let train = syntheticDataset(count: 160), test = syntheticDataset(count: 40, seed: 5)
-        let uninterrupted = Trainer(config: config, train: train, test: test)
+        let uninterrupted = try Trainer(config: config, train: train, test: test)
         try uninterrupted.run()
 
         let directory = TestFiles.newPath("resume-custom")
-        let first = Trainer(config: config, train: train, test: test)
+        let first = try Trainer(config: config, train: train, test: test)
         first.checkpointDirectory = directory
         var batches = 0
         first.stopRequested = {
@@ -137,7 +137,7 @@ struct ModelDescriptionConfigTests {
             return batches > 10 + 4   // in the middle of the second epoch (10 batches each)
         }
         #expect(try first.run().interrupted)
-        let checkpoint = try Safetensors.read(directory + "/" + TrainingCheckpoint.file)
+        let checkpoint = try Safetensors.read(directory + "/" + RunDirectory.checkpointFile)
         #expect(checkpoint.metadata[ModelDescription.metadataKey] == Self.custom.json())
         let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
         try resumed.run()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FashionTestSupport
 import FashionData
 import FashionTraining
 
@@ -30,7 +31,7 @@ import FashionTraining
     @Test func loggedStepLossesAverageToTheEpochsLoss() throws {
         var config = TrainingConfig()
         (config.hidden, config.batchSize, config.epochs, config.logEvery) = ([16], 16, 2, 5)
-        let trainer = Trainer(config: config, train: Dataset.bands(count: 320, seed: 2, noise: 30), test: nil)
+        let trainer = try Trainer(config: config, train: Dataset.bands(count: 320, seed: 2, noise: 30), test: nil)
         let history = try trainer.run()
         #expect(history.steps.map(\.step) == [5, 10, 15, 20, 25, 30, 35, 40], "20 steps an epoch, one point every 5")
         #expect(history.steps.map(\.epoch) == [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2])

@@ -22,11 +22,11 @@ import FashionTestSupport
     @Test(arguments: [OptimizerKind.sgd, .adam])
     func interruptedAndResumedRunIsBitIdentical(optimizer: OptimizerKind) throws {
         let train = syntheticDataset(count: 300), test = syntheticDataset(count: 60, seed: 5)
-        let uninterrupted = Trainer(config: config(optimizer), train: train, test: test)
+        let uninterrupted = try Trainer(config: config(optimizer), train: train, test: test)
         let expected = try uninterrupted.run()
 
         let directory = TestFiles.newPath("resume")
-        let first = Trainer(config: config(optimizer), train: train, test: test)
+        let first = try Trainer(config: config(optimizer), train: train, test: test)
         first.checkpointDirectory = directory
         var batches = 0
         first.stopRequested = {
@@ -50,7 +50,7 @@ import FashionTestSupport
     @Test func aFinishedHistoryBesideAnOlderModelIsNotAFinishedRun() throws {
         let train = syntheticDataset(count: 200), test = syntheticDataset(count: 40, seed: 5)
         let directory = TestFiles.newPath("finished-run")
-        let trainer = Trainer(config: config(.sgd), train: train, test: test)
+        let trainer = try Trainer(config: config(.sgd), train: train, test: test)
         trainer.checkpointDirectory = directory
         var batches = 0
         trainer.stopRequested = { batches += 1; return batches > 13 * 2 + 3 }   // in the third of four epochs
@@ -72,7 +72,7 @@ import FashionTestSupport
 
     @Test func resumeRefusesOtherFiles() throws {
         let directory = TestFiles.newPath("resume")
-        try Sequential.mlp(inputs: 784, hidden: [4], classes: 10).stateDict().write(to: directory + "/" + TrainingCheckpoint.file)
+        try Sequential.mlp(inputs: 784, hidden: [4], classes: 10).stateDict().write(to: directory + "/" + RunDirectory.checkpointFile)
         let error = #expect(throws: TrainingCheckpointError.self) {
             try TrainingCheckpoint.resume(from: directory, train: syntheticDataset(count: 20), test: nil)
         }
@@ -86,10 +86,10 @@ import FashionTestSupport
         var settings = config(.adam)
         settings.epochs = 2
         let directory = TestFiles.newPath("resume-lie")
-        let first = Trainer(config: settings, train: train, test: nil)
+        let first = try Trainer(config: settings, train: train, test: nil)
         first.checkpointDirectory = directory
         _ = try first.runEpoch()
-        let path = directory + "/" + TrainingCheckpoint.file
+        let path = directory + "/" + RunDirectory.checkpointFile
         var file = try Safetensors.read(path)
         let bigger = Tensor(shape: [10 * 24 + 999])
         file.set("optimizer.2.bias.exp_avg", Safetensors.Entry(dtype: "F32", shape: bigger.shape,
@@ -112,7 +112,7 @@ import FashionTestSupport
         let first = Trainer(model: model, config: settings, train: train, test: nil)
         first.checkpointDirectory = directory
         _ = try first.runEpoch()
-        let path = directory + "/" + TrainingCheckpoint.file
+        let path = directory + "/" + RunDirectory.checkpointFile
         var file = try Safetensors.read(path)
         file.metadata["dropout_calls"] = String(UInt64.max)
         try file.write(to: path)
@@ -146,12 +146,12 @@ import FashionTestSupport
         config.epochs = 2
         config.batchSize = 16
         let train = syntheticDataset(count: 64), test = syntheticDataset(count: 16, seed: 4)
-        let reference = Trainer(config: config, train: train, test: test)
+        let reference = try Trainer(config: config, train: train, test: test)
         let expected = try reference.run()
         #expect(expected.epochs.count == 2 && expected.epochs[1].trainLoss < expected.epochs[0].trainLoss)
 
         let directory = TestFiles.newPath("cnn-resume")
-        let first = Trainer(config: config, train: train, test: test)
+        let first = try Trainer(config: config, train: train, test: test)
         first.checkpointDirectory = directory
         var batches = 0
         first.stopRequested = { batches += 1; return batches > 6 }

@@ -46,6 +46,8 @@ import FashionTestSupport
             ({ $0.augmentation = Augmentation(flip: true) }, "--augment needs a convolutional model (cnn, cnn-large, or a description whose input_shape is [1, 28, 28])", "augmentation"),
             ({ $0.model = .cnn; $0.augmentation = Augmentation(cropPadding: 1000) }, "--augment crop padding must be 0 to 14, got 1000", "augmentation"),
             ({ $0.model = .cnn; $0.batchSize = 100_000 }, "--batch-size 100000 is too large: a batch of 100000 image(s) of this network keeps 64522600000 values (240.4 GiB) alive in its layers' outputs; at most 1073741824 (4.0 GiB) are allowed", "batchSize"),
+            ({ $0.warmup = 0 }, "--warmup must be 1 to 1000000 steps, got 0", "warmup"),
+            ({ $0.schedule = .oneCycle(warmup: 0.3); $0.warmup = 10 }, "--warmup does not combine with the onecycle schedule, which warms up itself", "warmup"),
             ({ $0.model = .custom }, "", "architecture"),
         ]
         for (change, message, key) in cases {
@@ -53,6 +55,20 @@ import FashionTestSupport
             #expect(found?.key == key, "\(String(describing: found))")
             if !message.isEmpty { #expect(found?.asFlag == message) }
         }
+    }
+
+    /// `--warmup N`: step t of the run trains at (t + 1)/N of the scheduled rate, then at all of it; recorded with
+    /// each epoch as the rate of its last step, and carried by the checkpoint across a resume.
+    @Test func aWarmupRaisesTheRateOverItsSteps() throws {
+        var config = TrainingConfig()
+        (config.hidden, config.batchSize, config.epochs, config.learningRate, config.warmup) = ([16], 16, 3, 0.1, 10)
+        #expect([0, 4, 9, 10, 1000].map { config.warmupFactor(step: $0) } == [0.1, 0.5, 1, 1, 1])
+        let trainer = try Trainer(config: config, train: syntheticDataset(count: 64), test: nil)
+        let history = try trainer.run()
+        // 4 steps an epoch: the last steps of epochs 1, 2 and 3 are steps 3, 7 and 11.
+        #expect(history.epochs.map(\.learningRate) == [0.1 * 0.4, 0.1 * 0.8, 0.1])
+        config.warmup = nil
+        #expect(config.warmupFactor(step: 0) == 1)
     }
 
     /// A run directory whose metrics.json carries settings that would trap or allocate terabytes is refused by name.
@@ -65,7 +81,7 @@ import FashionTestSupport
         config.epochs = 1
         let history = TrainingHistory(config: config)
         let directory = TestFiles.newDirectory("lying-run")
-        try RunDirectory.save(history: history, model: config.makeModel(), to: directory)
+        try RunDirectory.save(history: history, model: try config.buildModel(), to: directory)
         let path = directory + "/" + RunDirectory.metricsFile
         let compact = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: " : ", with: ":")
             .replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")

@@ -62,7 +62,7 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 
     @Test(arguments: [(OptimizerKind.sgd, Float(0.1)), (.adam, 0.003), (.adamw, 0.003)])
     func learnsASimpleProblem(optimizer: OptimizerKind, lr: Float) throws {
-        let trainer = Trainer(config: config(optimizer, lr: lr), train: syntheticDataset(count: 400), test: syntheticDataset(count: 200, seed: 9))
+        let trainer = try Trainer(config: config(optimizer, lr: lr), train: syntheticDataset(count: 400), test: syntheticDataset(count: 200, seed: 9))
         let history = try trainer.run()
         #expect(history.epochs.count == 3 && !history.diverged)
         #expect(history.epochs.last!.trainLoss < history.epochs.first!.trainLoss)
@@ -103,11 +103,11 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
 
     @Test func checkpointRoundTripKeepsAccuracy() throws {
         let data = syntheticDataset(count: 300)
-        let trainer = Trainer(config: config(.adam, lr: 0.003, epochs: 1), train: data, test: nil)
+        let trainer = try Trainer(config: config(.adam, lr: 0.003, epochs: 1), train: data, test: nil)
         try trainer.run()
         let path = TestFiles.newPath("checkpoint") + "/model.safetensors"
         try trainer.model.stateDict(metadata: ["format": "pt"]).write(to: path)
-        let restored = trainer.config.makeModel()
+        let restored = try trainer.config.buildModel()
         try restored.load(Safetensors.read(path), name: path)
         let before = trainer.model.evaluate(on: data, encoding: PixelEncoding(scale: true))
         let after = restored.evaluate(on: data, encoding: PixelEncoding(scale: true))
@@ -123,7 +123,7 @@ func syntheticDataset(count: Int, seed: UInt64 = 0) -> Dataset {
         for saved in [Sequential.mlp(inputs: 784, hidden: [16], classes: 10), Sequential.mlp(inputs: 784, hidden: [8, 8], classes: 10)] {
             try saved.stateDict().write(to: path)
             let error = #expect(throws: SafetensorsError.self) {
-                try settings.load(Safetensors.read(path), into: settings.makeModel(), from: path)
+                try settings.load(Safetensors.read(path), into: try settings.buildModel(), from: path)
             }
             let message = error?.description ?? ""
             #expect(message.hasPrefix(path + ": "), "\(message)")

@@ -32,7 +32,7 @@ import FashionTestSupport
         (config.hidden, config.epochs, config.batchSize, config.seed) = ([16], 2, 16, 4)
         let train = Dataset.bands(count: 400, seed: 1, noise: 40), test = Dataset.bands(count: 100, seed: 2, noise: 40)
         config = try config.prepared(for: train, normalize: false, split: .images(80))
-        let trainer = Trainer(config: config, train: train, test: test)
+        let trainer = try Trainer(config: config, train: train, test: test)
         #expect(trainer.train.count == 320 && trainer.validation?.count == 80 && trainer.test?.count == 100)
         let history = try trainer.run()
         let measured = try #require(history.test)
@@ -42,7 +42,7 @@ import FashionTestSupport
         // Without a split the test set is the validation set and nothing is measured at the end.
         var plain = config
         plain.validationSplit = nil
-        let notebook = Trainer(config: plain, train: train, test: test)
+        let notebook = try Trainer(config: plain, train: train, test: test)
         #expect(notebook.validation?.count == 100 && notebook.test == nil)
     }
 
@@ -56,18 +56,18 @@ import FashionTestSupport
         let train = Dataset.bands(count: 320, seed: 3, noise: 60), test = Dataset.bands(count: 80, seed: 4, noise: 60)
         var oneEpoch = config
         oneEpoch.epochs = 1
-        let expected = Trainer(config: oneEpoch, train: train, test: test)
+        let expected = try Trainer(config: oneEpoch, train: train, test: test)
         try expected.run()
 
         config.epochs = 10
         config.earlyStopping = EarlyStopping(patience: 2, minDelta: 100)
-        let stopped = Trainer(config: config, train: train, test: test)
+        let stopped = try Trainer(config: config, train: train, test: test)
         let history = try stopped.run()
         #expect(history.epochs.count == 3 && history.stoppedByEarlyStopping && history.bestEpoch == 1 && history.weightsEpoch == 1)
         #expect(stopped.model.weightsDigest == expected.model.weightsDigest)
 
         let directory = TestFiles.newPath("early-stop")
-        let first = Trainer(config: config, train: train, test: test)
+        let first = try Trainer(config: config, train: train, test: test)
         first.checkpointDirectory = directory
         try first.runEpoch()
         try first.runEpoch()
@@ -86,10 +86,10 @@ import FashionTestSupport
         var config = TrainingConfig()
         (config.hidden, config.batchSize, config.epochs, config.validationSplit) = ([8], 16, 2, 40)
         let train = Dataset.bands(count: 160, seed: 1), directory = TestFiles.newPath("split-lie")
-        let trainer = Trainer(config: config, train: train, test: nil)
+        let trainer = try Trainer(config: config, train: train, test: nil)
         trainer.checkpointDirectory = directory
         try trainer.runEpoch()
-        let path = directory + "/" + TrainingCheckpoint.file
+        let path = directory + "/" + RunDirectory.checkpointFile
         var file = try Safetensors.read(path)
         file.metadata["history"] = file.metadata["history"]!.replacingOccurrences(of: "\"validationSplit\":40", with: "\"validationSplit\":5000")
         try file.write(to: path)

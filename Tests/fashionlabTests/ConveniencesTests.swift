@@ -28,7 +28,7 @@ struct ConveniencesTests {
         for (arguments, message) in [
             (["--val-split", "0"], "--val-split"), (["--val-split", "1.5"], "--val-split"),
             (["--val-split", "60000"], "--val-split 60000 holds out 60000 of the 60000 training images and leaves none to train on"),
-            (["--min-delta", "0.1"], "--min-delta applies to --early-stop"), (["--early-stop", "0"], "--early-stop must be 1 to 100000 epochs, got 0"),
+            (["--min-delta", "0.1"], "--min-delta applies to early-stop"), (["--early-stop", "0"], "--early-stop must be 1 to 100000 epochs, got 0"),
             (["--monitor", "accuracy"], "--monitor"),
         ] {
             let run = try runFashionlab(["train", "--epochs", "1", "--out", TestFiles.newPath("bad")] + arguments)

@@ -21,7 +21,4 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var buffers: [Buffer] { [] }
-
-    /// Forward in training mode.
-    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, training: true) }
 }

@@ -26,11 +26,6 @@ public final class Adam: Optimizer {
         self.decoupled = decoupled
     }
 
-    /// AdamW: Adam with decoupled weight decay (PyTorch's default decay 0.01).
-    public static func adamW(learningRate: Float = 0.001, weightDecay: Float = 0.01) -> Adam {
-        Adam(learningRate: learningRate, weightDecay: weightDecay, decoupled: true)
-    }
-
     public var summary: String {
         "\(decoupled ? "AdamW" : "Adam")(lr=\(learningRate), betas=(\(beta1), \(beta2)), eps=\(epsilon), weight_decay=\(weightDecay))"
     }

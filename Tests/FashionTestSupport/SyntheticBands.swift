@@ -1,7 +1,8 @@
 import FashionCore
+import FashionData
 
 extension Dataset {
-    /// A small synthetic dataset for examples and tests, learnable in a few steps: `count` 28×28 images,
+    /// A small synthetic dataset for tests, learnable in a few steps: `count` 28×28 images,
     /// labels drawn from `seed`, the image of class c `bright` in horizontal band c (of ten) and `dark`
     /// elsewhere, plus (when `noise` > 0) a random 0…noise−1 added to every pixel.
     public static func bands(count: Int, seed: UInt64 = 0, bright: UInt8 = 200, dark: UInt8 = 0, noise: Int = 0) -> Dataset {

@@ -7,6 +7,8 @@ import FashionEngine
 /// description, `fashionlab_model`, when it has no configuration), or any safetensors file holding an MLP under
 /// PyTorch's `nn.Sequential` names (the architecture is read from the tensor shapes).
 public enum ModelFile {
+    /// The model at `path` (a run directory or a safetensors file) and the settings it was trained with; errors name
+    /// the file and what is wrong with it.
     public static func load(_ path: String) throws -> (model: Sequential, config: TrainingConfig) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -38,20 +38,28 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var hidden = [1000]
     /// The network of a `custom` model (nil for the built-in ones, whose description `modelDescription()` gives).
     public var architecture: ModelDescription?
+    /// The optimiser: `sgd` (the notebook's), `adam` or `adamw` (`--optimizer`).
     public var optimizer = OptimizerKind.sgd
+    /// The learning rate, the peak of a schedule (`--lr`).
     public var learningRate: Float = 0.01
     /// SGD momentum.
     public var momentum: Float = 0
     /// Nesterov momentum (SGD).
     public var nesterov = false
+    /// Weight decay: L2 for sgd and adam, decoupled for adamw (`--weight-decay`).
     public var weightDecay: Float = 0
+    /// How the learning rate changes over the run (`--schedule`).
     public var schedule = LearningRateSchedule.constant
     /// Linear warmup over the first N steps (`warmupFactor(step:)`); nil for none.
     public var warmup: Int?
+    /// Images per training step (`--batch-size`).
     public var batchSize = 32
+    /// Passes over the training set (`--epochs`).
     public var epochs = 5
     /// Divide pixels by 255 (true) or feed raw 0…255 values (false).
     public var scale = true
+    /// Seeds the initial weights, the shuffling, augmentation and the validation split (`--seed`): the same seed
+    /// and settings train the same weights.
     public var seed: UInt64 = 0
     /// Subtract the training pixels' mean and divide by their standard deviation (after scaling); nil for none.
     public var normalization: PixelEncoding.Normalization?

@@ -57,6 +57,8 @@ public final class Conv2d: Layer {
     private var columnGradient: Tensor?
     private var partialGradients: Tensor?
 
+    /// A `kernel`×`kernel` convolution from `inChannels` to `outChannels` (`nn.Conv2d`), its weights drawn from
+    /// `generator` as PyTorch draws them.
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 using generator: inout SeededGenerator) {
         self.inChannels = inChannels

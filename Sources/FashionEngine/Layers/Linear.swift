@@ -17,6 +17,7 @@ public final class Linear: Layer, AppliesFollowingReLU, UpdatesInBackward {
     private var inputGradient: Tensor?
     private var maskedGradient: Tensor?
 
+    /// A layer from `inFeatures` to `outFeatures`, its weights (and bias) drawn from `generator` as PyTorch draws them.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, using generator: inout SeededGenerator) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures

@@ -6,6 +6,7 @@ public final class Sequential: Layer {
     /// Shape of one input sample, e.g. `[784]` for the MLP or `[1, 28, 28]` for a CNN.
     public let inputShape: [Int]
 
+    /// `layers` applied in order to samples of `inputShape` (`[784]`, `[1, 28, 28]`).
     public init(inputShape: [Int], _ layers: [Layer]) {
         self.inputShape = inputShape
         self.layers = layers

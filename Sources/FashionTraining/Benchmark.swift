@@ -6,7 +6,7 @@ import FashionEngine
 /// Times the notebook's MLP on this machine: training epochs with SGD and Adam at batch 32, and the
 /// end-of-epoch evaluation (accuracy over the 60,000 training and 10,000 test images); optionally the `cnn`
 /// recipe's training epoch. On the CPU each GEMM-bound figure comes with its throughput as a fraction of the
-/// machine's FMA peak (``FMAPeak``).
+/// machine's FMA peak (`FMAPeak`).
 public struct Benchmark {
     /// Seconds of each measured repetition and their median.
     public struct Timing: Codable, Sendable {
@@ -33,7 +33,7 @@ public struct Benchmark {
         public let cnnEpoch: Timing?
         /// Floating-point operations per second of a register-resident FMA loop on all threads (CPU with AVX-512).
         public let peakFlops: Double?
-        /// GEMM floating-point operations of each measurement (``Sequential/gemmFlopsPerImage``).
+        /// GEMM floating-point operations of each measurement (`Sequential.gemmFlopsPerImage`).
         public let gemmFlops: GEMMFlops
         /// Peak resident memory of the process so far, in megabytes.
         public let peakResidentMegabytes: Double

@@ -22,8 +22,8 @@ public struct PictureClassification: Sendable {
 
 extension Sequential {
     /// Classifies a picture file's bytes (PNG, JPEG or PGM) the way `fashionlab predict` and `fashionlab serve`
-    /// do: decoded (``FashionInput/decode(_:name:)``), made into a 28×28 image as the dataset's were
-    /// (``FashionInput/prepare(_:side:)``), encoded as the model was trained, and the `count` most likely classes
+    /// do: decoded (`FashionInput.decode(_:name:)`), made into a 28×28 image as the dataset's were
+    /// (`FashionInput.prepare(_:side:)`), encoded as the model was trained, and the `count` most likely classes
     /// by softmax. Throws an `ImageError` naming `name` when the bytes are not a picture that can be read.
     /// A model whose outputs are not finite for the picture gives no classes: ``NoPrediction``.
     public func classify(pictureBytes bytes: [UInt8], name: String, encoding: PixelEncoding, count: Int = 3) throws -> PictureClassification {

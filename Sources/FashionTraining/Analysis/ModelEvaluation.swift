@@ -44,7 +44,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public let perClassAccuracy: [String: Double]
     /// confusion[true][predicted], over the images the model gave a prediction.
     public let confusion: [[Int]]
-    /// Images the model gave no prediction, their outputs not finite (``Sequential/predictedClass(_:)``);
+    /// Images the model gave no prediction, their outputs not finite (`Sequential.predictedClass(_:)`);
     /// they count as wrong and are in no cell of ``confusion``.
     public let unpredicted: Int
     /// The `mostConfusedShown` largest off-diagonal cells, largest first.

@@ -74,7 +74,7 @@ public struct SVG: Sendable {
         """
     }
 
-    /// Escapes text for XML, by Unicode scalar (``Markup/escape(_:)``, the one escaper for HTML and SVG).
+    /// Escapes text for XML, by Unicode scalar (`Markup.escape(_:)`, the one escaper for HTML and SVG).
     public static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// An estimate of the rendered width of `text` in a sans-serif font, used to keep labels apart.

@@ -5,8 +5,11 @@ public enum JPEG {
     /// JPEG (as Photoshop saves for print) is converted: red = (1 − cyan)(1 − black) and so on, its samples read
     /// as inverted when an Adobe marker says it comes from Adobe's convention. `name` is used in error messages.
     ///
-    /// - Parameter library: the libjpeg-turbo to decode with; nil (none installed) gives an error that says
-    ///   what to install.
+    /// - Parameters:
+    ///   - bytes: the file's bytes.
+    ///   - name: the file's name, for error messages.
+    ///   - library: the libjpeg-turbo to decode with; nil (none installed) gives an error that says what to install.
+    ///   - layout: the pixels wanted: gray, or as stored.
     /// - Throws: ``ImageError`` naming the file: libjpeg-turbo missing, a damaged or truncated file (with
     ///   libjpeg's reason), or a picture larger than ``ImageLimits`` allows (its pixels or its working memory).
     public static func decode(_ bytes: [UInt8], name: String, library: TurboJPEG? = TurboJPEG.shared,

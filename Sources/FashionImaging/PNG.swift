@@ -2,7 +2,7 @@ import CZlib
 
 /// The project's own PNG codec on zlib.
 ///
-/// Writes 8-bit gray, gray+alpha, RGB and RGBA images. Reads every kind of PNG (``decode(_:name:)``): the
+/// Writes 8-bit gray, gray+alpha, RGB and RGBA images. Reads every kind of PNG (`decode(_:name:)`): the
 /// container here, the samples in PNG+Samples.swift, interlacing in PNG+Adam7.swift, palette and tRNS in
 /// PNG+Colour.swift.
 public enum PNG {

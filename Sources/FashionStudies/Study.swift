@@ -59,8 +59,8 @@ public struct Study: Codable, Sendable, Equatable {
         self.showsWeights = showsWeights
     }
 
-    /// Throws ``InvalidPathName`` unless the name can become a directory name: the study's outputs go to
-    /// `OUT/NAME`, so `..`, `a/b`, a leading `-` or control characters are refused (``PathName``).
+    /// Throws `InvalidPathName` unless the name can become a directory name: the study's outputs go to
+    /// `OUT/NAME`, so `..`, `a/b`, a leading `-` or control characters are refused (`PathName`).
     public func validateName() throws {
         try PathName.validate(name, what: "study name")
     }

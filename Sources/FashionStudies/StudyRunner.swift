@@ -68,7 +68,7 @@ public final class StudyRunner {
         self.runsDirectory = runsDirectory
     }
 
-    /// Runs `study`'s runs in order. Throws ``InvalidPathName`` first, before training anything, when the
+    /// Runs `study`'s runs in order. Throws `InvalidPathName` first, before training anything, when the
     /// study's name cannot become its output directory's name.
     public func run(_ study: Study) throws -> StudyResult {
         try study.validateName()

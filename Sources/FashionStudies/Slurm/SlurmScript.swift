@@ -18,6 +18,7 @@ public struct SlurmScript: Sendable, Equatable {
     ///   - command: the absolute path of `fashionlab` and the arguments that select the runs and their settings.
     ///   - runCount: the tasks of the array.
     ///   - logDirectory: an absolute directory for the jobs' output (`run-%A_%a.out`, `report-%j.out`).
+    ///   - options: the jobs' resources (partition, time, CPUs and GPUs a task, memory, throttle, other sbatch options).
     public init(name: String, command: [String], runCount: Int, logDirectory: String, options: SlurmOptions) throws {
         try options.validate()
         try Self.checkSafeForDirective(logDirectory, flag: "--out")

@@ -80,7 +80,7 @@ public final class Trainer {
 
     /// A trainer for `config`, training `model`, a network of one's own (recorded in the run's configuration, so its
     /// checkpoints rebuild it without code); `backend` `.cuda` trains on the GPU when it can run the model. Throws
-    /// ``ModelDescriptionError``, saying how to register it, when a layer cannot be described (a layer type of one's
+    /// `ModelDescriptionError`, saying how to register it, when a layer cannot be described (a layer type of one's
     /// own that is not registered): its run could be neither saved nor rebuilt.
     public convenience init(model: Sequential, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) throws {
         var config = config

@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FashionCharts", targets: ["FashionCharts"]),
         .library(name: "FashionStudies", targets: ["FashionStudies"]),
         .library(name: "FashionServe", targets: ["FashionServe"]),
+        .library(name: "FashionInterop", targets: ["FashionInterop"]),
         .executable(name: "fashionlab", targets: ["fashionlab"]),
         .executable(name: "custom-model", targets: ["custom-model"]),
     ],
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        // Protocol Buffers for the formats of other tools (ONNX); the Swift code is generated once by scripts/generate-protobuf.sh.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): gzip reading and PNG compression.
@@ -62,6 +65,11 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Models in and out of other tools' formats: ONNX export and import.
+        .target(name: "FashionInterop", dependencies: [
+            "FashionCore", "FashionData", "FashionEngine", "FashionTraining",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
         .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies"]),
         .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing", "FashionCore", "FashionEngine"]),
@@ -70,6 +78,7 @@ let package = Package(
             name: "fashionlab",
             dependencies: [
                 "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies", "FashionServe",
+                "FashionInterop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,15 +100,16 @@ let package = Package(
         .target(name: "FashionTestSupport", dependencies: ["FashionCore", "FashionData"], path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
         .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "DocumentationSnippets", "FashionStudies", "FashionTraining", "FashionTestSupport"]),
-        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing", "fashionlab-fuzz", "fashionlab"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "CKernels", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
-        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "CKernels", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
-        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionInteropTests", dependencies: ["FashionInterop", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

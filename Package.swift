@@ -100,16 +100,16 @@ let package = Package(
         .target(name: "FashionTestSupport", dependencies: ["FashionCore", "FashionData"], path: "Tests/FashionTestSupport"),
         // Runs the built program: bad input of every kind gets a clear error and a non-zero exit.
         .testTarget(name: "fashionlabTests", dependencies: ["fashionlab", "custom-model", "DocumentationSnippets", "FashionStudies", "FashionTraining", "FashionTestSupport"]),
-        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionServeTests", dependencies: ["FashionServe", "fashionlab", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionFuzzingTests", dependencies: ["FashionFuzzing", "fashionlab-fuzz", "fashionlab"]),
         .testTarget(name: "FashionCoreTests", dependencies: ["FashionCore", "CKernels", "FashionTestSupport"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "FashionCore", "FashionTestSupport"]),
-        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionImagingTests", dependencies: ["FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "CKernels", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
-        .testTarget(name: "FashionInteropTests", dependencies: ["FashionInterop", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
-        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionInteropTests", dependencies: ["FashionInterop", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FashionCharts
 import FashionData
+import FashionInterop
 import FashionTraining
 import Foundation
 
@@ -9,9 +10,9 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Test accuracy, per-class accuracy, confusion matrix, most-confused classes and the misclassified images of a model.",
-        discussion: "MODEL is a run directory, a FashionLab model.safetensors or checkpoint, or a PyTorch MLP state_dict saved with safetensors.")
+        discussion: "MODEL is a run directory, a FashionLab model.safetensors or checkpoint, a PyTorch MLP state_dict saved with safetensors, or an ONNX file (docs/interop.md).")
 
-    @Argument(help: ArgumentHelp("A run directory or a .safetensors file.", valueName: "MODEL"))
+    @Argument(help: ArgumentHelp("A run directory, a .safetensors file or an .onnx file.", valueName: "MODEL"))
     var model: String
 
     @Option(help: ArgumentHelp(
@@ -41,7 +42,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         // The model first: an error in it has nothing to do with the device, so no device line comes before it.
-        let (network, config) = try ModelFile.load(model)
+        let (network, config) = try ModelFormats.load(model)
         let (backend, _) = try deviceOptions.select(quiet: json)
         let test = try dataOptions.load(quiet: json).test
         let report = try EvaluationReport.measure(network, named: model, on: test, encoding: config.encoding,

@@ -2,6 +2,7 @@ import ArgumentParser
 import FashionCore
 import FashionData
 import FashionImaging
+import FashionInterop
 import FashionTraining
 import Foundation
 
@@ -17,7 +18,7 @@ struct PredictCommand: ParsableCommand {
             status is then 1. With a folder (or --sheet), a contact sheet shows each picture, what the model saw and its class.
             """)
 
-    @Argument(help: ArgumentHelp("A run directory or a .safetensors file.", valueName: "MODEL"))
+    @Argument(help: ArgumentHelp("A run directory, a .safetensors file or an .onnx file.", valueName: "MODEL"))
     var model: String
 
     @Argument(help: ArgumentHelp("Pictures to classify: JPEG (baseline or progressive; needs libturbojpeg0), PNG (any kind) or PGM; or folders of them.", valueName: "IMAGE"))
@@ -47,7 +48,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (network, config) = try ModelFile.load(model)
+        let (network, config) = try ModelFormats.load(model)
         // The contact sheet, if any: --sheet, or predictions.png when a folder is among the inputs.
         let sheetPath = sheet ?? (images.contains(where: PictureFolder.isFolder) ? "predictions.png" : nil)
         var pictures: [String] = [], failures: [Failure] = []

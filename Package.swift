@@ -71,7 +71,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
-        .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies"]),
+        .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies", "FashionInterop"]),
         .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing", "FashionCore", "FashionEngine"]),
         // The command-line program: parses flags and calls the libraries.
         .executableTarget(

@@ -107,7 +107,7 @@ extension FuzzTarget {
 public enum FuzzTargets {
     public static var all: [FuzzTarget] { parsers + loaders + memory + outputs + text + servers }
     /// Byte-level mutation of every parser of user files.
-    public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, jpeg, studyFile] }
+    public static var parsers: [FuzzTarget] { [idx, gzip, safetensors, png, pgm, jpeg, studyFile, onnx] }
     /// Well-formed files whose meaning lies, through the loaders of `train --resume`, `evaluate`, `predict`,
     /// `plot` and `study`.
     public static var loaders: [FuzzTarget] { [checkpoint, modelFile, runDirectory, studyMeaning] }

@@ -5,7 +5,7 @@ import FashionFuzzing
 /// A short pass of every fuzzing target in the test suite (scripts/fuzz.sh runs a million inputs each under
 /// AddressSanitizer). Each must reach both its error paths and its accepting paths, and break no promise.
 @Suite(.timeLimit(.minutes(5))) struct FuzzTests {
-    @Test(arguments: ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study"])
+    @Test(arguments: ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "onnx"])
     func parsersSurviveMutatedBytes(name: String) throws {
         try expectClean(name, inputs: 20_000)
     }
@@ -57,7 +57,7 @@ import FashionFuzzing
     @Test func everyTargetIsTested() {
         #expect(Set(FuzzTargets.all.map(\.name)) == ["idx", "gzip", "safetensors", "png", "pgm", "jpeg", "study", "checkpoint",
                                                       "model-file", "run-directory", "study-meaning", "working-memory", "non-finite-model",
-                                                      "markup", "path-name", "picture-memory", "serve"])
+                                                      "markup", "path-name", "picture-memory", "serve", "onnx"])
     }
 
     @Test func mutationIsReproducible() {

@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "FashionStudies", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"]),
         // The web front end (`fashionlab serve`): pages, the JSON API and live updates of the runs under a folder.
         .target(name: "FashionServe", dependencies: [
-            "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts",
+            "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionInterop",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

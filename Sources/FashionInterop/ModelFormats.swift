@@ -19,4 +19,11 @@ public enum ModelFormats {
         }
         return try ModelFile.load(path)
     }
+
+    /// The model in `bytes` already read from the file `name` (`serve` reads through its folder): ONNX when `name`
+    /// ends in `.onnx`, else a safetensors model or checkpoint as ``FashionTraining/ModelFile`` reads it.
+    public static func load(bytes: [UInt8], name: String) throws -> (model: Sequential, config: TrainingConfig) {
+        if isONNX(name) { return try ONNXImport.load(Data(bytes), name: name) }
+        return try ModelFile.load(Safetensors.parse(bytes, name: name), path: name)
+    }
 }

@@ -33,6 +33,7 @@ enum Assets {
         .status.diverged { background: #fee2e2; color: #991b1b; }
         .status.interrupted { background: #fef3c7; color: #92400e; }
         .status.unreadable { background: #f3e8ff; color: #6b21a8; }
+        .status.model { background: #e0f2fe; color: #075985; }
         .live { font-size: .8rem; color: var(--muted); }
         .live.on::before { content: "● "; color: #16a34a; }
         .chart svg { max-width: 100%; height: auto; }

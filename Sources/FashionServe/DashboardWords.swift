@@ -51,6 +51,7 @@ public struct DashboardWords: Sendable {
         "diverged": ("diverged", "phân kỳ"),
         "interrupted": ("interrupted", "bị dừng"),
         "unreadable": ("unreadable", "không đọc được"),
+        "model": ("model", "mô hình"),
         "noRuns": ("No runs under this folder yet. Start one with fashionlab train --out DIR/NAME; it appears here when it starts.",
                    "Chưa có lần chạy nào trong thư mục này. Hãy chạy fashionlab train --out DIR/TÊN; nó sẽ hiện ở đây khi bắt đầu."),
         "curves": ("Loss and accuracy", "Mất mát và độ chính xác"),

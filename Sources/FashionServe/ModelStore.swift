@@ -3,6 +3,7 @@ import FashionCharts
 import FashionData
 import FashionEngine
 import FashionImaging
+import FashionInterop
 import FashionTraining
 
 /// The work that runs a model: predictions, weight histograms and confusion matrices.
@@ -87,7 +88,7 @@ final class ModelStore: @unchecked Sendable {
         return run.id + "/" + file + "@" + RunCatalogue.stamp(info)
     }
 
-    /// The run's model, loaded with the project's loader (`ModelFile`) from bytes read through
+    /// The run's model, loaded with the project's loaders (`ModelFormats`: safetensors or ONNX) from bytes read through
     /// ``RunsFolder`` (no link followed); kept for the next request.
     private func model(of run: RunRecord) throws -> (Sequential, TrainingConfig) {
         let key = try key(of: run)
@@ -100,7 +101,7 @@ final class ModelStore: @unchecked Sendable {
         let bytes = try folder.read(run.components, run.modelFile!)
         let loaded: (model: Sequential, config: TrainingConfig)
         do {
-            loaded = try ModelFile.load(Safetensors.parse(bytes, name: name), path: name)
+            loaded = try ModelFormats.load(bytes: bytes, name: name)
         } catch {
             throw ServeError(.unprocessableContent, "\(error)")
         }

@@ -13,6 +13,9 @@ public enum RunDirectory {
     public static let bestModelFile = "best.safetensors"
     /// The run's whole state after its last complete epoch (`TrainingCheckpoint`).
     public static let checkpointFile = "checkpoint.safetensors"
+    /// The run's model as ONNX (`fashionlab export RUN --onnx`); a folder holding only this file is a model that
+    /// `serve` lists and predicts with.
+    public static let onnxFile = "model.onnx"
     /// Loss and accuracy curves; the histograms of each layer's weights; the confusion matrix on the test set.
     public static let curvesChart = "curves.svg", weightsChart = "weights.svg", confusionChart = "confusion.svg"
     /// The self-contained page of a run or a study; the lab's page, at the top of its folder.

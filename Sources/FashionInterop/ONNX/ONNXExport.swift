@@ -69,7 +69,7 @@ public enum ONNXExport {
     public static func defaultOutput(for path: String) -> String {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return (path as NSString).appendingPathComponent("model.onnx")
+            return (path as NSString).appendingPathComponent(RunDirectory.onnxFile)
         }
         return ((path as NSString).deletingPathExtension) + ".onnx"
     }

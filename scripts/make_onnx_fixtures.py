@@ -11,8 +11,13 @@ exporter, opset 17, a dynamic batch dimension):
   user's model usually is: its encoding is then written into the model's metadata_props as fashionlab_encoding
   (the documented way to tell FashionLab, with the onnx package) — the graph itself is PyTorch's.
 - pytorch_cnn.onnx: Conv2d, BatchNorm2d, ReLU, MaxPool2d, Conv2d, BatchNorm2d, ReLU, AvgPool2d, Conv2d, ReLU,
-  AdaptiveAvgPool2d(1), Flatten, Dropout, Linear, trained on normalised pixels, exported with the encoding as its
-  first module ((x / 255 - mean) / std, which exports as Div, Sub, Div), so the file takes raw pixels.
+  AdaptiveAvgPool2d(1), Flatten, Dropout, Linear, BatchNorm1d, ReLU, Linear, trained on normalised pixels, exported
+  with the encoding as its first module ((x / 255 - mean) / std, which exports as Div, Sub, Div), so the file takes
+  raw pixels. The exporter folds each BatchNorm into the Conv or Gemm before it (eval mode).
+- pytorch_cnn_batchnorm.onnx: the same model exported with TrainingMode.PRESERVE, which keeps its
+  BatchNormalization nodes.
+- pytorch_untrained_batchnorm.onnx: Flatten, Linear, BatchNorm1d, ReLU, Linear, untrained, exported with PRESERVE:
+  its BatchNorm statistics arrive as Identity nodes of the weight and bias.
 - pytorch_unsupported.onnx: Flatten, Linear, LeakyReLU, Linear, Sigmoid (untrained): operators FashionLab lacks.
 
 pytorch_onnx_reference.json records, per trained model, PyTorch's test accuracy (the model in eval mode, on all
@@ -53,8 +58,8 @@ def train(model, images, labels, epochs, lr):
     model.eval()
 
 
-def export(model, path):
-    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), path, opset_version=17, dynamo=False,
+def export(model, path, training=torch.onnx.TrainingMode.EVAL):
+    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), path, opset_version=17, dynamo=False, training=training,
                       input_names=["pixels"], output_names=["logits"],
                       dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}})
 
@@ -112,11 +117,20 @@ def main():
         nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.AvgPool2d(2),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(), nn.Dropout(0.2), nn.Linear(32, 10))
+        nn.Flatten(), nn.Dropout(0.2), nn.Linear(32, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
     train(cnn, train_x, train_y, epochs=1, lr=0.003)
     path = os.path.join(a.out, "pytorch_cnn.onnx")
     export(cnn, path)
     record("cnn", cnn, test_x, path, raw_test)
+    # The same model exported keeping its BatchNormalization nodes (TrainingMode.PRESERVE on a model in eval mode).
+    path = os.path.join(a.out, "pytorch_cnn_batchnorm.onnx")
+    export(cnn, path, training=torch.onnx.TrainingMode.PRESERVE)
+    record("cnn_batchnorm", cnn, test_x, path, raw_test)
+
+    # Untrained, so that its BatchNorm's running statistics equal its weight and bias (ones, zeros): PyTorch's
+    # exporter then writes the statistics as Identity nodes of those initializers.
+    untrained = nn.Sequential(nn.Flatten(), nn.Linear(784, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 10)).eval()
+    export(untrained, os.path.join(a.out, "pytorch_untrained_batchnorm.onnx"), training=torch.onnx.TrainingMode.PRESERVE)
 
     unsupported = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.LeakyReLU(), nn.Linear(16, 10), nn.Sigmoid()).eval()
     export(unsupported, os.path.join(a.out, "pytorch_unsupported.onnx"))

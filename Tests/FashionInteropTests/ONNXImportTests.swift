@@ -42,24 +42,37 @@ struct ONNXImportTests {
         return (correct, config, model)
     }
 
-    /// The fixtures' layers as FashionLab reads them (PyTorch folded each BatchNorm2d into the Conv before it).
+    /// The fixtures' layers as FashionLab reads them: `cnn` as PyTorch exports it by default (each BatchNorm2d folded
+    /// into the Conv before it; the BatchNorm1d after a Linear stays), `cnn_batchnorm` the same model exported with its BatchNormalization nodes.
     static let expectedLayers = [
         "mlp": ["Flatten", "Linear", "ReLU", "Linear"],
-        "cnn": ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "AvgPool2d", "Conv2d", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Linear"],
+        "cnn": ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "AvgPool2d", "Conv2d", "ReLU", "AdaptiveAvgPool2d", "Flatten",
+                "Linear", "BatchNorm1d", "ReLU", "Linear"],
+        "cnn_batchnorm": ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "AvgPool2d", "Conv2d", "ReLU",
+                          "AdaptiveAvgPool2d", "Flatten", "Linear", "BatchNorm1d", "ReLU", "Linear"],
     ]
 
     /// `mlp` was exported bare, trained on pixels / 255, its encoding written into the metadata; `cnn` (Conv2d,
-    /// MaxPool2d, AvgPool2d, global pooling, Dropout) with its normalisation as its first module (Div, Sub, Div).
+    /// BatchNorm, MaxPool2d, AvgPool2d, global pooling, Dropout) with its normalisation as its first module (Div,
+    /// Sub, Div), twice: as PyTorch exports it by default and with its BatchNormalization nodes kept.
     @Test("a model PyTorch exported to ONNX has PyTorch's test accuracy in FashionLab, to the image",
-          .enabled(if: fashionMNIST != nil, "needs the real Fashion-MNIST"), arguments: ["mlp", "cnn"])
+          .enabled(if: fashionMNIST != nil, "needs the real Fashion-MNIST"), arguments: ["mlp", "cnn", "cnn_batchnorm"])
     func pytorchExport(_ name: String) throws {
         let expected = try #require(Self.reference?.models[name])
         let (correct, config, model) = try fashionLabCorrect(Self.fixtures + "/" + expected.file, test: fashionMNIST!.test)
         print("PyTorch → ONNX → FashionLab, \(name): PyTorch \(expected.pytorchCorrect) of \(expected.images), onnxruntime \(expected.onnxruntimeCorrect), FashionLab \(correct)")
         #expect(correct == expected.pytorchCorrect)
         #expect(config.encoding.scale)
-        #expect((config.encoding.normalization != nil) == (name == "cnn"))
+        #expect((config.encoding.normalization != nil) == (name != "mlp"))
         #expect(try ModelDescription(model).layers.map(\.type) == Self.expectedLayers[name])
+    }
+
+    @Test("BatchNorm statistics that PyTorch wrote as Identity nodes of other initializers are read")
+    func identityOfInitializers() throws {
+        let (model, config) = try ModelFormats.load(Self.fixtures + "/pytorch_untrained_batchnorm.onnx")
+        #expect(try ModelDescription(model).layers.map(\.type) == ["Flatten", "Linear", "BatchNorm1d", "ReLU", "Linear"])
+        #expect(model.buffers.first { $0.name == "2.running_var" }?.value.toArray() == [1, 1, 1, 1])
+        #expect(config.encoding == PixelEncoding(scale: false))
     }
 
     @Test("operators FashionLab does not have are an error that names them all")

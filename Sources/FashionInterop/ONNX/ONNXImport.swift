@@ -11,7 +11,8 @@ import Foundation
 /// kernel, equal strides and pads, no dilation, one group) → Conv2d; `BatchNormalization` (inference) →
 /// BatchNorm2d on images, BatchNorm1d on vectors; `Relu` → ReLU; `MaxPool`, `AveragePool` (square window, stride
 /// equal to it, no padding) → MaxPool2d, AvgPool2d; `GlobalAveragePool` → AdaptiveAvgPool2d(1); `Flatten`
-/// (`axis` = 1) → Flatten; `Identity` and inference `Dropout` are skipped; `Constant` nodes give values.
+/// (`axis` = 1) → Flatten; `Identity` and inference `Dropout` are skipped; `Constant` nodes, and `Identity` nodes of
+/// constants, give values.
 /// Before the first layer, `Div` by 255, then `Sub` a mean and `Div` by a standard deviation (scalars) are the
 /// input encoding (``ONNXExport/encodingNodes(_:into:)`` writes them; a PyTorch module computing
 /// `(x / 255 - mean) / std` exports as them). A graph without them takes its input as it is, unless its
@@ -128,6 +129,12 @@ struct ONNXGraphReader {
                 throw fail("FashionLab reads Constant nodes with one tensor 'value'")
             }
             constants[node.output[0]] = value.t
+            return
+        }
+        // An Identity of a constant names the same values again (PyTorch's exporter writes one for each initializer
+        // equal to another, e.g. the running variance of an untrained BatchNorm and its weight, both ones).
+        if node.opType == "Identity", node.output.count == 1, let source = node.input.first, source != current, let value = constants[source] {
+            constants[node.output[0]] = value
             return
         }
         guard let first = node.input.first, first == current else {

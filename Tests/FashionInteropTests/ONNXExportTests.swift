@@ -165,3 +165,25 @@ struct ONNXExportTests {
         }
     }
 }
+
+/// A layer type of one's own, registered, that ONNX export has no form for: `x · 2`.
+final class DoublingLayer: DescribedLayer {
+    func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+    var summary: String { "Doubling()" }
+    func forward(_ x: Tensor, training: Bool) -> Tensor { Tensor(shape: x.shape, values: x.toArray().map { $0 * 2 }) }
+    func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? { Tensor(shape: dy.shape, values: dy.toArray().map { $0 * 2 }) }
+    var layerDescription: LayerDescription { LayerDescription(type: "ONNXTestDoubling") }
+    static let layerType = LayerType(name: "ONNXTestDoubling", settings: [], check: { _, input in LayerShape(output: input) },
+                                     make: { _, _, _ in DoublingLayer() })
+}
+
+extension ONNXExportTests {
+    @Test("a registered layer of one's own has no ONNX form: export refuses the model, naming the layer")
+    func ownLayerIsRefused() throws {
+        if ModelDescription.layerType(named: DoublingLayer.layerType.name) == nil { try ModelDescription.register(DoublingLayer.layerType) }
+        var generator = SeededGenerator(seed: 1)
+        let model = Sequential(inputShape: [784], [Linear(784, 10, using: &generator), DoublingLayer()])
+        #expect { try ONNXExport.serialized(model, encoding: PixelEncoding(scale: true), classNames: FashionMNIST.classNames, source: "own.safetensors") }
+            throws: { "\($0)" == "own.safetensors: layer 1 (ONNXTestDoubling) has no ONNX form in FashionLab's exporter" }
+    }
+}

@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FashionCharts", targets: ["FashionCharts"]),
         .library(name: "FashionStudies", targets: ["FashionStudies"]),
         .library(name: "FashionServe", targets: ["FashionServe"]),
+        .library(name: "FashionInterop", targets: ["FashionInterop"]),
         .executable(name: "fashionlab", targets: ["fashionlab"]),
         .executable(name: "custom-model", targets: ["custom-model"]),
     ],
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        // The protobuf messages of FashionInterop's formats (TensorBoard's event files), from schemas in Sources/FashionInterop/Schemas.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): gzip reading and PNG compression.
@@ -62,6 +65,11 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Formats of other tools: TensorBoard event files (a training observer). Generated protobuf code: scripts/generate-protobuf.sh.
+        .target(name: "FashionInterop", dependencies: [
+            "FashionCore", "FashionEngine", "FashionTraining", "FashionStudies",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Schemas"]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
         .target(name: "FashionFuzzing", dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionImaging", "FashionTraining", "FashionCharts", "FashionStudies"]),
         .executableTarget(name: "fashionlab-fuzz", dependencies: ["FashionFuzzing", "FashionCore", "FashionEngine"]),
@@ -69,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "fashionlab",
             dependencies: [
-                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies", "FashionServe",
+                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies", "FashionServe", "FashionInterop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +107,7 @@ let package = Package(
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "CKernels", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
+        .testTarget(name: "FashionInteropTests", dependencies: ["FashionInterop", "FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,6 +4,7 @@ import FashionCore
 import FashionData
 import FashionEngine
 import FashionImaging
+import FashionInterop
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -16,6 +17,9 @@ struct LabCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Directory for index.html, the charts and the runs.", valueName: "DIR"))
     var out = "lab"
+
+    @Option(help: ArgumentHelp("Write each run's TensorBoard event files into DIR/<run name> as it trains (tensorboard --logdir DIR).", valueName: "DIR"))
+    var tensorboard: String?
 
     @Option(help: "Report language: en or vi.")
     var lang = "en"
@@ -79,6 +83,7 @@ struct LabCommand: ParsableCommand {
             print("Fashion-MNIST: \(data.train.imageShape) training and \(data.test.imageShape) test images, 10 classes; samples in \(out)/fashion_mnist_samples.png")
         }
 
+        let events = try tensorboard.map(TensorBoardLogdir.init(path:))
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         if let backend { runner.backend = backend }
         runner.runDirectorySuffix = suffix
@@ -94,15 +99,18 @@ struct LabCommand: ParsableCommand {
             Threads.count = 1
             BLAS.shared.setThreadCount(1)
             StudyProgress.attachSideBySide(to: runner, studies: studies, quiet: quiet)
+            events?.attach(to: runner)
             results = try StudyProgress.interruptible { try runner.run(studies, concurrentRuns: concurrentRuns) }
         } else {
             var sequential: [StudyResult] = []
             for study in studies {
                 StudyProgress.attach(to: runner, study: study, quiet: quiet)
+                events?.attach(to: runner)
                 sequential.append(try StudyProgress.interruptible { try runner.run(study) })
             }
             results = sequential
         }
+        for failure in events?.failures ?? [] { Terminal.note(failure) }
         for result in results {
             try StudyFiles.writeCharts(result, language: language, to: out + "/" + result.study.name)
         }

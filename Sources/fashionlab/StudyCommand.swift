@@ -2,6 +2,7 @@ import ArgumentParser
 import FashionCharts
 import FashionCore
 import FashionEngine
+import FashionInterop
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -27,6 +28,9 @@ struct StudyCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Directory for the study's report and charts (runs go in DIR/runs).", valueName: "DIR"))
     var out = "studies"
+
+    @Option(help: ArgumentHelp("Write each run's TensorBoard event files into DIR/<run name> as it trains (tensorboard --logdir DIR).", valueName: "DIR"))
+    var tensorboard: String?
 
     @Option(help: "Report language: en or vi.")
     var lang = "en"
@@ -80,12 +84,14 @@ struct StudyCommand: ParsableCommand {
         let (backend, suffix, device) = try cluster.device(deviceOptions, quiet: quiet)
         let data = try dataOptions.load(quiet: quiet)
         let start = DispatchTime.now()
+        let events = try tensorboard.map(TensorBoardLogdir.init(path:))
         let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
         if let backend { runner.backend = backend }
         runner.runDirectorySuffix = suffix
         Interruption.install()
         runner.stopRequested = { Interruption.requested }
         StudyProgress.attach(to: runner, study: study, quiet: quiet)
+        events?.attach(to: runner)
         let result: StudyResult
         if cluster.reportOnly {
             result = try runner.finishedResults([study])[0]
@@ -93,6 +99,7 @@ struct StudyCommand: ParsableCommand {
         } else {
             result = try StudyProgress.interruptible { try runner.run(study) }
         }
+        for failure in events?.failures ?? [] { Terminal.note(failure) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let directory = try study.outputDirectory(under: out)
         try StudyFiles.write(result, language: language, device: device, to: directory)

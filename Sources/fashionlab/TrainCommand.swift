@@ -3,6 +3,7 @@ import FashionCharts
 import FashionCore
 import FashionData
 import FashionEngine
+import FashionInterop
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -23,6 +24,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Continue the run saved in DIR (its configuration is used; other training flags are ignored).", valueName: "DIR"))
     var resume: String?
+
+    @Option(help: ArgumentHelp("Write TensorBoard event files into DIR/<run name> as the run trains (tensorboard --logdir DIR).", valueName: "DIR"))
+    var tensorboard: String?
 
     @Flag(help: "Replace the run already in the output directory (its metrics, model, checkpoint, charts and evaluation files are removed first); without it such a directory is refused.")
     var force = false
@@ -133,8 +137,11 @@ struct TrainCommand: ParsableCommand {
         Interruption.install()
         trainer.stopRequested = { Interruption.requested }
 
-        let history = try trainer.run(observer: EpochReporter(quiet: quiet, json: json))
+        let reporter = EpochReporter(quiet: quiet, json: json)
+        let events = try tensorboard.map { try TensorBoardObserver(logdir: $0, runDirectory: directory, then: reporter) }
+        let history = try trainer.run(observer: events ?? reporter)
         Terminal.endBar()
+        if let failure = events?.failure { Terminal.note("\(failure)") }
         try RunArtifacts.saveFinished(history: history, model: trainer.model, test: test, device: device, to: directory)
         if history.interrupted {
             let completed = history.epochs.count

@@ -1,0 +1,200 @@
+import Foundation
+import FashionEngine
+import FashionTraining
+
+/// Writes a run's curves and weights as TensorBoard event files while it trains: a ``TrainingObserver`` that passes
+/// every call on to another observer (the terminal's progress, a study's) and writes into `directory`:
+///
+/// | tag | step | value |
+/// | --- | --- | --- |
+/// | `loss/train`, `accuracy/train` | epoch (1, 2, …) | mean batch loss, accuracy 0…1 (as `metrics.json`) |
+/// | `loss/test`, `accuracy/test` | epoch | the test set after each epoch (the validation set by default) |
+/// | `loss/validation`, `accuracy/validation` | epoch | with a validation split, the held-out images; `loss/test` and `accuracy/test` are then one point, at the epoch whose weights were measured |
+/// | `learning_rate` | epoch | the rate at the epoch's end |
+/// | `steps/train_loss` | optimiser step | with `logEvery`, the mean loss of each window (`history.steps`) |
+/// | `weights/0.weight`, `weights/0.bias`, … | epoch | histogram of each parameter (PyTorch's `state_dict` names) |
+///
+/// An epoch's events are written together once it has ended (its checkpoint saved), so a running TensorBoard shows
+/// each epoch as it finishes, and an interrupted epoch leaves nothing behind: a resumed run appends a new file from the
+/// next epoch on, and no step is ever written twice (TensorBoard draws repeated steps as a line running backwards).
+/// A run that starts from epoch 1 replaces the event files already in `directory` (an earlier run of the same name);
+/// a resumed run into a directory without any writes the epochs it had before (no histograms for those: their
+/// weights are gone).
+///
+/// ```swift
+/// let tensorboard = try TensorBoardObserver(directory: "tensorboard/mlp")
+/// try trainer.run(observer: tensorboard)
+/// // tensorboard --logdir tensorboard
+/// ```
+/// Writing never stops training: a failure after the directory was checked is kept in ``failure``.
+public final class TensorBoardObserver: TrainingObserver {
+    /// The run's directory of event files (`LOGDIR/<run name>`: TensorBoard's runs are the folders of its logdir).
+    public let directory: String
+    /// The observer that every call is passed on to.
+    public let next: TrainingObserver?
+    /// The first write that failed after `init` (the rest of the run is then not written); nil while all went well.
+    public private(set) var failure: TensorBoardError?
+    /// The file written since `init`.
+    public var path: String { file.path }
+
+    private let file: EventFile
+    /// Where a study collects its runs' failures.
+    private let failures: TensorBoardLogdir?
+    /// Whether the first callback has come (and the run's start has been handled).
+    private var started = false
+    /// The logged steps of the epoch in progress, written with the epoch.
+    private var pending: [Tensorboard_Event] = []
+    /// How many of `history.steps` are written or pending.
+    private var stepsSeen = 0
+
+    /// Creates `directory` (and its parents) when it does not exist and a new event file in it; throws a
+    /// ``TensorBoardError`` naming the directory when it cannot, so that a run is refused before it trains.
+    public convenience init(directory: String, then next: TrainingObserver? = nil) throws {
+        try self.init(directory: directory, then: next, failures: nil)
+    }
+
+    /// The observer of the run in `runDirectory` (`train --out`'s directory), writing into
+    /// `logdir/<run name>` (``runName(forRunDirectory:)``).
+    public convenience init(logdir: String, runDirectory: String, then next: TrainingObserver? = nil) throws {
+        try self.init(directory: logdir + "/" + Self.runName(forRunDirectory: runDirectory), then: next, failures: nil)
+    }
+
+    init(directory: String, then next: TrainingObserver?, failures: TensorBoardLogdir?) throws {
+        self.directory = directory
+        self.next = next
+        self.failures = failures
+        try Self.makeDirectory(directory)
+        file = try EventFile(directory: directory)
+    }
+
+    /// Creates `directory` when it does not exist.
+    static func makeDirectory(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw TensorBoardError("--tensorboard: \(directory) is a file, not a directory")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw TensorBoardError("--tensorboard: cannot create the directory \(directory) (\((error as NSError).localizedDescription))")
+        }
+    }
+
+    /// Throws a ``TensorBoardError`` naming `logdir` when it cannot be created or a file cannot be written in it.
+    public static func checkWritable(_ logdir: String) throws {
+        try makeDirectory(logdir)
+        let probe = logdir + "/.fashionlab-write-check-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw TensorBoardError("--tensorboard: cannot write in \(logdir) (\(String(cString: strerror(errno))))")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+    }
+
+    /// The name a run's directory gets under a logdir: its run directory's name (`runs/adam-lr0.001-…` →
+    /// `adam-lr0.001-…`), with the seed sweep's name first for `train --seeds`'s `DIR/seed-N` (`sweep/seed-1`).
+    public static func runName(forRunDirectory path: String) -> String {
+        let components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents.filter { $0 != "/" }
+        guard let last = components.last else { return "run" }
+        if last.hasPrefix("seed-"), components.count > 1 { return components[components.count - 2] + "/" + last }
+        return last
+    }
+
+    // MARK: - Training observer
+
+    public func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
+        start(trainer)
+        let steps = trainer.history.steps
+        if steps.count > stepsSeen {
+            let now = Date().timeIntervalSince1970
+            for logged in steps[stepsSeen...] {
+                pending.append(Tensorboard_Event(step: logged.step, wallTime: now, values: [.scalar("steps/train_loss", logged.loss)]))
+            }
+            stepsSeen = steps.count
+        }
+        next?.trainer(trainer, didFinishBatch: index, of: count, loss: loss)
+    }
+
+    public func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision {
+        start(trainer)
+        var values = Self.scalars(metrics, validation: Self.validationName(trainer.history.config))
+        values += trainer.model.parameters.map { .histogram("weights/" + $0.name, UnsafeBufferPointer($0.value.buffer)) }
+        append(pending + [Tensorboard_Event(step: metrics.epoch, wallTime: Date().timeIntervalSince1970, values: values)])
+        pending = []
+        return next?.trainer(trainer, didFinishEpoch: metrics) ?? .continue
+    }
+
+    public func trainer(_ trainer: Trainer, didFinishRun history: TrainingHistory) {
+        start(trainer)
+        pending = []  // an interrupted epoch's steps: the resumed run trains them again
+        if let test = Self.testEvent(history) { append([test]) }
+        if let failure { failures?.fail(failure.description) }
+        next?.trainer(trainer, didFinishRun: history)
+    }
+
+    // MARK: - Writing
+
+    /// Writes what `history` holds: every epoch's and logged step's scalars and the test set's measurement, without
+    /// histograms (the weights of past epochs are not kept). Used for a run that finished before (a study's reused
+    /// run) or was resumed into a directory without its earlier events.
+    public func record(_ history: TrainingHistory) throws {
+        let now = Date().timeIntervalSince1970
+        let validation = Self.validationName(history.config)
+        var events = history.steps.map { Tensorboard_Event(step: $0.step, wallTime: now, values: [.scalar("steps/train_loss", $0.loss)]) }
+        events += history.epochs.map { Tensorboard_Event(step: $0.epoch, wallTime: now, values: Self.scalars($0, validation: validation)) }
+        if let test = Self.testEvent(history) { events.append(test) }
+        try file.write(events)
+    }
+
+    /// At the first callback: a run from its first epoch replaces the directory's earlier event files; a resumed one adds nothing when its earlier events are there, its history otherwise.
+    private func start(_ trainer: Trainer) {
+        guard !started else { return }
+        started = true
+        stepsSeen = trainer.history.steps.count
+        let others = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { EventFile.isEventFile($0) && directory + "/" + $0 != file.path }
+        if trainer.history.epochs.isEmpty {
+            for name in others {
+                do {
+                    try FileManager.default.removeItem(atPath: directory + "/" + name)
+                } catch {
+                    failure = failure ?? TensorBoardError("--tensorboard: cannot remove the earlier run's \(directory)/\(name) (\((error as NSError).localizedDescription))")
+                }
+            }
+        } else if others.isEmpty {
+            do { try record(trainer.history) } catch { failure = failure ?? (error as? TensorBoardError) }
+        }
+    }
+
+    /// Writes `events` unless a write failed before.
+    private func append(_ events: [Tensorboard_Event]) {
+        guard failure == nil else { return }
+        do {
+            try file.write(events)
+        } catch {
+            failure = error as? TensorBoardError ?? TensorBoardError("--tensorboard: \(file.path): \(error)")
+        }
+    }
+
+    /// `validation` when the run holds training images out for it; `test` when the test set is its validation set.
+    private static func validationName(_ config: TrainingConfig) -> String {
+        config.validationSplit == nil ? "test" : "validation"
+    }
+
+    /// An epoch's scalars.
+    private static func scalars(_ metrics: EpochMetrics, validation: String) -> [Tensorboard_Summary.Value] {
+        var values: [Tensorboard_Summary.Value] = [
+            .scalar("loss/train", metrics.trainLoss), .scalar("accuracy/train", metrics.trainAccuracy),
+            .scalar("learning_rate", Double(metrics.learningRate)),
+        ]
+        if let loss = metrics.validationLoss { values.append(.scalar("loss/" + validation, loss)) }
+        if let accuracy = metrics.validationAccuracy { values.append(.scalar("accuracy/" + validation, accuracy)) }
+        return values
+    }
+
+    /// The test set measured once at the end (with a validation split), at the epoch whose weights it measured.
+    private static func testEvent(_ history: TrainingHistory) -> Tensorboard_Event? {
+        guard let test = history.test else { return nil }
+        return Tensorboard_Event(step: test.epoch, wallTime: Date().timeIntervalSince1970,
+                                 values: [.scalar("loss/test", test.loss), .scalar("accuracy/test", test.accuracy)])
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Reads a TensorBoard logdir with TensorBoard's own reader and prints what it holds as JSON.
+
+    scripts/read_tensorboard.py LOGDIR
+
+Every directory under LOGDIR that holds event files is a run (as TensorBoard's run selector lists them), named by
+its path relative to LOGDIR ("." for LOGDIR itself). For each run, what
+tensorboard.backend.event_processing.event_accumulator.EventAccumulator loads (nothing sampled away):
+
+    {"runs": {"RUN": {"files": N,
+                      "scalars": {"TAG": [[step, value], ...]},
+                      "histograms": {"TAG": [{"step": S, "num": N, "min": ..., "max": ..., "sum": ...,
+                                              "sum_squares": ..., "buckets": B, "bucket_total": N}, ...]}}}}
+
+NaN and infinities are written as the strings "nan", "inf" and "-inf" (JSON has no numbers for them). Needs the
+PyPI package tensorboard (.ci/run installs it into .venv).
+"""
+import json
+import math
+import os
+import sys
+
+from tensorboard.backend.event_processing import event_accumulator
+
+
+def number(value):
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def read_run(path):
+    accumulator = event_accumulator.EventAccumulator(
+        path, size_guidance={event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0})
+    accumulator.Reload()
+    tags = accumulator.Tags()
+    scalars = {tag: [[event.step, number(event.value)] for event in accumulator.Scalars(tag)]
+               for tag in tags[event_accumulator.SCALARS]}
+    histograms = {}
+    for tag in tags[event_accumulator.HISTOGRAMS]:
+        histograms[tag] = [{
+            "step": event.step,
+            "num": number(event.histogram_value.num),
+            "min": number(event.histogram_value.min),
+            "max": number(event.histogram_value.max),
+            "sum": number(event.histogram_value.sum),
+            "sum_squares": number(event.histogram_value.sum_squares),
+            "buckets": len(event.histogram_value.bucket),
+            "bucket_total": number(sum(event.histogram_value.bucket)),
+        } for event in accumulator.Histograms(tag)]
+    files = sum(1 for name in os.listdir(path) if "tfevents" in name)
+    return {"files": files, "scalars": scalars, "histograms": histograms}
+
+
+def main():
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        sys.exit("usage: read_tensorboard.py LOGDIR (a directory)")
+    logdir = sys.argv[1]
+    runs = {}
+    for directory, _, names in sorted(os.walk(logdir)):
+        if any("tfevents" in name for name in names):
+            runs[os.path.relpath(directory, logdir)] = read_run(directory)
+    json.dump({"runs": runs}, sys.stdout, indent=1, sort_keys=True)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -64,6 +64,7 @@ struct TrainCommand: ParsableCommand {
             return try Terminal.printJSON(DryRun(config: try options.config, normalize: settings.normalize, split: settings.split))
         }
         options.applyThreads()
+        if let tensorboard { try TensorBoardObserver.checkWritable(tensorboard) }
         let seeds = try seedOptions.list
         // An explicit --out is checked before anything is loaded; the default directory once its name is known.
         // (With --seeds, --out is the folder of the seeds' runs, checked seed by seed.)

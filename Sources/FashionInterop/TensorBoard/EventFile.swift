@@ -26,7 +26,7 @@ final class EventFile {
         while FileManager.default.fileExists(atPath: "\(stem).\(number)") { number += 1 }
         path = "\(stem).\(number)"
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw TensorBoardError("--tensorboard: cannot create \(path) (\(String(cString: strerror(errno))))")
+            throw TensorBoardError("--tensorboard: cannot create \(path): \(String(cString: strerror(errno)))")
         }
         self.handle = handle
         var version = Tensorboard_Event()
@@ -46,7 +46,7 @@ final class EventFile {
             try handle.seekToEnd()
             try handle.write(contentsOf: bytes)
         } catch {
-            throw TensorBoardError("--tensorboard: cannot write \(path) (\((error as NSError).localizedDescription))")
+            throw TensorBoardError("--tensorboard: cannot write \(path): \(Self.reason(error))")
         }
     }
 
@@ -57,6 +57,15 @@ final class EventFile {
         bytes += withUnsafeBytes(of: CRC32C.masked(CRC32C.checksum(length)).littleEndian, Array.init)
         bytes += record
         bytes += withUnsafeBytes(of: CRC32C.masked(CRC32C.checksum(record)).littleEndian, Array.init)
+    }
+
+    /// The system's words for a file error (`No space left on device`), rather than Foundation's error number.
+    static func reason(_ error: Error) -> String {
+        let error = error as NSError
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(error.code))) : error.localizedDescription
     }
 
     /// True for the names of TensorBoard event files (TensorBoard's own test: the name contains `tfevents`).

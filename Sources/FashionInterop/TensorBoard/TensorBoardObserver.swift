@@ -10,7 +10,7 @@ import FashionTraining
 /// | `loss/train`, `accuracy/train` | epoch (1, 2, …) | mean batch loss, accuracy 0…1 (as `metrics.json`) |
 /// | `loss/test`, `accuracy/test` | epoch | the test set after each epoch (the validation set by default) |
 /// | `loss/validation`, `accuracy/validation` | epoch | with a validation split, the held-out images; `loss/test` and `accuracy/test` are then one point, at the epoch whose weights were measured |
-/// | `learning_rate` | epoch | the rate at the epoch's end |
+/// | `learning_rate` | epoch | the epoch's learning rate, as `metrics.json` records it |
 /// | `steps/train_loss` | optimiser step | with `logEvery`, the mean loss of each window (`history.steps`) |
 /// | `weights/0.weight`, `weights/0.bias`, … | epoch | histogram of each parameter (PyTorch's `state_dict` names) |
 ///
@@ -76,7 +76,12 @@ public final class TensorBoardObserver: TrainingObserver {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw TensorBoardError("--tensorboard: cannot create the directory \(directory) (\((error as NSError).localizedDescription))")
+            // Foundation's message says only "error 512": name the part of the path that is in the way.
+            var ancestor = URL(fileURLWithPath: directory).deletingLastPathComponent()
+            while ancestor.path != "/", !FileManager.default.fileExists(atPath: ancestor.path) { ancestor = ancestor.deletingLastPathComponent() }
+            let reason = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+                ? "\(ancestor.relativePath) is a file" : EventFile.reason(error)
+            throw TensorBoardError("--tensorboard: cannot create the directory \(directory): \(reason)")
         }
     }
 
@@ -85,7 +90,7 @@ public final class TensorBoardObserver: TrainingObserver {
         try makeDirectory(logdir)
         let probe = logdir + "/.fashionlab-write-check-\(ProcessInfo.processInfo.processIdentifier)"
         guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-            throw TensorBoardError("--tensorboard: cannot write in \(logdir) (\(String(cString: strerror(errno))))")
+            throw TensorBoardError("--tensorboard: cannot write in \(logdir): \(String(cString: strerror(errno)))")
         }
         try? FileManager.default.removeItem(atPath: probe)
     }
@@ -157,7 +162,7 @@ public final class TensorBoardObserver: TrainingObserver {
                 do {
                     try FileManager.default.removeItem(atPath: directory + "/" + name)
                 } catch {
-                    failure = failure ?? TensorBoardError("--tensorboard: cannot remove the earlier run's \(directory)/\(name) (\((error as NSError).localizedDescription))")
+                    failure = failure ?? TensorBoardError("--tensorboard: cannot remove the earlier run's \(directory)/\(name): \(EventFile.reason(error))")
                 }
             }
         } else if others.isEmpty {

@@ -53,6 +53,9 @@ struct LabCommand: ParsableCommand {
         guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
         try cluster.validate(device: deviceOptions.device, threads: threadOptions.threads)
         if cluster.fileDigest != nil { throw ValidationError("--file-sha256 checks a study file; lab has none") }
+        if cluster.slurm || cluster.runIndex != nil || cluster.reportOnly, let tensorboard {
+            throw ValidationError("--tensorboard \(tensorboard) is written where the runs train, not by Slurm's tasks: once the array has finished, run the same command without --slurm, on the same device, with --tensorboard (it reuses the finished runs and writes their curves)")
+        }
         if cluster.slurm || cluster.runIndex != nil || cluster.reportOnly, let parallelRuns {
             throw ValidationError("--parallel-runs \(parallelRuns) trains runs side by side here; with --slurm each run is a task of its own")
         }

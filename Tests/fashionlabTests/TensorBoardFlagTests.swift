@@ -15,6 +15,13 @@ import FashionTestSupport
         #expect(!FileManager.default.fileExists(atPath: root + "/out/" + "metrics.json"))
     }
 
+    @Test(arguments: [["study", "batch-size", "--slurm"], ["lab", "--report-only"], ["study", "batch-size", "--run-index", "0"]])
+    func slurmModesRefuseIt(command: [String]) throws {
+        let run = try runFashionlab(command + ["--tensorboard", "tb"])
+        #expect(run.status != 0 && !run.crashed)
+        #expect(run.error.contains("--tensorboard tb is written where the runs train, not by Slurm's tasks"), "\(run.error)")
+    }
+
     @Test(.enabled(if: ConsumerPython.has("tensorboard"), Comment(rawValue: ConsumerPython.missing("tensorboard"))))
     func trainAndStudyWriteWhatTensorBoardReads() throws {
         let root = TestFiles.newDirectory("tensorboard-cli")

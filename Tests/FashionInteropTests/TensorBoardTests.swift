@@ -182,6 +182,39 @@ struct TensorBoardReaderTests {
         #expect(same(scalars.map(\.value), history.epochs.map { stored($0.trainLoss) }))
     }
 
+    /// Killed after an epoch's checkpoint was saved but before its events were written (and in the middle of a
+    /// record): the resumed run writes that epoch from its history, and both readers skip the cut record.
+    @Test func aResumedRunWritesTheEpochsItsEventsLack() throws {
+        let (train, test) = try data()
+        let logdir = TestFiles.newPath("tensorboard-gap"), directory = TestFiles.newPath("run")
+        let first = try Trainer(config: config(split: false), train: train, test: test)
+        first.checkpointDirectory = directory
+        var batches = 0
+        first.stopRequested = { batches += 1; return batches > 24 + 10 }
+        let observer = try TensorBoardObserver(logdir: logdir, runDirectory: directory)
+        #expect(try first.run(observer: observer).epochs.count == 1)
+        let cut = try FileHandle(forWritingTo: URL(fileURLWithPath: observer.path))
+        try cut.seekToEnd()
+        try cut.write(contentsOf: Data([0x40, 0, 0, 0, 0, 0, 0, 0, 0x12]))  // the start of a record, and no more
+        try cut.close()
+
+        let second = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
+        second.checkpointDirectory = directory
+        batches = 0
+        second.stopRequested = { batches += 1; return batches > 24 + 5 }
+        #expect(try second.run().epochs.count == 2)  // epoch 2 trained and saved without its events
+
+        let third = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
+        let history = try third.run(observer: try TensorBoardObserver(logdir: logdir, runDirectory: directory))
+        let run = try #require(try TensorBoardReading(logdir: logdir).runs.values.first)
+        #expect(run.files == 2)
+        #expect(run.scalars["loss/train"]?.map(\.step) == [1, 2, 3])
+        #expect(same(run.scalars["loss/train"]?.map(\.value) ?? [], history.epochs.map { stored($0.trainLoss) }))
+        #expect(run.scalars["steps/train_loss"]?.map(\.step) == history.steps.map(\.step))
+        #expect(same(run.scalars["steps/train_loss"]?.map(\.value) ?? [], history.steps.map { stored($0.loss) }))
+        #expect(run.histograms["weights/0.weight"]?.map(\.step) == [1, 3])
+    }
+
     /// Resumed into a logdir that has none of its events: the epochs before it are written from its history.
     @Test func aRunResumedIntoAnEmptyLogdirWritesItsEarlierEpochs() throws {
         let (train, test) = try data()

@@ -59,6 +59,28 @@ final class EventFile {
         bytes += withUnsafeBytes(of: CRC32C.masked(CRC32C.checksum(record)).littleEndian, Array.init)
     }
 
+    /// The events of the file at `path`, in order, up to the first record that is cut short or fails its checksum
+    /// (what a process killed while writing leaves at the end). Throws when the file cannot be read.
+    static func events(at path: String) throws -> [Tensorboard_Event] {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        func little<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+            bytes[offset..<offset + MemoryLayout<T>.size].reversed().reduce(T(0)) { $0 << 8 | T($1) }
+        }
+        var events: [Tensorboard_Event] = []
+        var offset = 0
+        while bytes.count - offset >= 12 {
+            let length = little(UInt64.self, at: offset)
+            guard little(UInt32.self, at: offset + 8) == CRC32C.masked(CRC32C.checksum(bytes[offset..<offset + 8])),
+                  length <= UInt64(bytes.count - offset - 16) else { break }
+            let record = bytes[offset + 12..<offset + 12 + Int(length)]
+            guard little(UInt32.self, at: offset + 12 + Int(length)) == CRC32C.masked(CRC32C.checksum(record)),
+                  let event = try? Tensorboard_Event(serializedBytes: Array(record)) else { break }
+            events.append(event)
+            offset += 16 + Int(length)
+        }
+        return events
+    }
+
     /// The system's words for a file error (`No space left on device`), rather than Foundation's error number.
     static func reason(_ error: Error) -> String {
         let error = error as NSError

@@ -18,8 +18,8 @@ import FashionTraining
 /// each epoch as it finishes, and an interrupted epoch leaves nothing behind: a resumed run appends a new file from the
 /// next epoch on, and no step is ever written twice (TensorBoard draws repeated steps as a line running backwards).
 /// A run that starts from epoch 1 replaces the event files already in `directory` (an earlier run of the same name);
-/// a resumed run into a directory without any writes the epochs it had before (no histograms for those: their
-/// weights are gone).
+/// a resumed run writes the epochs before it that the directory's files lack (all of them in a directory without
+/// any; no histograms for those: their weights are gone).
 ///
 /// ```swift
 /// let tensorboard = try TensorBoardObserver(directory: "tensorboard/mlp")
@@ -142,15 +142,24 @@ public final class TensorBoardObserver: TrainingObserver {
     /// histograms (the weights of past epochs are not kept). Used for a run that finished before (a study's reused
     /// run) or was resumed into a directory without its earlier events.
     public func record(_ history: TrainingHistory) throws {
-        let now = Date().timeIntervalSince1970
-        let validation = Self.validationName(history.config)
-        var events = history.steps.map { Tensorboard_Event(step: $0.step, wallTime: now, values: [.scalar("steps/train_loss", $0.loss)]) }
-        events += history.epochs.map { Tensorboard_Event(step: $0.epoch, wallTime: now, values: Self.scalars($0, validation: validation)) }
-        if let test = Self.testEvent(history) { events.append(test) }
-        try file.write(events)
+        try file.write(Self.events(of: history, after: (epoch: 0, step: 0)))
     }
 
-    /// At the first callback: a run from its first epoch replaces the directory's earlier event files; a resumed one adds nothing when its earlier events are there, its history otherwise.
+    /// The scalars of `history`'s epochs and logged steps after those `written` (and the test set's measurement).
+    private static func events(of history: TrainingHistory, after written: (epoch: Int, step: Int)) -> [Tensorboard_Event] {
+        let now = Date().timeIntervalSince1970
+        let validation = validationName(history.config)
+        var events = history.steps.filter { $0.step > written.step }
+            .map { Tensorboard_Event(step: $0.step, wallTime: now, values: [.scalar("steps/train_loss", $0.loss)]) }
+        events += history.epochs.filter { $0.epoch > written.epoch }
+            .map { Tensorboard_Event(step: $0.epoch, wallTime: now, values: scalars($0, validation: validation)) }
+        if let test = testEvent(history) { events.append(test) }
+        return events
+    }
+
+    /// At the first callback: a run from its first epoch replaces the directory's earlier event files; a resumed one
+    /// writes the epochs and steps of its history that they lack (all of them when there are none; those of an epoch
+    /// whose checkpoint was saved just before the process was killed, before its events were written).
     private func start(_ trainer: Trainer) {
         guard !started else { return }
         started = true
@@ -165,9 +174,20 @@ public final class TensorBoardObserver: TrainingObserver {
                     failure = failure ?? TensorBoardError("--tensorboard: cannot remove the earlier run's \(directory)/\(name): \(EventFile.reason(error))")
                 }
             }
-        } else if others.isEmpty {
-            do { try record(trainer.history) } catch { failure = failure ?? (error as? TensorBoardError) }
+            return
         }
+        var written = (epoch: 0, step: 0)
+        for name in others {
+            for event in (try? EventFile.events(at: directory + "/" + name)) ?? [] {
+                for value in event.summary.value {
+                    if value.tag == "loss/train" { written.epoch = max(written.epoch, Int(event.step)) }
+                    if value.tag == "steps/train_loss" { written.step = max(written.step, Int(event.step)) }
+                }
+            }
+        }
+        var history = trainer.history
+        history.test = nil  // measured at the end of this run, and written then
+        append(Self.events(of: history, after: written))
     }
 
     /// Writes `events` unless a write failed before.

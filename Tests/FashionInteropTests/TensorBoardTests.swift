@@ -155,15 +155,24 @@ struct TensorBoardReaderTests {
         expectRecorded(history, model: trainer.model, in: run)
     }
 
+    /// Trains `config(split: false)` (24 batches an epoch) in `directory` until a stop is requested before batch
+    /// `batches + 1` (counted from this trainer's start), from the checkpoint there when there is one.
+    func trainUntil(batches: Int, in directory: String, observer: TensorBoardObserver? = nil) throws -> TrainingHistory {
+        let (train, test) = try data()
+        let trainer = TrainingCheckpoint.exists(in: directory)
+            ? try TrainingCheckpoint.resume(from: directory, train: train, test: test)
+            : try Trainer(config: config(split: false), train: train, test: test)
+        trainer.checkpointDirectory = directory
+        var count = 0
+        trainer.stopRequested = { count += 1; return count > batches }
+        return try trainer.run(observer: observer)
+    }
+
     /// Interrupted in its second epoch and resumed: each step once, the values of the finished run, two files.
     @Test func aResumedRunAppendsWithoutRepeatingAStep() throws {
         let (train, test) = try data()
         let logdir = TestFiles.newPath("tensorboard-resume"), directory = TestFiles.newPath("run")
-        let first = try Trainer(config: config(split: false), train: train, test: test)
-        first.checkpointDirectory = directory
-        var batches = 0
-        first.stopRequested = { batches += 1; return batches > 24 + 10 }  // 24 batches an epoch: in the second
-        let partial = try first.run(observer: try TensorBoardObserver(logdir: logdir, runDirectory: directory))
+        let partial = try trainUntil(batches: 24 + 10, in: directory, observer: try TensorBoardObserver(logdir: logdir, runDirectory: directory))
         #expect(partial.interrupted && partial.epochs.count == 1)
 
         let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
@@ -187,22 +196,14 @@ struct TensorBoardReaderTests {
     @Test func aResumedRunWritesTheEpochsItsEventsLack() throws {
         let (train, test) = try data()
         let logdir = TestFiles.newPath("tensorboard-gap"), directory = TestFiles.newPath("run")
-        let first = try Trainer(config: config(split: false), train: train, test: test)
-        first.checkpointDirectory = directory
-        var batches = 0
-        first.stopRequested = { batches += 1; return batches > 24 + 10 }
         let observer = try TensorBoardObserver(logdir: logdir, runDirectory: directory)
-        #expect(try first.run(observer: observer).epochs.count == 1)
+        #expect(try trainUntil(batches: 24 + 10, in: directory, observer: observer).epochs.count == 1)
         let cut = try FileHandle(forWritingTo: URL(fileURLWithPath: observer.path))
         try cut.seekToEnd()
         try cut.write(contentsOf: Data([0x40, 0, 0, 0, 0, 0, 0, 0, 0x12]))  // the start of a record, and no more
         try cut.close()
 
-        let second = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
-        second.checkpointDirectory = directory
-        batches = 0
-        second.stopRequested = { batches += 1; return batches > 24 + 5 }
-        #expect(try second.run().epochs.count == 2)  // epoch 2 trained and saved without its events
+        #expect(try trainUntil(batches: 24 + 5, in: directory).epochs.count == 2)  // epoch 2 saved without its events
 
         let third = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
         let history = try third.run(observer: try TensorBoardObserver(logdir: logdir, runDirectory: directory))
@@ -219,11 +220,7 @@ struct TensorBoardReaderTests {
     @Test func aRunResumedIntoAnEmptyLogdirWritesItsEarlierEpochs() throws {
         let (train, test) = try data()
         let directory = TestFiles.newPath("run")
-        let first = try Trainer(config: config(split: false), train: train, test: test)
-        first.checkpointDirectory = directory
-        var batches = 0
-        first.stopRequested = { batches += 1; return batches > 24 * 2 + 3 }
-        _ = try first.run()
+        #expect(try trainUntil(batches: 24 * 2 + 3, in: directory).epochs.count == 2)
         let logdir = TestFiles.newPath("tensorboard-late")
         let resumed = try TrainingCheckpoint.resume(from: directory, train: train, test: test)
         let history = try resumed.run(observer: try TensorBoardObserver(logdir: logdir, runDirectory: directory))

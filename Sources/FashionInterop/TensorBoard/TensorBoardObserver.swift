@@ -2,7 +2,7 @@ import Foundation
 import FashionEngine
 import FashionTraining
 
-/// Writes a run's curves and weights as TensorBoard event files while it trains: a ``TrainingObserver`` that passes
+/// Writes a run's curves and weights as TensorBoard event files while it trains: a `TrainingObserver` that passes
 /// every call on to another observer (the terminal's progress, a study's) and writes into `directory`:
 ///
 /// | tag | step | value |
@@ -106,6 +106,7 @@ public final class TensorBoardObserver: TrainingObserver {
 
     // MARK: - Training observer
 
+    /// Keeps the steps `--log-every` logged during the batch, to write with the epoch.
     public func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {
         start(trainer)
         let steps = trainer.history.steps
@@ -119,6 +120,8 @@ public final class TensorBoardObserver: TrainingObserver {
         next?.trainer(trainer, didFinishBatch: index, of: count, loss: loss)
     }
 
+    /// Writes the epoch: its logged steps, its scalars and a histogram of every parameter. Returns what ``next``
+    /// decides (continue without one).
     public func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision {
         start(trainer)
         var values = Self.scalars(metrics, validation: Self.validationName(trainer.history.config))
@@ -128,6 +131,7 @@ public final class TensorBoardObserver: TrainingObserver {
         return next?.trainer(trainer, didFinishEpoch: metrics) ?? .continue
     }
 
+    /// Drops an interrupted epoch's steps and writes the test set's measurement when it was held back to the end.
     public func trainer(_ trainer: Trainer, didFinishRun history: TrainingHistory) {
         start(trainer)
         pending = []  // an interrupted epoch's steps: the resumed run trains them again

@@ -139,7 +139,7 @@ struct TrainCommand: ParsableCommand {
         trainer.stopRequested = { Interruption.requested }
 
         let reporter = EpochReporter(quiet: quiet, json: json)
-        let events = try tensorboard.map { try TensorBoardObserver(logdir: $0, runDirectory: directory, then: reporter) }
+        let events = try tensorboard.map { try TensorBoardObserver(logdir: $0, runDirectory: directory, trainer: trainer, replacing: replacing, then: reporter) }
         let history = try trainer.run(observer: events ?? reporter)
         Terminal.endBar()
         if let failure = events?.failure { Terminal.note("\(failure)") }

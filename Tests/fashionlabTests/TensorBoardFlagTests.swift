@@ -15,6 +15,25 @@ import FashionTestSupport
         #expect(!FileManager.default.fileExists(atPath: root + "/out/" + "metrics.json"))
     }
 
+    /// Two runs of the same name under different folders would be drawn as one run: the second is refused, unless
+    /// `--force`, which replaces the first one's curves.
+    @Test func anotherRunsCurvesAreRefusedUnlessForced() throws {
+        let root = TestFiles.newDirectory("tensorboard-same-name")
+        let small = ["train", "--subset", "200", "--hidden", "8", "--epochs", "1", "--tensorboard", root + "/tb", "--quiet"]
+        #expect(try runFashionlab(small + ["--out", root + "/a/run"]).status == 0)
+        let refused = try runFashionlab(small + ["--out", root + "/b/run", "--seed", "1"])
+        #expect(refused.status == 1 && !refused.crashed)
+        #expect(refused.error.contains("--tensorboard: \(root)/tb/run already holds the curves of another run (\(root)/tb/run/events.out.tfevents."), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/b/run/metrics.json"))
+        let first = try FileManager.default.contentsOfDirectory(atPath: root + "/tb/run")
+        #expect(first.count == 1)
+
+        let forced = try runFashionlab(small + ["--out", root + "/b/run", "--seed", "1", "--force"])
+        #expect(forced.status == 0, "\(forced.error)")
+        let after = try FileManager.default.contentsOfDirectory(atPath: root + "/tb/run")
+        #expect(after.count == 1 && after != first)
+    }
+
     @Test(arguments: [["study", "batch-size", "--slurm"], ["lab", "--report-only"], ["study", "batch-size", "--run-index", "0"]])
     func slurmModesRefuseIt(command: [String]) throws {
         let run = try runFashionlab(command + ["--tensorboard", "tb"])

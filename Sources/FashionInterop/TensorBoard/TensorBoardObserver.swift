@@ -59,6 +59,28 @@ public final class TensorBoardObserver: TrainingObserver {
         try self.init(directory: logdir + "/" + Self.runName(forRunDirectory: runDirectory), then: next, failures: nil)
     }
 
+    /// The observer of `trainer`, the run in `runDirectory`, writing into `logdir/<run name>`; when the run starts from
+    /// its first epoch and that directory already holds another run's curves, throws a ``TensorBoardError`` that says
+    /// so (TensorBoard would draw the two as one run), unless `replacing`: they are then removed as the run starts.
+    /// (`train`: a second run whose `--out` has the same name as the first's, under another folder.)
+    public convenience init(logdir: String, runDirectory: String, trainer: Trainer, replacing: Bool,
+                            then next: TrainingObserver? = nil) throws {
+        let directory = logdir + "/" + Self.runName(forRunDirectory: runDirectory)
+        if trainer.history.epochs.isEmpty, !replacing, let file = Self.earlierCurves(in: directory) {
+            throw TensorBoardError("--tensorboard: \(directory) already holds the curves of another run (\(file)); give --force to replace them, or another --tensorboard or --out")
+        }
+        try self.init(directory: directory, then: next, failures: nil)
+    }
+
+    /// The first event file in `directory` that holds any value (not only the version record that every file starts
+    /// with, which is all a run interrupted in its first epoch leaves).
+    static func earlierCurves(in directory: String) -> String? {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter(EventFile.isEventFile).sorted()
+        return names.first { name in
+            ((try? EventFile.events(at: directory + "/" + name)) ?? []).contains { !$0.summary.value.isEmpty }
+        }.map { directory + "/" + $0 }
+    }
+
     init(directory: String, then next: TrainingObserver?, failures: TensorBoardLogdir?) throws {
         self.directory = directory
         self.next = next

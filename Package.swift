@@ -92,7 +92,7 @@ let package = Package(
         // (fashionlabTests depends on it), never run; DocumentationSnippetsTests keeps the pages equal to the files.
         .executableTarget(
             name: "DocumentationSnippets",
-            dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts"],
+            dependencies: ["FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies"],
             path: "Examples/snippets"
         ),
         // What the test targets share: a temporary directory per test run, removed when it ends; a synthetic dataset.

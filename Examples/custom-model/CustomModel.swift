@@ -26,7 +26,7 @@ struct CustomModel: ParsableCommand {
         var config = TrainingConfig()
         (config.optimizer, config.learningRate, config.batchSize, config.epochs) = (.adam, 0.002, 64, epochs)
         (config.seed, config.trainingSubset, config.trainingMetrics) = (seed, subset, .batches)
-        let trainer = Trainer(model: model, config: config, train: data.train, test: data.test)
+        let trainer = try Trainer(model: model, config: config, train: data.train, test: data.test)
         print("Training \(model.parameterCount) parameters on \(trainer.train.count) images for \(epochs) epoch(s)")
         for metrics in try trainer.run().epochs {
             print(String(format: "epoch %d: train loss %.4f, test accuracy %.2f%%", metrics.epoch, metrics.trainLoss,

@@ -19,7 +19,7 @@ let model = Sequential(inputShape: [1, 28, 28], [
 ])
 config.optimizer = .adam
 config.learningRate = 0.002
-let trainer = Trainer(model: model, config: config, train: data.train, test: data.test)
+let trainer = try Trainer(model: model, config: config, train: data.train, test: data.test)
 try trainer.run()
 // snippet.hide
 }

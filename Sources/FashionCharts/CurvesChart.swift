@@ -271,19 +271,26 @@ public struct ChartWords: Sendable {
     /// Under a histogram panel of one run, beside a bar that marks the run's part of it: the range all runs' values span.
     public var sharedRange: @Sendable (String, String) -> String
 
-    public static let english = ChartWords(
-        training: "training", validation: "validation", trainingDots: "dots: training", validationLine: "line: validation",
-        loss: "loss", lossLog: "loss (log scale)", accuracy: "accuracy", epoch: "epoch", count: "count",
-        share: "share of values", truePredicted: ("true class", "predicted class"),
-        divergedNote: { run, epoch in "\(run): diverged in epoch \(epoch) (loss NaN or infinite); non-finite values are not drawn and training stopped there" },
-        notShown: { "\($0) non-finite values not shown" },
-        sharedRange: { "in all runs: \($0) … \($1)" })
+    /// The charts' words in `l`.
+    public init(_ l: Language) {
+        training = l.t("training", "huấn luyện")
+        validation = l.t("validation", "kiểm định")
+        trainingDots = l.t("dots: training", "chấm: huấn luyện")
+        validationLine = l.t("line: validation", "đường: kiểm định")
+        loss = l.t("loss", "hàm mất mát")
+        lossLog = l.t("loss (log scale)", "hàm mất mát (thang log)")
+        accuracy = l.t("accuracy", "độ chính xác")
+        epoch = "epoch"
+        count = l.t("count", "số lượng")
+        share = l.t("share of values", "tỉ lệ giá trị")
+        truePredicted = l.t(("true class", "predicted class"), ("lớp thật", "lớp dự đoán"))
+        divergedNote = { run, epoch in
+            l.t("\(run): diverged in epoch \(epoch) (loss NaN or infinite); non-finite values are not drawn and training stopped there",
+                "\(run): phân kỳ ở epoch \(epoch) (mất mát NaN hoặc vô hạn); các điểm sau không được vẽ")
+        }
+        notShown = { l.t("\($0) non-finite values not shown", "\($0) giá trị không hữu hạn không được vẽ") }
+        sharedRange = { l.t("in all runs: \($0) … \($1)", "mọi lần chạy: \($0) … \($1)") }
+    }
 
-    public static let vietnamese = ChartWords(
-        training: "huấn luyện", validation: "kiểm định", trainingDots: "chấm: huấn luyện", validationLine: "đường: kiểm định",
-        loss: "hàm mất mát", lossLog: "hàm mất mát (thang log)", accuracy: "độ chính xác", epoch: "epoch", count: "số lượng",
-        share: "tỉ lệ giá trị", truePredicted: ("lớp thật", "lớp dự đoán"),
-        divergedNote: { run, epoch in "\(run): phân kỳ ở epoch \(epoch) (mất mát NaN hoặc vô hạn); các điểm sau không được vẽ" },
-        notShown: { "\($0) giá trị không hữu hạn không được vẽ" },
-        sharedRange: { "mọi lần chạy: \($0) … \($1)" })
+    public static let english = ChartWords(.english)
 }

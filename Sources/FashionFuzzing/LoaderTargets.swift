@@ -136,7 +136,7 @@ final class LoaderSeeds: @unchecked Sendable {
             let directory = root + "/seed-\(index)"
             try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let (train, test) = data
-            let trainer = try! model.map { Trainer(model: $0, config: config, train: train, test: test) }
+            let trainer = try! model.map { try Trainer(model: $0, config: config, train: train, test: test) }
                 ?? Trainer(config: config, train: train, test: test)
             trainer.checkpointDirectory = directory
             try! trainer.runEpoch()

@@ -79,7 +79,7 @@ public struct RunDetail: Encodable, Sendable {
 }
 
 /// `/api/runs/{id}/confusion`: counts[true][predicted] on the test set, each class's accuracy, and per class the
-/// images the model gave no prediction (its outputs not finite: ``FashionTraining/Sequential/predictedClass(_:)``),
+/// images the model gave no prediction (its outputs not finite: `Sequential.predictedClass(_:)`),
 /// which are in no cell and count as wrong.
 public struct ConfusionResult: Codable, Sendable {
     public let classes: [String]

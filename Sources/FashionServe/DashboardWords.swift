@@ -1,18 +1,25 @@
 import FashionCharts
 
-/// The pages' words in English and Vietnamese (the reports' two languages; the lab report's Vietnamese wording,
-/// `LabLanguage`, is followed). Class names stay in English, as the dataset publishes them. The page's script gets
-/// the same table as JSON, so every word is written once, here.
+/// The pages' words in a `Language` (FashionCharts' one translation mechanism; the lab report's Vietnamese
+/// wording is followed). The page's script gets the same table as JSON, so every word is written once, here.
 public struct DashboardWords: Sendable {
-    public let code: String
+    public let language: Language
     public let chart: ChartWords
     let table: [String: String]
 
-    public static let english = DashboardWords(code: "en", chart: .english, table: phrases.mapValues(\.0))
-    public static let vietnamese = DashboardWords(code: "vi", chart: .vietnamese, table: phrases.mapValues(\.1))
+    public init(_ language: Language) {
+        self.language = language
+        chart = ChartWords(language)
+        table = Self.phrases.mapValues { language.t($0.0, $0.1) }
+    }
 
-    /// "vi" → Vietnamese; anything else English.
-    public static func named(_ code: String?) -> DashboardWords { code == "vi" ? .vietnamese : .english }
+    public static let english = DashboardWords(.english)
+    public static let vietnamese = DashboardWords(.vietnamese)
+
+    /// The language of `code`; English for nil or a code FashionLab does not write.
+    public static func named(_ code: String?) -> DashboardWords { code.flatMap(Language.named) == .vietnamese ? .vietnamese : .english }
+
+    public var code: String { language.code }
 
     public subscript(_ key: String) -> String { table[key] ?? key }
 

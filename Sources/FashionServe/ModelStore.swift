@@ -35,7 +35,7 @@ final class ModelStore: @unchecked Sendable {
         }
     }
 
-    /// Classifies a picture's bytes with `run`'s model (``FashionTraining/Sequential/classify(pictureBytes:name:encoding:count:)``,
+    /// Classifies a picture's bytes with `run`'s model (`Sequential.classify(pictureBytes:name:encoding:count:)`,
     /// as `fashionlab predict` does).
     func classify(_ bytes: [UInt8], run: RunRecord) async throws -> PictureClassification {
         try await perform {
@@ -87,7 +87,7 @@ final class ModelStore: @unchecked Sendable {
         return run.id + "/" + file + "@" + RunCatalogue.stamp(info)
     }
 
-    /// The run's model, loaded with the project's loader (``FashionTraining/ModelFile``) from bytes read through
+    /// The run's model, loaded with the project's loader (`ModelFile`) from bytes read through
     /// ``RunsFolder`` (no link followed); kept for the next request.
     private func model(of run: RunRecord) throws -> (Sequential, TrainingConfig) {
         let key = try key(of: run)

@@ -70,7 +70,7 @@ public final class RunCatalogue: @unchecked Sendable {
 
     public init(folder: RunsFolder) { self.folder = folder }
 
-    /// Walks the folder (links are never followed; names that fail ``PathName`` are skipped) and reads what changed.
+    /// Walks the folder (links are never followed; names that fail `PathName` are skipped) and reads what changed.
     public func scan() -> CatalogueSnapshot {
         var snapshot = CatalogueSnapshot()
         let held = LockProbe.heldLocks()

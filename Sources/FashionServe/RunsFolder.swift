@@ -3,7 +3,7 @@ import FashionCore
 
 /// The one way the server reaches a file: the folder given with `--runs`, read-only.
 ///
-/// A path is a list of names, each checked with ``PathName`` (no `..`, no `/`, no hidden or control-character
+/// A path is a list of names, each checked with `PathName` (no `..`, no `/`, no hidden or control-character
 /// names). It is opened one component at a time with `openat(…, O_NOFOLLOW)` from the folder's own descriptor,
 /// so no symbolic link is followed, anywhere on the way, and nothing outside the folder can be reached even if
 /// a directory is swapped for a link while the server reads. Files are opened `O_RDONLY`: the server never
@@ -72,7 +72,7 @@ public struct RunsFolder: Sendable {
     }
 
     /// The bytes of the regular file `name` in the directory at `components`. A 404 when there is none (see
-    /// ``openFile(_:_:)``); a 422 naming the file and the limit when it is larger than `limit`, which is never read.
+    /// `openFile(_:_:)`); a 422 naming the file and the limit when it is larger than `limit`, which is never read.
     public func read(_ components: [String], _ name: String, limit: Int = maxFileBytes) throws -> [UInt8] {
         let (file, size) = try openFile(components, name)
         defer { close(file) }
@@ -103,7 +103,7 @@ public struct RunsFolder: Sendable {
         return fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? info : nil
     }
 
-    /// The entries of the directory at `components`: names that pass ``PathName`` and are directories or regular
+    /// The entries of the directory at `components`: names that pass `PathName` and are directories or regular
     /// files (links and anything else are left out), at most `limit` of them.
     func entries(_ components: [String], limit: Int = 10_000) -> [(name: String, isDirectory: Bool, info: stat)] {
         guard let descriptor = try? openDirectory(components), let directory = fdopendir(descriptor) else { return [] }

@@ -1,11 +1,12 @@
 import Foundation
+import FashionCharts
 import FashionEngine
 import FashionTraining
 
 /// Findings written from the measured numbers of a study — never in advance.
 public enum Findings {
     /// One to three sentences about `result`, in `language`.
-    public static func write(_ result: StudyResult, language l: LabLanguage) -> [String] {
+    public static func write(_ result: StudyResult, language l: Language) -> [String] {
         let runs = result.runs
         guard !runs.isEmpty else { return [] }
         var sentences: [String] = []
@@ -115,7 +116,7 @@ public enum Findings {
 
     /// With several seeds per setting: the settings by mean validation accuracy, and whether the best one's lead
     /// over the next is larger than what the seeds alone make (their ranges do not overlap) or within it.
-    static func seedFindings(_ result: StudyResult, language l: LabLanguage) -> [String] {
+    static func seedFindings(_ result: StudyResult, language l: Language) -> [String] {
         let ranked = result.groups.compactMap { group in group.validationAccuracy.map { (group, $0) } }.sorted { $0.1.mean > $1.1.mean }
         guard let (best, top) = ranked.first else { return [] }
         let seeds = best.runs.count

@@ -18,7 +18,7 @@ public enum LabReport {
     ]
 
     /// One study as a report section.
-    public static func section(_ result: StudyResult, language l: LabLanguage) -> ReportSection {
+    public static func section(_ result: StudyResult, language l: Language) -> ReportSection {
         let title = l.studyTitle(result.study)
         var section = ReportSection(id: result.study.name, heading: title)
         section.paragraphs = l.studyDescription(result.study).map { .text($0) }
@@ -51,7 +51,7 @@ public enum LabReport {
         return section
     }
 
-    static func row(_ r: RunResult, _ l: LabLanguage) -> [String] {
+    static func row(_ r: RunResult, _ l: Language) -> [String] {
         let last = r.history.last
         return [l.runLabel(r.run.label), String(r.history.epochs.count),
                 last.map { l.decimal($0.trainLoss, digits: 4) } ?? "–", l.percent(last?.trainAccuracy),
@@ -60,7 +60,7 @@ public enum LabReport {
     }
 
     /// Rows of the all-runs summary (also printed on the terminal).
-    public static func summaryRows(_ results: [StudyResult], language l: LabLanguage) -> [[String]] {
+    public static func summaryRows(_ results: [StudyResult], language l: Language) -> [[String]] {
         results.flatMap { result in
             result.runs.map { r in
                 // The reference holds for the notebook's own settings only (not with --epochs and the like).
@@ -75,7 +75,7 @@ public enum LabReport {
 
     /// The whole page.
     public static func page(data: FashionMNISTData?, samplesPNG: [UInt8]?, results: [StudyResult],
-                            language l: LabLanguage, device: String = "CPU") -> ReportPage {
+                            language l: Language, device: String = "CPU") -> ReportPage {
         let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
         let runCount = results.reduce(0) { $0 + $1.runs.count }
         let epochCount = results.reduce(0) { $0 + $1.runs.reduce(0) { $0 + $1.history.epochs.count } }
@@ -112,14 +112,14 @@ public enum LabReport {
     }
 
     /// A page for one study (`fashionlab study`).
-    public static func studyPage(_ result: StudyResult, language l: LabLanguage, device: String = "CPU") -> ReportPage {
+    public static func studyPage(_ result: StudyResult, language l: Language, device: String = "CPU") -> ReportPage {
         var page = ReportPage(title: "FashionLab — " + l.studyTitle(result.study), subtitle: result.study.name, language: l.code)
         page.sections = [section(result, language: l), RunCharts.environmentSection(device: device, heading: l.environmentHeading)]
         return page
     }
 
     /// The summary as aligned text columns for the terminal.
-    public static func terminalTable(_ results: [StudyResult], language l: LabLanguage) -> String {
+    public static func terminalTable(_ results: [StudyResult], language l: Language) -> String {
         let rows = [l.summaryHeaders] + summaryRows(results, language: l)
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.enumerated().map { index, row in

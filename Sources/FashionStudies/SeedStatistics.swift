@@ -73,7 +73,7 @@ extension Study {
 }
 
 
-extension LabLanguage {
+extension Language {
     /// `85.1% ± 0.3 (84.8–85.4%)`: mean ± standard deviation in points, then the range.
     func spreadOfPercent(_ spread: Spread?) -> String {
         guard let spread else { return "–" }
@@ -89,8 +89,8 @@ extension LabLanguage {
     }
 
     var seedTableHeaders: [String] {
-        vi ? ["thiết lập", "seed", "độ chính xác huấn luyện", "độ chính xác kiểm định", "mất mát kiểm định", "thời gian"]
-           : ["setting", "seeds", "train acc (mean ± sd, min–max)", "val acc (mean ± sd, min–max)", "val loss (mean ± sd, min–max)", "time"]
+        t(["setting", "seeds", "train acc (mean ± sd, min–max)", "val acc (mean ± sd, min–max)", "val loss (mean ± sd, min–max)", "time"],
+          ["thiết lập", "seed", "độ chính xác huấn luyện", "độ chính xác kiểm định", "mất mát kiểm định", "thời gian"])
     }
 }
 
@@ -122,7 +122,7 @@ public struct SeedSummary: Encodable {
     public let testAccuracy: SpreadValues?
     /// Each seed's final weights (`Sequential.weightsDigest`), in seed order.
     public let weightsSHA256: [String]
-    private let language = LabLanguage.english
+    private let language = Language.english
     private let spreads: (train: Spread?, validation: Spread?, loss: Spread?, test: Spread?)
 
     /// A spread as JSON: `{"mean": …, "sd": …, "min": …, "max": …}`.

@@ -59,7 +59,7 @@ public enum RunDirectory {
             "fashionlab_config": String(decoding: try encoder.encode(history.config), as: UTF8.self),
             "fashionlab_metrics": String(decoding: try encoder.encode(history.epochs), as: UTF8.self),
         ]
-        if let description = try? ModelDescription(model) { metadata[ModelDescription.metadataKey] = description.json() }
+        metadata[ModelDescription.metadataKey] = try ModelDescription(model).json()
         if let epoch = history.epochs.last?.epoch { metadata["fashionlab_epoch"] = String(epoch) }
         try model.stateDict(metadata: metadata).write(to: path)
     }

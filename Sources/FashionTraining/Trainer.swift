@@ -78,21 +78,24 @@ public final class Trainer {
     /// A trainer for `config`, training the network it names, initialised from its seed; `backend` `.cuda` trains on
     /// the GPU when it can run the model. Throws when the settings name no usable network.
     public convenience init(config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) throws {
-        self.init(training: try config.buildModel(), given: false, config: config, train: train, test: test, backend: backend)
+        self.init(training: try config.buildModel(), config: config, train: train, test: test, backend: backend)
     }
 
     /// A trainer for `config`, training `model`, a network of one's own (recorded in the run's configuration, so its
-    /// checkpoints rebuild it without code); `backend` `.cuda` trains on the GPU when it can run the model.
-    public convenience init(model: Sequential, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) {
-        self.init(training: model, given: true, config: config, train: train, test: test, backend: backend)
-    }
-
-    private init(training model: Sequential, given: Bool, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend) {
+    /// checkpoints rebuild it without code); `backend` `.cuda` trains on the GPU when it can run the model. Throws
+    /// `ModelDescriptionError`, saying how to register it, when a layer cannot be described (a layer type of one's
+    /// own that is not registered): its run could be neither saved nor rebuilt.
+    public convenience init(model: Sequential, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend = .cpu) throws {
         var config = config
-        if given, let described = try? ModelDescription(model), described != (try? config.modelDescription()) {
+        let described = try ModelDescription(model)
+        if described != (try? config.modelDescription()) {
             config.model = .custom
             config.architecture = described
         }
+        self.init(training: model, config: config, train: train, test: test, backend: backend)
+    }
+
+    private init(training model: Sequential, config: TrainingConfig, train: Dataset, test: Dataset?, backend: ComputeBackend) {
         self.config = config
         let data = config.runData(train: train, test: test)
         (self.train, validation, self.test) = (data.train, data.validation, data.test)

@@ -26,7 +26,7 @@ public enum TrainingCheckpoint {
             "generator_state": trainer.plan.generator.state.map(String.init).joined(separator: ","),
             "dropout_calls": trainer.model.layers.compactMap { ($0 as? Dropout)?.calls }.map(String.init).joined(separator: ","),
         ]
-        if let description = try? ModelDescription(trainer.model) { file.metadata[ModelDescription.metadataKey] = description.json() }
+        file.metadata[ModelDescription.metadataKey] = try ModelDescription(trainer.model).json()
         try file.write(to: directory + "/" + RunDirectory.checkpointFile)
     }
 

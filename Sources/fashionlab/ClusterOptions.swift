@@ -45,9 +45,6 @@ struct ClusterOptions: ParsableArguments {
     @Flag(name: .customLong("report-only"), help: "Write the report from finished runs, training nothing (what the Slurm report job runs); fails naming the runs that have not finished.")
     var reportOnly = false
 
-    @Option(name: .customLong("file-sha256"), help: .hidden)
-    var fileDigest: String?
-
     /// The flags that only mean something with `--slurm`, by name, when given.
     private var slurmOnlyFlagsGiven: [String] {
         [("--partition", partition != nil), ("--time", time != nil), ("--cpus-per-run", cpusPerRun != nil),
@@ -62,9 +59,6 @@ struct ClusterOptions: ParsableArguments {
         if slurm, reportOnly { throw ValidationError("--report-only writes the report here; it does not go with --slurm") }
         if runIndex != nil, reportOnly { throw ValidationError("--run-index trains a run and --report-only trains nothing; give one of them") }
         if let runIndex, runIndex < 0 { throw ValidationError("--run-index must be 0 or more, got \(runIndex)") }
-        if let fileDigest, fileDigest.count != 64 || !fileDigest.allSatisfy(\.isHexDigit) {
-            throw ValidationError("--file-sha256 must be 64 hexadecimal digits, got '\(fileDigest)'")
-        }
         guard slurm else { return }
         if wait, dryRun { throw ValidationError("--dry-run submits nothing, so there is nothing to --wait for; give one of them") }
         if let threads { throw ValidationError("--threads \(threads) does not go with --slurm: each task's threads are --cpus-per-run") }
@@ -93,62 +87,40 @@ struct ClusterOptions: ParsableArguments {
         return options
     }
 
-    /// The arguments every job's command shares: the device and threads the tasks train with.
-    var taskDeviceArguments: [String] {
-        ["--device", resources.gpusPerRun > 0 ? "cuda" : "cpu", "--threads", String(resources.cpusPerRun)]
+    /// What `--run-index` and `--report-only` ask for: one run, the report from finished runs, or (neither)
+    /// every run and then the report, `parallelRuns` side by side where the device trains runs so.
+    func mode(parallelRuns: Int? = nil) -> LaunchMode {
+        if let runIndex { return .run(index: runIndex) }
+        return reportOnly ? .reportOnly : .everything(parallelRuns: parallelRuns)
     }
 
-    /// The absolute path of this `fashionlab`, for the jobs to run.
-    static var executable: String {
-        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
-        return absolute(CommandLine.arguments[0])
-    }
-
-    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
-
-    /// The device the runs train on, the suffix of their directories and the line that says so: `--device`'s
-    /// here; for a report job (`--report-only`) the one its tasks trained on, without needing it (a GPU
-    /// study's report job runs on any node; `auto` is resolved here).
-    func device(_ options: DeviceOptions, quiet: Bool) throws -> (backend: ComputeBackend?, suffix: String, note: String) {
-        if reportOnly, let suffix = options.device.runDirectorySuffix {
-            return (nil, suffix, options.device == .cuda ? "CUDA (runs trained by Slurm array tasks)" : "CPU (runs trained by Slurm array tasks)")
-        }
-        let (backend, note) = try options.select(quiet: quiet)
-        return (backend, backend.runDirectorySuffix, note)
-    }
-
-    /// `--run-index N`: trains one run as a Slurm array task does (reused when finished, continued from its last
-    /// epoch when interrupted, waited for while another process trains it) into `out/runs`.
-    static func train(_ run: StudyRun, of study: String, out: String, data dataOptions: DataOptions, device deviceOptions: DeviceOptions, quiet: Bool) throws {
-        let (backend, _) = try deviceOptions.select(quiet: quiet)
-        let data = try dataOptions.load(quiet: quiet)
-        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
-        runner.backend = backend
-        Interruption.install()
-        runner.stopRequested = { Interruption.requested }
-        StudyProgress.attach(to: runner, study: Study(name: study, kind: .custom, runs: [run]), quiet: quiet)
-        let result = try StudyProgress.interruptible { try runner.train(run) }
-        if !quiet { print("Run in \(result.directory)") }
-    }
-
-    /// `--slurm`: writes the scripts into `logDirectory` and submits them (or prints them with `--dry-run`), then
-    /// says how to follow the jobs; with `--wait`, waits for the report job and prints what it printed.
-    func submit(name: String, command: [String], runCount: Int, logDirectory: String, quiet: Bool) throws {
-        let script: SlurmScript
+    /// `--slurm`: `launch` as a job file, a job array and a report job (``ClusterJob``) whose tasks read the data
+    /// from `data` and train on the GPUs or CPUs each is given; with `--dry-run` the scripts are printed and
+    /// nothing is written. Then says how to follow the jobs; with `--wait`, waits for the report job and prints
+    /// what it printed.
+    func submit(_ launch: StudyLaunch, data: String?, quiet: Bool) throws {
+        let job = ClusterJob(launch: launch, data: data, device: resources.gpusPerRun > 0 ? .cuda : .cpu, threads: resources.cpusPerRun)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let plan: (file: String, sha256: String, script: SlurmScript)
         do {
-            script = try SlurmScript(name: name, command: command, runCount: runCount, logDirectory: logDirectory, options: resources)
+            plan = try job.plan(executable: executable, options: resources)
         } catch let error as SlurmOptionError {
             throw ValidationError(error.description)
         }
+        let logDirectory = try job.directory
+        let runCount = launch.distinctRuns.runs.count
         if dryRun {
+            print("# \(plan.file) (SHA-256 \(plan.sha256)): every run with its whole settings, the data folder, device and threads the jobs use")
+            print(String(decoding: try job.encoded(), as: UTF8.self))
             print("# \(logDirectory)/runs.sbatch: \(runCount) task\(runCount == 1 ? "" : "s"), one per run")
-            print(script.array)
+            print(plan.script.array)
             print("# \(logDirectory)/report.sbatch: submitted with --dependency=afterany:<the array's job id>")
-            print(script.report, terminator: "")
+            print(plan.script.report, terminator: "")
             return
         }
         let start = DispatchTime.now()
-        let submission = try SlurmSubmitter.submit(script, directory: logDirectory)
+        let submission = try job.submit(executable: executable, options: resources)
         if !quiet || !wait {
             print("Submitted job array \(submission.arrayJob) (\(runCount) run\(runCount == 1 ? "" : "s")) and report job \(submission.reportJob) (after the array).")
             print("Follow them:  squeue -j \(submission.arrayJob),\(submission.reportJob)")
@@ -170,19 +142,5 @@ struct ClusterOptions: ParsableArguments {
         print(log, terminator: "")
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         print(String(format: "On Slurm: %.1f s from submission to the report (job array %@, report job %@).", seconds, submission.arrayJob, submission.reportJob))
-    }
-
-    /// Refuses a study file that changed since it was submitted (`--file-sha256`, written by `--slurm`).
-    func checkDigest(ofFile path: String) throws {
-        guard let fileDigest else { return }
-        let digest = try Self.digest(ofFile: path)
-        guard digest == fileDigest.lowercased() else {
-            throw ValidationError("--file \(path) changed since the study was submitted (SHA-256 \(digest), submitted \(fileDigest)); its runs would not be the ones submitted: submit it again")
-        }
-    }
-
-    static func digest(ofFile path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--file \(path): cannot be read") }
-        return SHA256.hexDigest(Array(data))
     }
 }

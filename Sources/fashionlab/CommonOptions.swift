@@ -13,6 +13,12 @@ struct DataOptions: ParsableArguments {
 
     /// Finds (or downloads) and loads the dataset, drawing download progress on a terminal.
     func load(quiet: Bool = false) throws -> FashionMNISTData {
+        try Self.load(from: data, quiet: quiet)
+    }
+
+    /// Finds (or downloads) and loads the dataset from `data` (nil: the default search), drawing download
+    /// progress on a terminal.
+    static func load(from data: String?, quiet: Bool = false) throws -> FashionMNISTData {
         let progress: DownloadProgress = { received, expected in
             let megabytes = String(format: "%.1f MB", Double(received) / 1e6)
             if let expected, expected > 0 {
@@ -67,6 +73,11 @@ struct DeviceOptions: ParsableArguments {
     /// Resolves the choice: the backend, and the line that says which device and why (for reports),
     /// printed unless `quiet`.
     func select(quiet: Bool) throws -> (backend: ComputeBackend, note: String) {
+        try Self.select(device, quiet: quiet)
+    }
+
+    /// Resolves `device` as ``select(quiet:)`` does.
+    static func select(_ device: DeviceChoice, quiet: Bool) throws -> (backend: ComputeBackend, note: String) {
         let (backend, note) = try device.resolve()
         if !quiet { Terminal.note("Device: " + note) }
         return (backend, note)

@@ -8,6 +8,6 @@ struct FashionLabCommand: ParsableCommand {
         commandName: "fashionlab",
         abstract: "Train and study neural networks on Fashion-MNIST.",
         version: FashionLabVersion.current,
-        subcommands: [LabCommand.self, PrepareCommand.self, TrainCommand.self, LearningRateFinderCommand.self, StudyCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, PlotCommand.self, BenchCommand.self, VerifyCommand.self, SettingsCommand.self]
+        subcommands: [LabCommand.self, PrepareCommand.self, TrainCommand.self, LearningRateFinderCommand.self, StudyCommand.self, ClusterJobCommand.self, EvaluateCommand.self, PredictCommand.self, ServeCommand.self, PlotCommand.self, BenchCommand.self, VerifyCommand.self, SettingsCommand.self]
     )
 }

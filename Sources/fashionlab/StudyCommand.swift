@@ -2,7 +2,6 @@ import ArgumentParser
 import FashionCharts
 import FashionCore
 import FashionEngine
-import FashionInterop
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -56,23 +55,23 @@ struct StudyCommand: ParsableCommand {
             throw ValidationError("unknown study '\(name)'; known: \(BuiltinStudies.all.map(\.name).joined(separator: ", "))")
         }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        guard LabLanguage.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
+        guard Language.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
         try cluster.validate(device: deviceOptions.device, threads: threadOptions.threads)
-        if cluster.fileDigest != nil, file == nil { throw ValidationError("--file-sha256 checks a study --file; give --file") }
         if cluster.slurm || cluster.runIndex != nil || cluster.reportOnly, let tensorboard {
             throw ValidationError("--tensorboard \(tensorboard) is written where the runs train, not by Slurm's tasks: once the array has finished, run the same command without --slurm, on the same device, with --tensorboard (it reuses the finished runs and writes their curves)")
         }
     }
 
     func run() throws {
-        if list {
-            let language = LabLanguage.english
-            for study in BuiltinStudies.all {
-                print("\(study.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(study.runs.count) runs  \(language.studyDescription(study).first ?? "")")
-            }
-            return
-        }
-        if let file { try cluster.checkDigest(ofFile: file) }
+        if list { return printList() }
+        let launch = StudyLaunch(study: try study(), out: out, language: Language.named(lang)!)
+        if cluster.slurm { return try cluster.submit(launch, data: dataOptions.data, quiet: quiet) }
+        threadOptions.apply()
+        try LaunchRunner.run(launch, cluster.mode(), data: dataOptions.data, device: deviceOptions.device, quiet: quiet, tensorboard: tensorboard)
+    }
+
+    /// The study as it runs: the named one or the file's, with `--epochs`, `--seeds` and `--val-split` applied.
+    func study() throws -> Study {
         var study = try file.map(StudyFile.read) ?? BuiltinStudies.named(name!)!
         if let epochs { study = study.withEpochs(epochs) }
         if let seeds = try seedOptions.list { study = study.withSeeds(seeds) }
@@ -80,65 +79,13 @@ struct StudyCommand: ParsableCommand {
         guard study.runs.count <= StudyFile.maximumRuns * 5 else {
             throw ValidationError("--seeds makes \(study.runs.count) runs; at most \(StudyFile.maximumRuns * 5) are allowed")
         }
-        if cluster.slurm { return try submit(study) }
-        threadOptions.apply()
-        let language = LabLanguage.named(lang)!
-        if let index = cluster.runIndex { return try ClusterOptions.train(try ClusterRuns([study]).run(at: index), of: study.name, out: out, data: dataOptions, device: deviceOptions, quiet: quiet) }
-        let (backend, suffix, device) = try cluster.device(deviceOptions, quiet: quiet)
-        let data = try dataOptions.load(quiet: quiet)
-        let start = DispatchTime.now()
-        let events = try tensorboard.map(TensorBoardLogdir.init(path:))
-        let runner = StudyRunner(train: data.train, test: data.test, runsDirectory: out + "/runs")
-        if let backend { runner.backend = backend }
-        runner.runDirectorySuffix = suffix
-        Interruption.install()
-        runner.stopRequested = { Interruption.requested }
-        StudyProgress.attach(to: runner, study: study, quiet: quiet)
-        events?.attach(to: runner)
-        let result: StudyResult
-        if cluster.reportOnly {
-            result = try runner.finishedResults([study])[0]
-            if !quiet { for (index, run) in result.runs.enumerated() { print(StudyProgress.line(run, study: study.name, index: index, count: result.runs.count)) } }
-        } else {
-            result = try StudyProgress.interruptible { try runner.run(study) }
-        }
-        for failure in events?.failures ?? [] { Terminal.note(failure) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let directory = try study.outputDirectory(under: out)
-        try StudyFiles.write(result, language: language, device: device, to: directory)
-        if !quiet {
-            for finding in Findings.write(result, language: language) { print("• " + finding) }
-            print(String(format: "Wrote %@/report.html, curves.svg%@ (%.1f s)", directory, study.showsWeights ? ", weights.svg" : "", seconds))
-        }
+        return study
     }
 
-    /// `--slurm`: the study as a job array and a report job, running this same command with `--run-index` and
-    /// `--report-only`; paths made absolute, the study file recorded by its SHA-256.
-    func submit(_ study: Study) throws {
-        var command = [ClusterOptions.executable, "study"]
-        if let file {
-            let path = ClusterOptions.absolute(file)
-            command += ["--file", path, "--file-sha256", try ClusterOptions.digest(ofFile: path)]
-        } else {
-            command.append(study.name)
-        }
-        let outDirectory = ClusterOptions.absolute(out)
-        command += ["--out", outDirectory, "--lang", lang] + cluster.taskDeviceArguments
-        if let epochs { command += ["--epochs", String(epochs)] }
-        if let seeds = seedOptions.seeds { command += ["--seeds", seeds] }
-        if let valSplit { command += ["--val-split", valSplit.argument] }
-        if let data = dataOptions.data { command += ["--data", ClusterOptions.absolute(data)] }
-        let directory = try study.outputDirectory(under: outDirectory) + "/slurm"
-        try cluster.submit(name: study.name, command: command, runCount: ClusterRuns([study]).runs.count, logDirectory: directory, quiet: quiet)
-    }
-}
-
-extension ValidationSplit {
-    /// As `--val-split` takes it.
-    var argument: String {
-        switch self {
-        case .images(let count): String(count)
-        case .fraction(let fraction): String(fraction)
+    func printList() {
+        let language = Language.english
+        for study in BuiltinStudies.all {
+            print("\(study.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(study.runs.count) runs  \(language.studyDescription(study).first ?? "")")
         }
     }
 }

@@ -54,8 +54,16 @@ struct TrainCommand: ParsableCommand {
 
     /// Refuses a directory that holds a run unless `--force`: nothing in it is changed.
     func checkNotOverwriting(_ directory: String, flag: String) throws {
-        guard !force, let file = RunDirectory.existingRun(in: directory) else { return }
-        throw ValidationError("\(flag)\(directory) already holds a run (\(file)); continue it with --resume \(directory), or replace it with --force")
+        guard !force else { return }
+        do {
+            try RunAlreadyThere.check(directory)
+        } catch let error as RunAlreadyThere {
+            throw ValidationError(Self.message(error, flag: flag))
+        }
+    }
+
+    static func message(_ error: RunAlreadyThere, flag: String) -> String {
+        "\(flag)\(error); continue it with --resume \(error.directory), or replace it with --force"
     }
 
     func run() throws {
@@ -114,36 +122,26 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// Trains `trainer` in `directory` (locked while it trains; with `replacing`, the run there removed first) and
-    /// saves what it made (the confusion matrix on `test`). Throws `ExitCode(130)` when Ctrl-C interrupted it.
+    /// Trains `trainer` in `directory` (``TrainingRun``) with a line per epoch, and says what to do when Ctrl-C
+    /// interrupted it (then throws `ExitCode(130)`) or the loss diverged.
     func train(_ trainer: Trainer, in directory: String, test: Dataset, device: String, replacing: Bool) throws -> TrainingHistory {
         if let fallback = trainer.backendFallback {
             guard deviceOptions.device != .cuda else { throw ValidationError("--device cuda: \(fallback)") }
             if !quiet && !json { Terminal.note("Device: CPU (\(fallback))") }
         }
         if !quiet && !json { print(trainer.backend.summary) }
-        let lock = try DirectoryLock(directory: directory, wait: false)
-        defer { withExtendedLifetime(lock) {} }
-        if replacing {
-            // The old run goes before the new one writes anything (a stale checkpoint would otherwise be resumed).
-            for file in RunDirectory.runFiles where FileManager.default.fileExists(atPath: directory + "/" + file) {
-                do {
-                    try FileManager.default.removeItem(atPath: directory + "/" + file)
-                } catch {
-                    throw ValidationError("--force: \(directory)/\(file) cannot be removed (\((error as NSError).localizedDescription))")
-                }
-            }
+        let history: TrainingHistory
+        var events: TensorBoardObserver?
+        do {
+            let reporter = EpochReporter(quiet: quiet, json: json)
+            events = try tensorboard.map { try TensorBoardObserver(logdir: $0, runDirectory: directory, trainer: trainer, replacing: replacing, then: reporter) }
+            history = try TrainingRun.train(trainer, in: directory, test: test, device: device, replacing: replacing,
+                                            observer: events ?? reporter)
+        } catch let error as RunNotReplaced {
+            throw ValidationError("--force: \(error)")
         }
-        trainer.checkpointDirectory = directory
-        Interruption.install()
-        trainer.stopRequested = { Interruption.requested }
-
-        let reporter = EpochReporter(quiet: quiet, json: json)
-        let events = try tensorboard.map { try TensorBoardObserver(logdir: $0, runDirectory: directory, trainer: trainer, replacing: replacing, then: reporter) }
-        let history = try trainer.run(observer: events ?? reporter)
         Terminal.endBar()
         if let failure = events?.failure { Terminal.note("\(failure)") }
-        try RunArtifacts.saveFinished(history: history, model: trainer.model, test: test, device: device, to: directory)
         if history.interrupted {
             let completed = history.epochs.count
             let again = seedOptions.seeds != nil ? "run the same command again" : "fashionlab train --resume \(directory)"
@@ -159,46 +157,38 @@ struct TrainCommand: ParsableCommand {
         return history
     }
 
-    /// `--seeds`: the run once per seed, each in `DIR/seed-N` (a seed that finished with the same settings is
-    /// reused, one that was interrupted continues from its checkpoint), then the seeds' mean ± standard deviation
-    /// in the terminal and in `DIR/report.html`, `curves.svg` and `weights.svg` (the report of a study of one setting).
+    /// `--seeds`: the run once per seed (``SeedSweep``), a line as each starts, then the seeds' mean ± standard
+    /// deviation in the terminal and in `DIR/report.html`.
     func trainSeeds(_ seeds: [UInt64], data: FashionMNISTData, backend: ComputeBackend, device: String) throws {
         let first = try preparedConfig(seed: seeds[0], train: data.train)
-        let parent = out ?? "runs/" + RunName.seeds(for: first, seeds: seeds, recipe: options.recipe, modelName: options.model.runName)
-        let name = URL(fileURLWithPath: parent).lastPathComponent
-        var results: [RunResult] = []
-        for (index, seed) in seeds.enumerated() {
-            let config = try preparedConfig(seed: seed, train: data.train)
-            let directory = parent + "/seed-\(seed)"
-            let label = "seed \(seed) (\(index + 1) of \(seeds.count))"
-            if let (history, model) = RunDirectory.finishedRun(in: directory, config: config) {
-                if !quiet && !json { print("\(label): already trained in \(directory), reused") }
-                results.append(RunResult(run: StudyRun(label: name, config: config), history: history, model: model, directory: directory, reused: true))
-                continue
-            }
-            let trainer: Trainer
-            if let saved = try? TrainingCheckpoint.history(in: directory), saved.config == config, !saved.isFinished {
-                trainer = try TrainingCheckpoint.resume(from: directory, train: data.train, test: data.test, backend: backend)
-                if !quiet && !json { print("\(label): resuming \(directory) after epoch \(trainer.history.epochs.count)") }
-            } else {
-                try checkNotOverwriting(directory, flag: "--seeds: ")
-                trainer = try Trainer(config: config, train: data.train, test: data.test, backend: backend)
-                if !quiet && !json { print("\(label): training \(config.summary) in \(directory)") }
-            }
-            let history = try train(trainer, in: directory, test: data.test, device: device, replacing: force)
-            if !quiet && !json { for line in history.validationOutcome.dropFirst() { print(line) } }
-            results.append(RunResult(run: StudyRun(label: name, config: config), history: history, model: trainer.model,
-                                     directory: directory, reused: false))
+        let sweep = SeedSweep(seeds: seeds, directory: out ?? "runs/" + RunName.seeds(for: first, seeds: seeds, recipe: options.recipe, modelName: options.model.runName),
+                              replacing: force)
+        let say = !quiet && !json
+        let result: StudyResult
+        do {
+            result = try sweep.run(config: { try preparedConfig(seed: $0, train: data.train) }, data: data, backend: backend, device: device,
+                                   started: { start, index, seed, directory in
+                guard say else { return }
+                let label = "seed \(seed) (\(index + 1) of \(seeds.count))"
+                switch start {
+                case .reused: print("\(label): already trained in \(directory), reused")
+                case .resumed(let trainer): print("\(label): resuming \(directory) after epoch \(trainer.history.epochs.count)")
+                case .new(let trainer): print("\(label): training \(trainer.config.summary) in \(directory)")
+                }
+            }, train: { trainer, directory in
+                let history = try train(trainer, in: directory, test: data.test, device: device, replacing: force)
+                if say { for line in history.validationOutcome.dropFirst() { print(line) } }
+                return history
+            })
+        } catch let error as RunAlreadyThere {
+            throw ValidationError(Self.message(error, flag: "--seeds: "))
         }
-        let study = Study(name: name, kind: .custom, runs: results.map(\.run), showsWeights: true)
-        let result = StudyResult(study: study, runs: results, trainingImages: data.train.count)
-        try StudyFiles.write(result, language: .english, device: device, to: parent)
         let summary = SeedSummary(result.groups[0])
         if json {
             try Terminal.printJSON(summary)
         } else if !quiet {
             for line in summary.lines { print(line) }
-            print("Wrote report.html, curves.svg and weights.svg in \(parent)")
+            print("Wrote report.html, curves.svg and weights.svg in \(sweep.directory)")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import FashionCore
-import FashionEngine
+@_spi(Testing) import FashionEngine
 
 /// Conv2d, MaxPool2d, AvgPool2d, BatchNorm, global average pooling and label-smoothed cross-entropy against PyTorch's own numbers (`scripts/make_layer_fixtures.py`,
 /// float64 stored as float32): forward outputs, input gradients and parameter gradients, on the CPU and on every CUDA device present.

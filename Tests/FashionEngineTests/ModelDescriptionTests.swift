@@ -172,7 +172,7 @@ struct ModelDescriptionTests {
             (#"{"input_shape": [1, 28, 28], "layers": [{"type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel_size": 1, "padding": 4611686018427387904}]}"#,
              "net.json: layer 0 (Conv2d): padding is too large"),
             (#"{"input_shape": [784], "layers": [{"type": "Dense", "units": 10}]}"#,
-             "net.json: layer 0 (Dense): unknown type 'Dense' (known: \(Self.knownTypes))"),
+             "net.json: layer 0 (Dense): unknown type 'Dense' (known: \(Self.knownTypes); a layer type of one's own is known to a program that registers it with ModelDescription.register(_:))"),
             (#"{"input_shape": [784], "layers": [{"type": "Linear", "in_feature": 784, "out_features": 10}]}"#,
              "net.json: layer 0 (Linear): unknown key 'in_feature' (known: in_features, out_features, bias)"),
             (#"{"input_shape": [784], "layers": [{"type": "Linear", "in_features": -784, "out_features": 10}]}"#,

@@ -1,7 +1,7 @@
 import Testing
 import CKernels
 import FashionCore
-import FashionEngine
+@_spi(Testing) import FashionEngine
 
 /// Winograd F(2×2, 3×3) and F(4×4, 3×3) against im2col + GEMM on the same layer: forward output, input gradient,
 /// weight and bias gradients (PyTorch's own numbers for it are in `LayerFixtureTests.conv2dWinograd`).

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import FashionCore
-import FashionEngine
+@_spi(Testing) import FashionEngine
 import FashionTraining
 import FashionTestSupport
 

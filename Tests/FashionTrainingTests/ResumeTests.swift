@@ -109,7 +109,7 @@ import FashionTestSupport
         var generator = SeededGenerator(seed: 1)
         let model = Sequential(inputShape: [784], [Linear(784, 16, using: &generator), ReLU(), Dropout(0.3, seed: 2), Linear(16, 10, using: &generator)])
         let directory = TestFiles.newPath("resume-dropout")
-        let first = Trainer(model: model, config: settings, train: train, test: nil)
+        let first = try Trainer(model: model, config: settings, train: train, test: nil)
         first.checkpointDirectory = directory
         _ = try first.runEpoch()
         let path = directory + "/" + RunDirectory.checkpointFile

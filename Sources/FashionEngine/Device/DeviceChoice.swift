@@ -48,7 +48,7 @@ public enum ComputeBackend: Sendable {
 }
 
 /// Where a command computes: `auto` (CUDA when usable, otherwise the CPU), `cpu` or `cuda`.
-public enum DeviceChoice: String, Sendable, CaseIterable {
+public enum DeviceChoice: String, Codable, Sendable, CaseIterable {
     case auto, cpu, cuda
 
     /// What the directories of runs trained on this device end with (``ComputeBackend/runDirectorySuffix``),

@@ -29,14 +29,14 @@ public final class Conv2d: Layer {
 
     /// With `.winograd`, the variant to use on every plane; nil (the default) picks per plane size: F(4×4, 3×3)
     /// where it saves enough multiplications over F(2×2, 3×3) for its dearer transforms (see `WinogradTile`).
-    public var winogradTile: WinogradTile? {
+    @_spi(Testing) public var winogradTile: WinogradTile? {
         didSet { winograd = makeWinograd() }
     }
 
     /// The algorithm in use: Winograd where it applies and the layer has at least 8 input channels (with
     /// fewer, the transforms cost more than the multiplications they save), im2col otherwise. Setting
-    /// `.winograd` on a layer it does not apply to is a programming error.
-    public var algorithm: Algorithm {
+    /// `.winograd` on a layer it does not apply to is a programming error. The tests choose it (`@_spi(Testing)`).
+    @_spi(Testing) public var algorithm: Algorithm {
         didSet {
             precondition(algorithm == .im2col || Self.winogradSupports(kernel: kernel, stride: stride, padding: padding),
                          "Winograd needs a 3×3 kernel, stride 1 and padding 1")

@@ -28,8 +28,9 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         self.layers = layers
     }
 
-    /// The layer types a description can name; adding a layer type adds its line here.
-    public static let layerTypes: [LayerType] = [
+    /// The layer types FashionLab has; adding one to FashionLab adds its line here (a program adds its own with
+    /// ``register(_:)``).
+    public static let builtinLayerTypes: [LayerType] = [
         Linear.layerType,
         Conv2d.layerType,
         BatchNorm.layerType1d,
@@ -41,6 +42,20 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         Flatten.layerType,
         Dropout.layerType,
     ]
+
+    /// The layer types a description can name: FashionLab's, then those this program registered.
+    public static var layerTypes: [LayerType] { builtinLayerTypes + registeredLayerTypes.types }
+
+    /// Makes a layer type of one's own known to descriptions, so that a network with it is saved with its
+    /// description and rebuilt from it (reloading a model, resuming a checkpoint). The layer itself conforms to
+    /// ``DescribedLayer``, its description naming this type. Register before building, loading or resuming;
+    /// a program that loads such a model (not the `fashionlab` command, which knows FashionLab's types only)
+    /// registers the same type. Throws when a type of that name is already known.
+    public static func register(_ type: LayerType) throws {
+        try registeredLayerTypes.add(type)
+    }
+
+    private static let registeredLayerTypes = RegisteredLayerTypes()
 
     /// The safetensors metadata key under which every FashionLab checkpoint stores its model's description.
     public static let metadataKey = "fashionlab_model"
@@ -59,15 +74,20 @@ public struct ModelDescription: Codable, Sendable, Equatable {
 
     // MARK: Describing and building
 
-    /// The description of `model`; throws when one of its layers cannot be described (a layer type of your own
-    /// that does not conform to `DescribedLayer`).
+    /// The description of `model`; throws, saying how to make it describable, when one of its layers is a type
+    /// of one's own that does not conform to ``DescribedLayer`` or whose type was not registered (``register(_:)``).
     public init(_ model: Sequential) throws {
         inputShape = model.inputShape
         layers = try model.layers.enumerated().map { index, layer in
+            let howTo = "make it conform to DescribedLayer and register its LayerType with ModelDescription.register(_:) (docs/library.md, \"A layer of one's own\"), so that its runs can be saved and rebuilt"
             guard let described = layer as? DescribedLayer else {
-                throw ModelDescriptionError(layer: index, type: "\(type(of: layer))", "cannot be described: it does not conform to DescribedLayer")
+                throw ModelDescriptionError(layer: index, type: "\(type(of: layer))", "cannot be described: " + howTo)
             }
-            return described.layerDescription
+            let description = described.layerDescription
+            guard Self.layerType(named: description.type) != nil else {
+                throw ModelDescriptionError(layer: index, type: description.type, "is not a registered layer type: " + howTo)
+            }
+            return description
         }
     }
 
@@ -154,7 +174,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     }
 
     static func unknownType(_ name: String) -> String {
-        "unknown type '\(name)' (known: \(layerTypes.map(\.name).joined(separator: ", ")))"
+        "unknown type '\(name)' (known: \(layerTypes.map(\.name).joined(separator: ", ")); a layer type of one's own is known to a program that registers it with ModelDescription.register(_:))"
     }
 
     private static func checked<T>(_ body: () throws -> T) throws -> T {
@@ -369,5 +389,22 @@ extension Sequential {
             layers.append(type.make(layer, index == 0 ? description.inputShape : check.shapes[index - 1], &builder))
         }
         self.init(inputShape: description.inputShape, layers)
+    }
+}
+
+/// The layer types a program registered, shared by every thread.
+private final class RegisteredLayerTypes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var registered: [LayerType] = []
+
+    var types: [LayerType] { lock.withLock { registered } }
+
+    func add(_ type: LayerType) throws {
+        try lock.withLock {
+            guard !ModelDescription.builtinLayerTypes.contains(where: { $0.name == type.name }), !registered.contains(where: { $0.name == type.name }) else {
+                throw ModelDescriptionError(layer: nil, type: type.name, "is already a known layer type; a registered type needs a name of its own")
+            }
+            registered.append(type)
+        }
     }
 }

@@ -1,55 +1,16 @@
 import Foundation
 import FashionCharts
 
-/// The words of the lab report and the terminal summary, in English or Vietnamese (the course's
-/// language). Class names stay in English, as the dataset publishes them.
-public struct LabLanguage: Sendable {
-    public let code: String
-    let vi: Bool
-    public let chartWords: ChartWords
-
-    public static let english = LabLanguage(code: "en", vi: false, chartWords: .english)
-    public static let vietnamese = LabLanguage(code: "vi", vi: true, chartWords: .vietnamese)
-
-    public static func named(_ code: String) -> LabLanguage? {
-        ["en": english, "vi": vietnamese][code]
-    }
-
-    func t(_ english: String, _ vietnamese: String) -> String { vi ? vietnamese : english }
-
-    // MARK: Numbers
-
-    /// 0.8503 → "85.0%" (or "85,0%").
-    func percent(_ value: Double?, digits: Int = 1) -> String {
-        guard let value, value.isFinite else { return "–" }
-        return decimal(value * 100, digits: digits) + "%"
-    }
-
-    func decimal(_ value: Double, digits: Int) -> String {
-        guard value.isFinite else { return value.isNaN ? "NaN" : "∞" }
-        let text = String(format: "%.\(digits)f", value)
-        return vi ? text.replacingOccurrences(of: ".", with: ",") : text
-    }
-
-    /// 1875 → "1,875" (or "1.875").
-    func integer(_ value: Int) -> String {
-        let digits = String(abs(value))
-        var groups: [String] = []
-        var end = digits.endIndex
-        while end > digits.startIndex {
-            let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
-            groups.insert(String(digits[start..<end]), at: 0)
-            end = start
-        }
-        return (value < 0 ? "-" : "") + groups.joined(separator: vi ? "." : ",")
-    }
-
-    func seconds(_ value: Double) -> String { decimal(value, digits: 1) + " s" }
+/// The lab report's and the terminal summary's phrases, in each `Language` (the one translation mechanism:
+/// FashionCharts' `Language.t`).
+extension Language {
+    /// The charts' words in this language.
+    public var chartWords: ChartWords { ChartWords(self) }
 
     // MARK: Labels and headings
 
     func runLabel(_ label: String) -> String {
-        guard vi else { return label }
+        guard self == .vietnamese else { return label }
         return label.replacingOccurrences(of: "unscaled", with: "chưa chuẩn hóa")
             .replacingOccurrences(of: "scaled", with: "đã chuẩn hóa")
             .replacingOccurrences(of: "epochs", with: "epoch")
@@ -61,12 +22,12 @@ public struct LabLanguage: Sendable {
     var summaryHeading: String { t("All runs at a glance", "Tổng quan các lần chạy") }
     public var environmentHeading: String { t("Environment", "Môi trường") }
     var tableHeaders: [String] {
-        vi ? ["lần chạy", "epoch", "mất mát huấn luyện", "độ chính xác huấn luyện", "mất mát kiểm định", "độ chính xác kiểm định", "thời gian", "trạng thái"]
-           : ["run", "epochs", "train loss", "train acc", "val loss", "val acc", "time", "status"]
+        t(["run", "epochs", "train loss", "train acc", "val loss", "val acc", "time", "status"],
+          ["lần chạy", "epoch", "mất mát huấn luyện", "độ chính xác huấn luyện", "mất mát kiểm định", "độ chính xác kiểm định", "thời gian", "trạng thái"])
     }
     var summaryHeaders: [String] {
-        vi ? ["nghiên cứu", "lần chạy", "độ chính xác huấn luyện", "độ chính xác kiểm định", "PyTorch (tham chiếu)", "thời gian"]
-           : ["study", "run", "train acc", "val acc", "PyTorch reference (train / val)", "time"]
+        t(["study", "run", "train acc", "val acc", "PyTorch reference (train / val)", "time"],
+          ["nghiên cứu", "lần chạy", "độ chính xác huấn luyện", "độ chính xác kiểm định", "PyTorch (tham chiếu)", "thời gian"])
     }
     func status(_ result: RunResult) -> String {
         if result.history.diverged { return t("diverged", "phân kỳ") }

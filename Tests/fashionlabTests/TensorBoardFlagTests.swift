@@ -60,7 +60,8 @@ import FashionTestSupport
         let studyRuns = try FileManager.default.contentsOfDirectory(atPath: root + "/studies/runs").sorted()
         #expect(studyRuns.count == 2)
         #expect(runs.keys.sorted() == (["small"] + studyRuns).sorted())
-        for (name, directory) in [("small", root + "/runs/small")] + studyRuns.map { ($0, root + "/studies/runs/" + $0) } {
+        let directories = [("small", root + "/runs/small")] + studyRuns.map { ($0, root + "/studies/runs/" + $0) }
+        for (name, directory) in directories {
             let metrics = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/metrics.json"))) as? [String: Any])
             let epochs = try #require(metrics["epochs"] as? [[String: Any]])
             let scalars = try #require(runs[name]?["scalars"] as? [String: [[Any]]])

@@ -29,7 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
-        // Protocol Buffers for the formats of other tools (ONNX); the Swift code is generated once by scripts/generate-protobuf.sh.
+        // Protocol Buffers for the formats of other tools (ONNX, TensorBoard's event files); the Swift code is generated once from Protos/ by scripts/generate-protobuf.sh.
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
@@ -65,9 +65,9 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // Models in and out of other tools' formats: ONNX export and import.
+        // Models and curves in and out of other tools' formats: ONNX export and import, TensorBoard event files (a training observer).
         .target(name: "FashionInterop", dependencies: [
-            "FashionCore", "FashionData", "FashionEngine", "FashionTraining",
+            "FashionCore", "FashionData", "FashionEngine", "FashionTraining", "FashionStudies",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Mutation fuzzing of every parser of user files, and its command-line driver.
@@ -77,8 +77,7 @@ let package = Package(
         .executableTarget(
             name: "fashionlab",
             dependencies: [
-                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies", "FashionServe",
-                "FashionInterop",
+                "FashionCore", "FashionData", "FashionImaging", "FashionEngine", "FashionTraining", "FashionCharts", "FashionStudies", "FashionServe", "FashionInterop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -108,7 +107,7 @@ let package = Package(
         .testTarget(name: "FashionEngineTests", dependencies: ["FashionEngine", "FashionCore", "CKernels", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionChartsTests", dependencies: ["FashionCharts", "FashionTraining", "FashionEngine", "FashionImaging", "FashionData", "FashionCore", "FashionTestSupport"]),
         .testTarget(name: "FashionStudiesTests", dependencies: ["FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"]),
-        .testTarget(name: "FashionInteropTests", dependencies: ["FashionInterop", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FashionInteropTests", dependencies: ["FashionInterop", "FashionStudies", "FashionTraining", "FashionEngine", "FashionData", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FashionTrainingTests", dependencies: ["FashionTraining", "FashionData", "FashionEngine", "FashionCore", "FashionTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

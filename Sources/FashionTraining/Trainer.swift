@@ -8,17 +8,20 @@ public enum TrainingDecision: Sendable {
     case `continue`, stop
 }
 
-/// Sees a run as it happens: each batch (for progress bars) and each epoch (to log, or stop early).
+/// Sees a run as it happens: each batch (for progress bars), each epoch (to log, or stop early) and the end of
+/// `Trainer.run` (the history as it returns it: interrupted, or with the test set measured once).
 /// A batch's `loss` is the mean training loss of the epoch so far, as Keras's progress bar shows it. On the
 /// GPU, where the losses are summed, it is read back at most four times a second (NaN before the first read).
 public protocol TrainingObserver: AnyObject {
     func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float)
     func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision
+    func trainer(_ trainer: Trainer, didFinishRun history: TrainingHistory)
 }
 
 extension TrainingObserver {
     public func trainer(_ trainer: Trainer, didFinishBatch index: Int, of count: Int, loss: Float) {}
     public func trainer(_ trainer: Trainer, didFinishEpoch metrics: EpochMetrics) -> TrainingDecision { .continue }
+    public func trainer(_ trainer: Trainer, didFinishRun history: TrainingHistory) {}
 }
 
 /// Trains a model on a dataset, epoch by epoch, and measures it after each epoch: the one training loop,
@@ -127,7 +130,10 @@ public final class Trainer {
                 break
             }
         }
-        guard !history.interrupted else { return history }
+        guard !history.interrupted else {
+            observer?.trainer(self, didFinishRun: history)
+            return history
+        }
         if history.stoppedByEarlyStopping, let bestWeights, history.bestEpoch != history.epochs.count {
             try model.load(bestWeights, name: "the best epoch's weights")
             madeEngine = nil  // the host weights changed: an engine made from now on starts from them
@@ -137,6 +143,7 @@ public final class Trainer {
             history.test = TestMeasurement(loss: result.loss, accuracy: result.accuracy, epoch: epoch)
             try saveCheckpoint()
         }
+        observer?.trainer(self, didFinishRun: history)
         return history
     }
 

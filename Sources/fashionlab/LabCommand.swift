@@ -17,6 +17,9 @@ struct LabCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory for index.html, the charts and the runs.", valueName: "DIR"))
     var out = "lab"
 
+    @Option(help: ArgumentHelp("Write each run's TensorBoard event files into DIR/<run name> as it trains (tensorboard --logdir DIR).", valueName: "DIR"))
+    var tensorboard: String?
+
     @Option(help: "Report language: en or vi.")
     var lang = "en"
 
@@ -48,6 +51,9 @@ struct LabCommand: ParsableCommand {
         if let parallelRuns, parallelRuns < 1 { throw ValidationError("--parallel-runs must be at least 1, got \(parallelRuns)") }
         guard Language.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
         try cluster.validate(device: deviceOptions.device, threads: threadOptions.threads)
+        if cluster.slurm || cluster.runIndex != nil || cluster.reportOnly, let tensorboard {
+            throw ValidationError("--tensorboard \(tensorboard) is written where the runs train, not by Slurm's tasks: once the array has finished, run the same command without --slurm, on the same device, with --tensorboard (it reuses the finished runs and writes their curves)")
+        }
         if cluster.slurm || cluster.runIndex != nil || cluster.reportOnly, let parallelRuns {
             throw ValidationError("--parallel-runs \(parallelRuns) trains runs side by side here; with --slurm each run is a task of its own")
         }
@@ -66,6 +72,6 @@ struct LabCommand: ParsableCommand {
         let launch = StudyLaunch(lab: try studies(), out: out, language: Language.named(lang)!, sampleSeed: seed)
         if cluster.slurm { return try cluster.submit(launch, data: dataOptions.data, quiet: quiet) }
         threadOptions.apply()
-        try LaunchRunner.run(launch, cluster.mode(parallelRuns: parallelRuns), data: dataOptions.data, device: deviceOptions.device, quiet: quiet)
+        try LaunchRunner.run(launch, cluster.mode(parallelRuns: parallelRuns), data: dataOptions.data, device: deviceOptions.device, quiet: quiet, tensorboard: tensorboard)
     }
 }

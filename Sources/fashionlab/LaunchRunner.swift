@@ -1,6 +1,7 @@
 import ArgumentParser
 import FashionCore
 import FashionEngine
+import FashionInterop
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -18,8 +19,11 @@ enum LaunchMode {
 /// Runs a ``StudyLaunch`` here for `study`, `lab` and `cluster-job`: the same library calls, with progress and the
 /// summary in the terminal.
 enum LaunchRunner {
-    static func run(_ launch: StudyLaunch, _ mode: LaunchMode, data dataDirectory: String?, device: DeviceChoice, quiet: Bool) throws {
+    /// With `tensorboard`, every run trained or reused writes its TensorBoard event files there (`TensorBoardLogdir`).
+    static func run(_ launch: StudyLaunch, _ mode: LaunchMode, data dataDirectory: String?, device: DeviceChoice, quiet: Bool,
+                    tensorboard: String? = nil) throws {
         let start = DispatchTime.now()
+        let events = try tensorboard.map(TensorBoardLogdir.init(path:))
         let (backend, suffix, note) = try select(device, for: mode, quiet: quiet)
         let data = try DataOptions.load(from: dataDirectory, quiet: quiet)
         let runner = StudyRunner(data: data, out: launch.out, backend: backend, runDirectorySuffix: suffix)
@@ -46,10 +50,17 @@ enum LaunchRunner {
             // One GPU trains one run at a time; on the CPU, the lab's runs go side by side.
             let sideBySide = launch.kind == .lab && (backend?.trainsRunsSideBySide ?? false)
             let concurrentRuns = sideBySide ? parallelRuns ?? Threads.count : 1
-            if concurrentRuns > 1 { StudyProgress.attachSideBySide(to: runner, studies: launch.studies, quiet: quiet) }
-            results = try StudyProgress.interruptible {
-                try launch.train(with: runner, concurrentRuns: concurrentRuns) { StudyProgress.attach(to: runner, study: $0, quiet: quiet) }
+            if concurrentRuns > 1 {
+                StudyProgress.attachSideBySide(to: runner, studies: launch.studies, quiet: quiet)
+                events?.attach(to: runner)
             }
+            results = try StudyProgress.interruptible {
+                try launch.train(with: runner, concurrentRuns: concurrentRuns) {
+                    StudyProgress.attach(to: runner, study: $0, quiet: quiet)
+                    events?.attach(to: runner)
+                }
+            }
+            for failure in events?.failures ?? [] { Terminal.note(failure) }
         }
 
         let lines = try launch.writeReport(results, data: data, device: note)

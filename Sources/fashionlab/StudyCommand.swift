@@ -28,6 +28,9 @@ struct StudyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory for the study's report and charts (runs go in DIR/runs).", valueName: "DIR"))
     var out = "studies"
 
+    @Option(help: ArgumentHelp("Write each run's TensorBoard event files into DIR/<run name> as it trains (tensorboard --logdir DIR).", valueName: "DIR"))
+    var tensorboard: String?
+
     @Option(help: "Report language: en or vi.")
     var lang = "en"
 
@@ -54,6 +57,9 @@ struct StudyCommand: ParsableCommand {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard Language.named(lang) != nil else { throw ValidationError("--lang must be en or vi, got '\(lang)'") }
         try cluster.validate(device: deviceOptions.device, threads: threadOptions.threads)
+        if cluster.slurm || cluster.runIndex != nil || cluster.reportOnly, let tensorboard {
+            throw ValidationError("--tensorboard \(tensorboard) is written where the runs train, not by Slurm's tasks: once the array has finished, run the same command without --slurm, on the same device, with --tensorboard (it reuses the finished runs and writes their curves)")
+        }
     }
 
     func run() throws {
@@ -61,7 +67,7 @@ struct StudyCommand: ParsableCommand {
         let launch = StudyLaunch(study: try study(), out: out, language: Language.named(lang)!)
         if cluster.slurm { return try cluster.submit(launch, data: dataOptions.data, quiet: quiet) }
         threadOptions.apply()
-        try LaunchRunner.run(launch, cluster.mode(), data: dataOptions.data, device: deviceOptions.device, quiet: quiet)
+        try LaunchRunner.run(launch, cluster.mode(), data: dataOptions.data, device: deviceOptions.device, quiet: quiet, tensorboard: tensorboard)
     }
 
     /// The study as it runs: the named one or the file's, with `--epochs`, `--seeds` and `--val-split` applied.

@@ -3,6 +3,7 @@ import FashionCharts
 import FashionCore
 import FashionData
 import FashionEngine
+import FashionInterop
 import FashionStudies
 import FashionTraining
 import Foundation
@@ -23,6 +24,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Continue the run saved in DIR (its configuration is used; other training flags are ignored).", valueName: "DIR"))
     var resume: String?
+
+    @Option(help: ArgumentHelp("Write TensorBoard event files into DIR/<run name> as the run trains (tensorboard --logdir DIR).", valueName: "DIR"))
+    var tensorboard: String?
 
     @Flag(help: "Replace the run already in the output directory (its metrics, model, checkpoint, charts and evaluation files are removed first); without it such a directory is refused.")
     var force = false
@@ -68,6 +72,7 @@ struct TrainCommand: ParsableCommand {
             return try Terminal.printJSON(DryRun(config: try options.config, normalize: settings.normalize, split: settings.split))
         }
         options.applyThreads()
+        if let tensorboard { try TensorBoardObserver.checkWritable(tensorboard) }
         let seeds = try seedOptions.list
         // An explicit --out is checked before anything is loaded; the default directory once its name is known.
         // (With --seeds, --out is the folder of the seeds' runs, checked seed by seed.)
@@ -126,13 +131,17 @@ struct TrainCommand: ParsableCommand {
         }
         if !quiet && !json { print(trainer.backend.summary) }
         let history: TrainingHistory
+        var events: TensorBoardObserver?
         do {
+            let reporter = EpochReporter(quiet: quiet, json: json)
+            events = try tensorboard.map { try TensorBoardObserver(logdir: $0, runDirectory: directory, trainer: trainer, replacing: replacing, then: reporter) }
             history = try TrainingRun.train(trainer, in: directory, test: test, device: device, replacing: replacing,
-                                            observer: EpochReporter(quiet: quiet, json: json))
+                                            observer: events ?? reporter)
         } catch let error as RunNotReplaced {
             throw ValidationError("--force: \(error)")
         }
         Terminal.endBar()
+        if let failure = events?.failure { Terminal.note("\(failure)") }
         if history.interrupted {
             let completed = history.epochs.count
             let again = seedOptions.seeds != nil ? "run the same command again" : "fashionlab train --resume \(directory)"

@@ -3,7 +3,7 @@ import FashionTraining
 import Foundation
 
 /// Loading a model from any file FashionLab reads, for `evaluate`, `predict` and `serve`: an ONNX file
-/// (`.onnx`, ``ONNXImport``), or whatever ``FashionTraining/ModelFile`` reads (a run directory, a FashionLab model
+/// (`.onnx`, ``ONNXImport``), or whatever `ModelFile` reads (a run directory, a FashionLab model
 /// or checkpoint, a PyTorch MLP state_dict in safetensors).
 public enum ModelFormats {
     /// Whether `path` names an ONNX file (by its extension).
@@ -21,7 +21,7 @@ public enum ModelFormats {
     }
 
     /// The model in `bytes` already read from the file `name` (`serve` reads through its folder): ONNX when `name`
-    /// ends in `.onnx`, else a safetensors model or checkpoint as ``FashionTraining/ModelFile`` reads it.
+    /// ends in `.onnx`, else a safetensors model or checkpoint as `ModelFile` reads it.
     public static func load(bytes: [UInt8], name: String) throws -> (model: Sequential, config: TrainingConfig) {
         if isONNX(name) { return try ONNXImport.load(Data(bytes), name: name) }
         return try ModelFile.load(Safetensors.parse(bytes, name: name), path: name)

@@ -24,10 +24,10 @@ public enum RunDirectory {
     /// the misclassified test images, the whole report as JSON.
     public static let confusionTable = "confusion.txt", misclassifiedPicture = "misclassified.png", evaluationFile = "evaluation.json"
 
-    /// Everything a finished or interrupted run leaves in its directory, and an evaluation of it beside them: what
-    /// `train --force` removes, and nothing else.
+    /// Everything a finished or interrupted run leaves in its directory, and an evaluation and an export of it beside
+    /// them: what `train --force` removes, and nothing else.
     public static let runFiles = [metricsFile, csvFile, modelFile, bestModelFile, checkpointFile, curvesChart, weightsChart,
-                                  confusionChart, reportPage, confusionTable, misclassifiedPicture, evaluationFile]
+                                  confusionChart, reportPage, confusionTable, misclassifiedPicture, evaluationFile, onnxFile]
 
     /// The file that shows `directory` holds a run (`metrics.json` or the checkpoint), if any. A `metrics.json`
     /// with no finished epoch and no checkpoint beside it (a run killed in its first epoch: with `--log-every` the

@@ -29,8 +29,9 @@ struct RunsAreNeverLostTests {
         #expect(again.error.contains("--out \(directory) already holds a run (metrics.json); continue it with --resume \(directory), or replace it with --force"), "\(again.error)")
         #expect(try snapshot(directory) == before, "nothing in the directory changed")
 
-        // An evaluation of the old model goes with it.
+        // An evaluation and an export of the old model go with it.
         _ = FileManager.default.createFile(atPath: directory + "/evaluation.json", contents: Data("{}".utf8))
+        #expect(try runFashionlab(["export", directory, "--onnx"]).status == 0)
         _ = FileManager.default.createFile(atPath: directory + "/notes.txt", contents: Data("mine".utf8))
         let forced = try runFashionlab(quick + ["--seed", "1", "--out", directory, "--force"])
         #expect(forced.status == 0, "\(forced.error)")
@@ -38,6 +39,7 @@ struct RunsAreNeverLostTests {
         #expect(after["metrics.json"] != before["metrics.json"])
         #expect(String(decoding: after["metrics.json"] ?? Data(), as: UTF8.self).replacingOccurrences(of: " ", with: "").contains("\"seed\":1"))
         #expect(after["evaluation.json"] == nil, "the replaced run's evaluation is removed")
+        #expect(after["model.onnx"] == nil, "the replaced run's export is removed")
         #expect(after["notes.txt"] == Data("mine".utf8), "files that are not the run's are kept")
 
         let both = try runFashionlab(quick + ["--resume", directory, "--force"])

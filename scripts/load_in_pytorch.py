@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Loads a FashionLab checkpoint (MLP or CNN) into PyTorch and measures its test accuracy.
+"""Loads a FashionLab model file or checkpoint (MLP or CNN) into PyTorch and measures its test accuracy.
 
     python scripts/load_in_pytorch.py runs/NAME/model.safetensors [--data /usr/share/datasets/fashion-mnist]
+    python scripts/load_in_pytorch.py runs/NAME/checkpoint.safetensors
 
 The checkpoint's tensors carry PyTorch's state_dict names, so it loads with strict=True into the
 nn.Sequential its model description (`fashionlab_model` metadata, written by every FashionLab since
@@ -22,11 +23,21 @@ def main():
     ap.add_argument("checkpoint")
     ap.add_argument("--data", default=os.environ.get("FASHIONLAB_DATA", "/usr/share/datasets/fashion-mnist"))
     a = ap.parse_args()
-    state = load_file(a.checkpoint)
+    # A checkpoint also holds the optimiser's state and the batch order: not the model's.
+    state = {name: tensor for name, tensor in load_file(a.checkpoint).items()
+             if not name.startswith(("optimizer.", "batches."))}
     with safe_open(a.checkpoint, "pt") as f:
         metadata = f.metadata() or {}
-    config = json.loads(metadata.get("fashionlab_config", "{}"))
+    if "history" in metadata:  # a checkpoint: its configuration is in its history
+        config = json.loads(metadata["history"])["config"]
+    else:
+        config = json.loads(metadata.get("fashionlab_config", "{}"))
     description = json.loads(metadata["fashionlab_model"]) if "fashionlab_model" in metadata else None
+    if description is None and not config:
+        raise SystemExit(f"{a.checkpoint}: no model description (metadata 'fashionlab_model') and no FashionLab "
+                         "configuration: which network the tensors belong to cannot be known, so nothing is guessed")
+    if "fashionlab_encoding" in metadata and "fashionlab_config" not in metadata:
+        config = {**config, **json.loads(metadata["fashionlab_encoding"])}  # scripts/save_for_fashionlab.py's files
     model, shape = model_for(config, state, description)
     model.load_state_dict(state, strict=True)
     model.eval()

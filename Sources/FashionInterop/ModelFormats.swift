@@ -20,6 +20,11 @@ public enum ModelFormats {
         return try ModelFile.load(path)
     }
 
+    /// Whether the model at `path` records how it was trained (`ModelFile.recordsTraining`); an ONNX file never does.
+    public static func recordsTraining(_ path: String) -> Bool {
+        !isONNX(path) && ModelFile.recordsTraining(path)
+    }
+
     /// The model in `bytes` already read from the file `name` (`serve` reads through its folder): ONNX when `name`
     /// ends in `.onnx`, else a safetensors model or checkpoint as `ModelFile` reads it.
     public static func load(bytes: [UInt8], name: String) throws -> (model: Sequential, config: TrainingConfig) {

@@ -21,6 +21,17 @@ public enum ModelFile {
         return try load(Safetensors.read(path), path: path)
     }
 
+    /// Whether the model at `path` records how it was trained: a run directory, or a FashionLab model or checkpoint
+    /// file. A PyTorch state_dict or a file with only a model description does not: the settings ``load(_:)`` gives
+    /// for it are defaults (its network and input encoding aside), not a history to report.
+    public static func recordsTraining(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+        if isDirectory.boolValue { return true }
+        guard let metadata = (try? Safetensors.read(path))?.metadata else { return false }
+        return metadata["fashionlab_config"] != nil || metadata["history"] != nil
+    }
+
     /// The model in a safetensors file already read (`path` names it in errors): a FashionLab checkpoint or model
     /// file, or an MLP under PyTorch's names, as ``load(_:)`` describes.
     public static func load(_ file: Safetensors, path: String) throws -> (model: Sequential, config: TrainingConfig) {
@@ -29,11 +40,18 @@ public enum ModelFile {
             config = try settings(TrainingConfig.self, in: text, key: "fashionlab_config", path: path)
         } else if let text = file.metadata["history"] {
             config = try settings(TrainingHistory.self, in: text, key: "history", path: path).config
-        } else if let text = file.metadata[ModelDescription.metadataKey] {
-            config.model = .custom
-            config.architecture = try ModelDescription.parse(Data(text.utf8), name: "\(path): \(ModelDescription.metadataKey)")
         } else {
-            config.hidden = try hiddenSizes(of: file, path: path)
+            // A model from elsewhere (scripts/save_for_fashionlab.py writes these): its network, and how it encodes pixels.
+            if let text = file.metadata[ModelDescription.metadataKey] {
+                config.model = .custom
+                config.architecture = try ModelDescription.parse(Data(text.utf8), name: "\(path): \(ModelDescription.metadataKey)")
+            } else {
+                config.hidden = try hiddenSizes(of: file, path: path)
+            }
+            if let text = file.metadata[encodingKey] {
+                let encoding = try settings(PixelEncoding.self, in: text, key: encodingKey, path: path)
+                (config.scale, config.normalization) = (encoding.scale, encoding.normalization)
+            }
         }
         do {
             try config.validate()
@@ -46,6 +64,10 @@ public enum ModelFile {
         try config.load(weights, into: model, from: path)
         return (model, config)
     }
+
+    /// The metadata key of a model's input encoding (`PixelEncoding` as JSON) in a file that does not carry
+    /// FashionLab's training settings (which hold it): written by `scripts/save_for_fashionlab.py` and by ONNX export.
+    public static let encodingKey = "fashionlab_encoding"
 
     /// The JSON under metadata `key`, decoded; a file that carries the key but not readable settings is refused
     /// rather than read another way.
@@ -64,14 +86,14 @@ public enum ModelFile {
         var index = 0, inputs = 784
         while let weight = file["\(index).weight"] {
             guard weight.shape.count == 2, weight.shape[1] == inputs else {
-                throw SafetensorsError(path, "tensor '\(index).weight' has shape \(weight.shape); expected [out, \(inputs)] for an MLP on 28×28 images")
+                throw SafetensorsError(path, "tensor '\(index).weight' has shape \(weight.shape); expected [out, \(inputs)] for an MLP on 28×28 images; for another network, put its description in the file's metadata as '\(ModelDescription.metadataKey)' (scripts/save_for_fashionlab.py; docs/interop.md)")
             }
             inputs = weight.shape[0]
             sizes.append(inputs)
             index += 2
         }
         guard let classes = sizes.popLast(), classes == 10 else {
-            throw SafetensorsError(path, "no MLP found: expected tensors 0.weight, 2.weight, … ending in 10 outputs")
+            throw SafetensorsError(path, "no MLP found: expected tensors 0.weight, 2.weight, … ending in 10 outputs; for another network, put its description in the file's metadata as '\(ModelDescription.metadataKey)' (scripts/save_for_fashionlab.py writes it from an nn.Sequential, with the input encoding as '\(encodingKey)'; docs/interop.md)")
         }
         return sizes
     }

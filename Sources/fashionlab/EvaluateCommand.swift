@@ -54,8 +54,9 @@ struct EvaluateCommand: ParsableCommand {
 
         let augmentation = testTimeAugmentation == .flip ? " (each image and its mirror image)" : ""
         let loss = report.loss.isNaN ? "NaN" : String(format: "%.4f", report.loss)
+        let trained = ModelFormats.recordsTraining(model) ? config.summary : "a model without FashionLab's training settings (its network and input encoding only)"
         print(String(format: "Test accuracy %.2f%% (%d of %d)%@, loss %@ — %@", report.accuracy * 100,
-                     report.correct, report.count, augmentation, loss, config.summary))
+                     report.correct, report.count, augmentation, loss, trained))
         if report.unpredicted > 0 {
             print("\(report.unpredicted) of \(report.count) images got outputs that are not finite (NaN or infinity): the model predicts no class for them, and they count as wrong")
         }

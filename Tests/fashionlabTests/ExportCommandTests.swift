@@ -39,6 +39,11 @@ struct ExportCommandTests {
         }
         let fromRun = try #require(try accuracy(root + "/run"))
         #expect(try accuracy(root + "/run/model.onnx") == fromRun)
+        // How the run was trained is the run's to say; an ONNX file does not say it, so nothing is invented for it.
+        let ownRun = try runFashionlab(["evaluate", root + "/run", "--out", TestFiles.newPath("eval")])
+        #expect(ownRun.output.contains("adam lr 0.003"), "\(ownRun.output)")
+        let onnxModel = try runFashionlab(["evaluate", root + "/run/model.onnx", "--out", TestFiles.newPath("eval")])
+        #expect(onnxModel.output.contains("— a model without FashionLab's training settings") && !onnxModel.output.contains("lr 0.01"), "\(onnxModel.output)")
 
         let picture = root + "/square.pgm"
         try Data("P5 28 28 255\n".utf8 + [UInt8](repeating: 0, count: 28 * 8) + [UInt8](repeating: 200, count: 28 * 12) + [UInt8](repeating: 0, count: 28 * 8))

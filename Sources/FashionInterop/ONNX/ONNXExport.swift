@@ -34,7 +34,7 @@ public enum ONNXExport {
     /// The graph's input and output names.
     public static let inputName = "pixels", outputName = "logits"
     /// `metadata_props` keys.
-    public static let classNamesKey = "class_names", encodingKey = "fashionlab_encoding"
+    public static let classNamesKey = "class_names", encodingKey = ModelFile.encodingKey
 
     /// What ``export(from:to:)`` wrote.
     public struct Summary: Sendable {

@@ -16,7 +16,8 @@ public enum RunStatus: String, Codable, Sendable {
     case interrupted
     /// Its `metrics.json` cannot be read (the reason is given).
     case unreadable
-    /// A model with no training history: a folder holding only `model.onnx` (an export, or PyTorch's).
+    /// A model with no training history: a folder holding only `model.safetensors` or `model.onnx` (an export, or a
+    /// model from PyTorch).
     case model
 }
 
@@ -33,8 +34,8 @@ public struct RunRecord: Sendable {
     public let status: RunStatus
     /// When `metrics.json` (or the checkpoint) last changed.
     public let updated: Date
-    /// The newer of `model.safetensors` and `checkpoint.safetensors`, if any, or `model.onnx` in a folder with neither:
-    /// what predict and the weight charts use.
+    /// The newer of `model.safetensors` and `checkpoint.safetensors`, if any; in a folder with no history, its
+    /// `model.safetensors` or else `model.onnx`: what predict and the weight charts use.
     public let modelFile: String?
     /// True when the run has its own `report.html` (a run of `fashionlab train` that ended).
     public let hasReport: Bool
@@ -57,7 +58,7 @@ public struct CatalogueSnapshot: Sendable {
 }
 
 /// Finds the runs under the runs folder: any directory holding `metrics.json` or `checkpoint.safetensors` (as
-/// `train`, `study` and `lab` write them), or only `model.onnx` (a model without a history), reading each run's history with the project's own loader only when its
+/// `train`, `study` and `lab` write them), or only a model (`model.safetensors` or `model.onnx`, without a history), reading each run's history with the project's own loader only when its
 /// files changed since the last scan.
 public final class RunCatalogue: @unchecked Sendable {
     public let folder: RunsFolder
@@ -83,7 +84,7 @@ public final class RunCatalogue: @unchecked Sendable {
             let entries = folder.entries(components)
             visited += entries.count
             let files = Dictionary(entries.filter { !$0.isDirectory }.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })
-            if !components.isEmpty, [RunDirectory.metricsFile, RunDirectory.checkpointFile, RunDirectory.onnxFile].contains(where: { files[$0] != nil }) {
+            if !components.isEmpty, [RunDirectory.metricsFile, RunDirectory.checkpointFile, RunDirectory.modelFile, RunDirectory.onnxFile].contains(where: { files[$0] != nil }) {
                 snapshot.runs.append(record(components, files: files, held: held))
                 return  // a run's directory holds no further runs
             }
@@ -101,10 +102,11 @@ public final class RunCatalogue: @unchecked Sendable {
     private func record(_ components: [String], files: [String: stat], held: Set<String>?) -> RunRecord {
         let id = components.joined(separator: "/")
         let metrics = files[RunDirectory.metricsFile], checkpoint = files[RunDirectory.checkpointFile]
-        if metrics == nil, checkpoint == nil, let onnx = files[RunDirectory.onnxFile] {
+        if metrics == nil, checkpoint == nil,
+           let file = [RunDirectory.modelFile, RunDirectory.onnxFile].first(where: { files[$0] != nil }), let info = files[file] {
             return RunRecord(id: id, components: components, history: nil, historyJSON: nil, problem: nil, status: .model,
-                             updated: Date(timeIntervalSince1970: Self.seconds(onnx)), modelFile: RunDirectory.onnxFile,
-                             hasReport: files[RunDirectory.reportPage] != nil, signature: "onnx:" + Self.stamp(onnx))
+                             updated: Date(timeIntervalSince1970: Self.seconds(info)), modelFile: file,
+                             hasReport: files[RunDirectory.reportPage] != nil, signature: "model:\(file):" + Self.stamp(info))
         }
         let model = files[RunDirectory.modelFile]
         let source = metrics != nil ? RunDirectory.metricsFile : RunDirectory.checkpointFile

@@ -46,6 +46,12 @@ import Testing
         #expect(refusal(good) == "read")
         #expect(refusal(good, digest: String(repeating: "a", count: 64)).contains("\(file) changed since it was submitted"))
         #expect(refusal(Array("[1, 2]".utf8)).contains("\(file) is not a FashionLab job file"))
+        // A huge file is refused on its size, before it is read (a sparse 1 GB file here).
+        let huge = out + "/huge.json"
+        FileManager.default.createFile(atPath: huge, contents: nil)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: huge)).truncate(atOffset: 1 << 30)
+        #expect(throws: ClusterJobError.self) { try ClusterJob.read(huge, sha256: String(repeating: "a", count: 64)) }
+        #expect((try? ClusterJob.read(out, sha256: String(repeating: "a", count: 64))) == nil, "a directory is not a job file")
 
         var twoStudies = job(StudyLaunch(study: BuiltinStudies.scaling, out: out, language: .english))
         twoStudies.launch.studies.append(BuiltinStudies.optimizer)

@@ -75,11 +75,13 @@ public struct ClusterJob: Codable, Sendable, Equatable {
     /// Reads a job file, refusing one whose SHA-256 is not `sha256` (it changed since it was submitted, so its
     /// runs would not be the ones submitted) and one whose runs' settings are out of bounds.
     public static func read(_ path: String, sha256: String) throws -> ClusterJob {
+        // The size is checked before anything is read: a job file is small, whatever the path names.
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attributes[.size] as? Int, let data = FileManager.default.contents(atPath: path)
-        else { throw ClusterJobError(path, "cannot be read") }
-        guard size <= maximumBytes, data.count <= maximumBytes else {
-            throw ClusterJobError(path, "is \(data.count) bytes; a job file is at most \(maximumBytes)")
+              attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? Int
+        else { throw ClusterJobError(path, "cannot be read (not a regular file)") }
+        guard size <= maximumBytes else { throw ClusterJobError(path, "is \(size) bytes; a job file is at most \(maximumBytes)") }
+        guard let data = FileManager.default.contents(atPath: path), data.count <= maximumBytes else {
+            throw ClusterJobError(path, "cannot be read, or grew past \(maximumBytes) bytes while it was read")
         }
         let digest = SHA256.hexDigest(Array(data))
         guard digest == sha256.lowercased() else {
